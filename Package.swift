@@ -1,0 +1,45 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+  name: "checkpointctl",
+  platforms: [.macOS(.v13)],
+  products: [
+    .executable(name: "checkpointctl", targets: ["checkpointctl"]),
+    .library(name: "CheckpointKit", targets: ["CheckpointKit"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+  ],
+  targets: [
+    .systemLibrary(
+      name: "CLibArchive",
+      pkgConfig: "libarchive",
+      providers: [.apt(["libarchive-dev"])]
+    ),
+    .target(
+      name: "CheckpointKit",
+      dependencies: ["CLibArchive"]
+    ),
+    .executableTarget(
+      name: "checkpointctl",
+      dependencies: [
+        "CheckpointKit",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    .target(
+      name: "TestSupport",
+      dependencies: ["CheckpointKit"],
+      path: "Tests/TestSupport"
+    ),
+    .testTarget(
+      name: "CheckpointKitTests",
+      dependencies: ["CheckpointKit", "TestSupport"]
+    ),
+    .testTarget(
+      name: "CLITests",
+      dependencies: ["checkpointctl", "CheckpointKit", "TestSupport"]
+    ),
+  ]
+)

@@ -1,0 +1,74 @@
+import Glibc
+
+/// Small path helpers that keep the user's spelling of paths for messages.
+public enum Path {
+  /// Joins two path parts with exactly one `/` between them.
+  public static func join(_ directory: String, _ name: String) -> String {
+    if directory.isEmpty { return name }
+    if directory.hasSuffix("/") { return directory + name }
+    return directory + "/" + name
+  }
+
+  /// The directory part of `path` (`.` when there is none).
+  public static func directory(of path: String) -> String {
+    var trimmed = Substring(path)
+    while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+    guard let slash = trimmed.lastIndex(of: "/") else { return "." }
+    if slash == trimmed.startIndex { return "/" }
+    return String(trimmed[..<slash])
+  }
+
+  /// The last component of `path`.
+  public static func base(of path: String) -> String {
+    var trimmed = Substring(path)
+    while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+    guard let slash = trimmed.lastIndex(of: "/") else { return String(trimmed) }
+    return String(trimmed[trimmed.index(after: slash)...])
+  }
+
+  /// `stat` that follows links; `nil` when the path does not exist.
+  public static func status(_ path: String) throws -> stat? {
+    var info = stat()
+    if stat(path, &info) == 0 { return info }
+    if errno == ENOENT || errno == ENOTDIR { return nil }
+    throw SystemError("cannot access", path: path)
+  }
+
+  /// `lstat`; `nil` when the path does not exist.
+  public static func linkStatus(_ path: String) throws -> stat? {
+    var info = stat()
+    if lstat(path, &info) == 0 { return info }
+    if errno == ENOENT || errno == ENOTDIR { return nil }
+    throw SystemError("cannot access", path: path)
+  }
+
+  /// True for a regular file (after following links).
+  public static func isRegularFile(_ info: stat) -> Bool { info.st_mode & S_IFMT == S_IFREG }
+
+  /// True for a directory (after following links).
+  public static func isDirectory(_ info: stat) -> Bool { info.st_mode & S_IFMT == S_IFDIR }
+
+  /// Flushes a directory's entries (after a rename) to the device.
+  public static func syncDirectory(_ path: String) throws {
+    let directory = try FileDescriptor(path: path, flags: O_RDONLY | O_DIRECTORY)
+    try directory.sync()
+  }
+
+  /// Creates `path` and its missing parents with mode `0700`; returns the directories it created, outermost
+  /// first.
+  @discardableResult
+  public static func makeDirectories(_ path: String) throws -> [String] {
+    if let info = try status(path) {
+      guard isDirectory(info) else { throw SystemError("cannot create directory", path: path, code: ENOTDIR) }
+      return []
+    }
+    let parent = directory(of: path)
+    var created = parent != path ? try makeDirectories(parent) : []
+    if mkdir(path, 0o700) == 0 {
+      created.append(path)
+    } else if errno != EEXIST {
+      throw SystemError("cannot create directory", path: path)
+    }
+    return created
+  }
+}

@@ -1,0 +1,54 @@
+import ArgumentParser
+import CheckpointKit
+import Foundation
+
+/// The `checkpointctl` command: every failure prints `Error: <message>` on stderr and exits 1.
+@main
+struct CheckpointCtl: ParsableCommand {
+  static let version = "0.1.0"
+
+  static let configuration = CommandConfiguration(
+    commandName: "checkpointctl",
+    abstract: "checkpointctl is a tool to read and manipulate checkpoint archives",
+    discussion: """
+      checkpointctl is a tool to read and manipulate checkpoint archives as created by Podman, CRI-O, \
+      containerd and Kubernetes.
+      """,
+    version: "checkpointctl version \(version)",
+    subcommands: [Show.self, Extract.self, Insert.self, Completion.self]
+  )
+
+  static func main() {
+    do {
+      var command = try parseAsRoot()
+      try command.run()
+    } catch {
+      exit(with: error)
+    }
+  }
+
+  /// Help and version go to stdout with status 0; everything else is one `Error:` line and status 1.
+  static func exit(with error: Error) -> Never {
+    let code = exitCode(for: error)
+    if code == .success {
+      print(fullMessage(for: error))
+      Foundation.exit(0)
+    }
+    if let exitCode = error as? ExitCode {
+      Foundation.exit(exitCode.rawValue == 0 ? 0 : 1)
+    }
+    let message = message(for: error).trimmingCharacters(in: .whitespacesAndNewlines)
+    FileHandle.standardError.write(Data("Error: \(message)\n".utf8))
+    Foundation.exit(1)
+  }
+}
+
+/// Writes text to standard output without buffering surprises (large outputs, pipes).
+func emit(_ text: String) {
+  FileHandle.standardOutput.write(Data(text.utf8))
+}
+
+/// Writes text to standard error.
+func emitError(_ text: String) {
+  FileHandle.standardError.write(Data(text.utf8))
+}

@@ -1,0 +1,227 @@
+import CheckpointKit
+import Foundation
+import Glibc
+
+/// Paths of the committed test fixtures.
+public enum Fixtures {
+  /// `Tests/Fixtures`.
+  public static let root: String = {
+    var url = URL(fileURLWithPath: #filePath)
+    url.deleteLastPathComponent()  // TestSupport
+    url.deleteLastPathComponent()  // Tests
+    return url.appendingPathComponent("Fixtures").path
+  }()
+
+  /// A file or directory below `Tests/Fixtures`.
+  public static func path(_ name: String) -> String { root + "/" + name }
+
+  /// The bundled example kubelet store (two pods, three containers).
+  public static var kubeletStore: String { path("kubelet-store") }
+
+  /// A golden file's expected text; with `CHECKPOINTCTL_RECORD_GOLDEN=1` the actual text is recorded instead.
+  public static func golden(_ name: String, actual: String) throws -> String {
+    let file = path("golden/" + name)
+    if ProcessInfo.processInfo.environment["CHECKPOINTCTL_RECORD_GOLDEN"] == "1" {
+      try FileManager.default.createDirectory(
+        atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+      try actual.write(toFile: file, atomically: true, encoding: .utf8)
+    }
+    return try String(contentsOfFile: file, encoding: .utf8)
+  }
+}
+
+/// A fresh private directory, removed when released.
+public final class TemporaryDirectory {
+  /// Its path.
+  public let path: String
+
+  public init() throws {
+    var template = Array((NSTemporaryDirectory() + "/checkpointctl-test.XXXXXX").utf8CString)
+    guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+      throw SystemError("cannot create", path: "temporary directory")
+    }
+    path = String(cString: made)
+  }
+
+  deinit { try? FileManager.default.removeItem(atPath: path) }
+
+  /// A path inside the directory.
+  public func file(_ name: String) -> String { path + "/" + name }
+}
+
+/// Test-side file helpers.
+public enum Files {
+  /// The bytes of a file.
+  public static func read(_ path: String) throws -> [UInt8] {
+    [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+  }
+
+  /// Writes bytes to a file.
+  public static func write(_ bytes: [UInt8], to path: String) throws {
+    try Data(bytes).write(to: URL(fileURLWithPath: path))
+  }
+
+  /// Copies a directory tree.
+  public static func copyTree(_ source: String, to destination: String) throws {
+    try FileManager.default.copyItem(atPath: source, toPath: destination)
+  }
+
+  /// Every file below `directory` with its bytes and modification time: a snapshot to compare before and after.
+  public static func snapshot(_ directory: String) throws -> [String: ([UInt8], Int)] {
+    var result: [String: ([UInt8], Int)] = [:]
+    let names = try FileManager.default.subpathsOfDirectory(atPath: directory)
+    for name in names {
+      var info = stat()
+      lstat(directory + "/" + name, &info)
+      let bytes = info.st_mode & S_IFMT == S_IFREG ? try read(directory + "/" + name) : []
+      result[name] = (bytes, Int(info.st_mtim.tv_sec) * 1_000_000_000 + Int(info.st_mtim.tv_nsec))
+    }
+    return result
+  }
+
+  /// True when two snapshots hold the same names, bytes and times.
+  public static func same(_ a: [String: ([UInt8], Int)], _ b: [String: ([UInt8], Int)]) -> Bool {
+    a.count == b.count && a.allSatisfy { key, value in b[key].map { $0.0 == value.0 && $0.1 == value.1 } ?? false }
+  }
+
+  /// The permission bits of a path.
+  public static func permissions(_ path: String) -> mode_t {
+    var info = stat()
+    stat(path, &info)
+    return info.st_mode & 0o7777
+  }
+}
+
+/// Builds tar archives for tests with the project's own writer.
+public struct TestArchive: Sendable {
+  /// One member to write.
+  public enum Member: Sendable {
+    case file(String, [UInt8])
+    case directory(String)
+    case symlink(String, to: String)
+    case hardLink(String, to: String)
+    case special(String, ArchiveEntry.Kind)
+  }
+
+  /// Writes `members` to `path` with `compression`.
+  public static func write(_ members: [Member], to path: String, compression: ArchiveFilter = .none) throws {
+    let file = try FileDescriptor(path: path, flags: O_WRONLY | O_CREAT | O_TRUNC)
+    let writer = try ArchiveWriter(descriptor: file, compression: compression)
+    for member in members {
+      switch member {
+      case .file(let name, let bytes):
+        try writer.addFile(named: name, bytes: bytes, modificationTime: 1_700_000_000)
+      case .directory(let name):
+        try writer.writeHeader(ArchiveEntry(path: name, kind: .directory, permissions: 0o755))
+      case .symlink(let name, let target):
+        try writer.writeHeader(ArchiveEntry(path: name, kind: .symbolicLink, permissions: 0o777, linkTarget: target))
+      case .hardLink(let name, let target):
+        try writer.writeHeader(ArchiveEntry(path: name, kind: .hardLink, linkTarget: target))
+      case .special(let name, let kind):
+        try writer.writeHeader(ArchiveEntry(path: name, kind: kind))
+      }
+    }
+    try writer.finish()
+    try file.close()
+  }
+
+  /// Reads every member of an archive: name → data (directories and links map to empty data).
+  public static func read(_ path: String) throws -> [(ArchiveEntry, [UInt8])] {
+    let reader = try ArchiveReader(path: path)
+    var result: [(ArchiveEntry, [UInt8])] = []
+    while let entry = try reader.next() {
+      result.append((entry, try reader.readAll(limit: 1 << 30, member: entry.path)))
+    }
+    return result
+  }
+}
+
+/// Deterministic pseudo-random bytes (xorshift), for test data that does not compress away.
+public func pseudoRandomBytes(count: Int, seed: UInt64 = 0x9E37_79B9_7F4A_7C15) -> [UInt8] {
+  var state = seed
+  var bytes = [UInt8](repeating: 0, count: count)
+  for index in 0..<count {
+    state ^= state << 13
+    state ^= state >> 7
+    state ^= state << 17
+    bytes[index] = UInt8(truncatingIfNeeded: state)
+  }
+  return bytes
+}
+
+/// The result of running the built `checkpointctl`.
+public struct CommandResult: Sendable {
+  public var status: Int32
+  public var stdout: String
+  public var stderr: String
+  public var stdoutBytes: [UInt8]
+}
+
+/// Runs the built `checkpointctl` binary.
+public enum CLI {
+  /// The binary: `$CHECKPOINTCTL_BIN`, else the one built beside the test bundle.
+  public static let binary: String = {
+    if let path = ProcessInfo.processInfo.environment["CHECKPOINTCTL_BIN"] { return path }
+    let directory = Bundle.main.bundleURL.deletingLastPathComponent()
+    for candidate in [directory, Bundle.main.bundleURL] {
+      let path = candidate.appendingPathComponent("checkpointctl").path
+      if FileManager.default.isExecutableFile(atPath: path) { return path }
+    }
+    return Fixtures.root + "/../../.build/debug/checkpointctl"
+  }()
+
+  /// Runs `checkpointctl arguments…` in `directory` and waits for it.
+  public static func run(_ arguments: [String], in directory: String? = nil) throws -> CommandResult {
+    let process = try start(arguments, in: directory)
+    return process.wait()
+  }
+
+  /// Starts `checkpointctl arguments…` without waiting.
+  public static func start(_ arguments: [String], in directory: String? = nil) throws -> RunningCommand {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: binary)
+    process.arguments = arguments
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    return RunningCommand(process: process, out: out, err: err)
+  }
+}
+
+/// A started `checkpointctl`; its output is collected in the background so a full pipe never blocks it.
+public final class RunningCommand: @unchecked Sendable {
+  public let process: Process
+  private var outBytes = Data()
+  private var errBytes = Data()
+  private let group = DispatchGroup()
+
+  init(process: Process, out: Pipe, err: Pipe) {
+    self.process = process
+    group.enter()
+    DispatchQueue.global().async {
+      self.outBytes = out.fileHandleForReading.readDataToEndOfFile()
+      self.group.leave()
+    }
+    group.enter()
+    DispatchQueue.global().async {
+      self.errBytes = err.fileHandleForReading.readDataToEndOfFile()
+      self.group.leave()
+    }
+  }
+
+  /// Sends `SIGKILL`.
+  public func kill() { Glibc.kill(process.processIdentifier, SIGKILL) }
+
+  /// Waits for the process and its output.
+  public func wait() -> CommandResult {
+    process.waitUntilExit()
+    group.wait()
+    return CommandResult(
+      status: process.terminationStatus, stdout: String(decoding: outBytes, as: UTF8.self),
+      stderr: String(decoding: errBytes, as: UTF8.self), stdoutBytes: [UInt8](outBytes))
+  }
+}
