@@ -1,0 +1,47 @@
+# checkpointctl — build, test, install, benchmark.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+DESTDIR ?=
+SWIFT ?= swift
+CONFIG ?= release
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+BIN := .build/$(CONFIG)/checkpointctl
+
+.PHONY: all deps build example test install uninstall bench format clean
+
+all: build
+
+# Installs the system packages the build needs (libarchive-dev, pkg-config) when pkg-config cannot find them.
+deps:
+	@pkg-config --exists libarchive 2>/dev/null || { \
+	  echo "Installing libarchive-dev and pkg-config"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libarchive-dev pkg-config; }
+
+build: deps
+	$(SWIFT) build -c $(CONFIG) --product checkpointctl
+
+# Builds and shows the bundled example kubelet checkpoint directory.
+example: build
+	$(BIN) show --target Tests/Fixtures/kubelet-store --show-pod-uid
+
+# The whole test suite (unit and end-to-end).
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+install: build
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/checkpointctl
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/checkpointctl
+
+# Times checkpointctl against tar/zstd on the same data in one run and prints the ratios.
+bench: build
+	python3 scripts/bench.py --binary $(BIN)
+
+format:
+	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
+
+clean:
+	rm -rf .build
