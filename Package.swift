@@ -17,9 +17,10 @@ let package = Package(
       pkgConfig: "libarchive",
       providers: [.apt(["libarchive-dev"])]
     ),
+    .target(name: "CSystemShims"),
     .target(
       name: "CheckpointKit",
-      dependencies: ["CLibArchive"]
+      dependencies: ["CLibArchive", "CSystemShims"]
     ),
     .executableTarget(
       name: "checkpointctl",

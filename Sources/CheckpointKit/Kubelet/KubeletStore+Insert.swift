@@ -149,7 +149,7 @@ extension KubeletStore {
       return same ? .identical : .differs("the store's \(name) has different content")
     }
     let file = try AtomicFile(destination: path)
-    try reader.forEachBlock { try file.descriptor.write($0) }
+    _ = try PipelinedCopy.copy(into: file.descriptor) { try reader.read(into: $0) }
     return .new(file)
   }
 

@@ -1,0 +1,12 @@
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include "CSystemShims.h"
+
+int checkpointctl_start_writeback(int fd, long long offset, long long length) {
+#ifdef SYNC_FILE_RANGE_WRITE
+  return sync_file_range(fd, (off_t)offset, (off_t)length, SYNC_FILE_RANGE_WRITE);
+#else
+  (void)fd; (void)offset; (void)length;
+  return 0;
+#endif
+}

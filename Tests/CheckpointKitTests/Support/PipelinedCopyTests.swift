@@ -1,0 +1,53 @@
+import CheckpointKit
+import Glibc
+import TestSupport
+import Testing
+
+@Suite struct PipelinedCopyTests {
+  struct ProducerFailure: Error {}
+
+  @Test(arguments: [0, 1, 4095, (1 << 20) + 7, 9 << 20])
+  func copiesEveryByteInOrder(_ size: Int) throws {
+    let directory = try TemporaryDirectory()
+    let data = pseudoRandomBytes(count: size)
+    let file = try FileDescriptor(path: directory.file("out"), flags: O_WRONLY | O_CREAT | O_EXCL)
+    var offset = 0
+    // Odd-sized pieces, so buffer boundaries never line up with the data.
+    let copied = try PipelinedCopy.copy(into: file) { buffer in
+      let n = min(buffer.count, data.count - offset, 300_001)
+      buffer.copyBytes(from: data[offset..<offset + n])
+      offset += n
+      return n
+    }
+    try file.close()
+    #expect(copied == Int64(size))
+    #expect(try Files.read(directory.file("out")) == data)
+  }
+
+  @Test func producerErrorsAreRethrown() throws {
+    let directory = try TemporaryDirectory()
+    let file = try FileDescriptor(path: directory.file("out"), flags: O_WRONLY | O_CREAT | O_EXCL)
+    var calls = 0
+    #expect(throws: ProducerFailure.self) {
+      try PipelinedCopy.copy(into: file) { buffer in
+        calls += 1
+        if calls == 6 { throw ProducerFailure() }
+        return buffer.count
+      }
+    }
+  }
+
+  @Test func writeErrorsAreRethrown() throws {
+    // Writing to a read-only descriptor fails with EBADF on the writer thread.
+    let directory = try TemporaryDirectory()
+    try Files.write([1], to: directory.file("ro"))
+    let file = try FileDescriptor(path: directory.file("ro"), flags: O_RDONLY)
+    var calls = 0
+    #expect(throws: SystemError.self) {
+      try PipelinedCopy.copy(into: file) { buffer in
+        calls += 1
+        return calls > 100 ? 0 : buffer.count
+      }
+    }
+  }
+}
