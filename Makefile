@@ -38,6 +38,8 @@ uninstall:
 
 # Times checkpointctl against tar/zstd on the same data in one run and prints the ratios.
 bench: build
+	@[ -x /usr/bin/time ] || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq time; }
+	@command -v zstd >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq zstd; }
 	python3 scripts/bench.py --binary $(BIN)
 
 format:
