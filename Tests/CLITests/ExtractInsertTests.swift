@@ -217,3 +217,26 @@ extension ArchiveReader {
     return compression
   }
 }
+
+@Suite struct ProgressTests {
+  /// `script` gives the command a terminal, so the progress line must appear on it; through a pipe it must not.
+  @Test func progressOnlyOnATerminalForLargeData() throws {
+    guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { return }
+    let directory = try TemporaryDirectory()
+    let store = try KubeletFixtures.single(in: directory, named: "big", sandboxID: "big", size: 80 << 20)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+    let command = "\(CLI.binary) extract -t \(store) -o \(directory.file("out.tar")) -c none"
+    process.arguments = ["-qec", command, directory.file("typescript")]
+    process.standardInput = FileHandle.nullDevice
+    process.standardOutput = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0)
+    let screen = String(decoding: try Files.read(directory.file("typescript")), as: UTF8.self)
+    #expect(screen.contains("Extracting: 80.0 MiB of 80.0 MiB (100%)"), "\(screen.suffix(300))")
+    let piped = try CLI.run(["extract", "-t", store, "-o", directory.file("out2.tar"), "-c", "none"])
+    #expect(piped.status == 0)
+    #expect(!piped.stderr.contains("Extracting:"))
+  }
+}
