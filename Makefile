@@ -7,7 +7,7 @@ CONFIG ?= release
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/$(CONFIG)/checkpointctl
 
-.PHONY: all deps build example test install uninstall bench format clean
+.PHONY: all deps build example test install uninstall bench protos format clean
 
 all: build
 
@@ -41,6 +41,15 @@ bench: build
 	@[ -x /usr/bin/time ] || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq time; }
 	@command -v zstd >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq zstd; }
 	python3 scripts/bench.py --binary $(BIN)
+
+# Regenerates Sources/CRIU/Generated from Sources/CRIU/Protos (the output is committed; CI never runs this).
+protos:
+	@command -v protoc >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq protobuf-compiler; }
+	$(SWIFT) build -c release --product protoc-gen-swift
+	rm -f Sources/CRIU/Generated/*.pb.swift
+	protoc --plugin=protoc-gen-swift=.build/release/protoc-gen-swift \
+	  --swift_opt=Visibility=Public --swift_opt=FileNaming=PathToUnderscores \
+	  --swift_out=Sources/CRIU/Generated -I Sources/CRIU/Protos Sources/CRIU/Protos/*.proto
 
 format:
 	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
