@@ -9,7 +9,8 @@ let package = Package(
     .library(name: "CheckpointKit", targets: ["CheckpointKit"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
   ],
   targets: [
     .systemLibrary(
@@ -19,8 +20,13 @@ let package = Package(
     ),
     .target(name: "CSystemShims"),
     .target(
+      name: "CRIU",
+      dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+      exclude: ["Protos"]
+    ),
+    .target(
       name: "CheckpointKit",
-      dependencies: ["CLibArchive", "CSystemShims"]
+      dependencies: ["CLibArchive", "CSystemShims", "CRIU"]
     ),
     .executableTarget(
       name: "checkpointctl",
@@ -37,6 +43,10 @@ let package = Package(
     .testTarget(
       name: "CheckpointKitTests",
       dependencies: ["CheckpointKit", "TestSupport"]
+    ),
+    .testTarget(
+      name: "CRIUTests",
+      dependencies: ["CRIU", "CheckpointKit", "TestSupport"]
     ),
     .testTarget(
       name: "CLITests",

@@ -47,9 +47,3 @@ func quoted(_ text: String) -> String {
   }
   return result + "\""
 }
-
-extension String {
-  func leftPadded(to width: Int, with pad: Character = "0") -> String {
-    count >= width ? self : String(repeating: pad, count: width - count) + self
-  }
-}

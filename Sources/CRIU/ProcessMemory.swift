@@ -1,0 +1,62 @@
+/// A process's memory as its VMAs describe it: private pages from its own pagemap, anonymous shared memory
+/// from the `pagemap-shmem-<shmid>` of the object it maps.
+public final class ProcessMemory {
+  /// VMA status bit for anonymous shared mappings (`shmid` is the shared-memory object).
+  public static let anonymousShared: UInt32 = 1 << 8
+  /// VMA status bit for memfd mappings (`shmid` is a file id; CRIU 4 also dumps MAP_SHARED|MAP_ANONYMOUS
+  /// memory this way, as a memfd of `/dev/zero`).
+  public static let memfd: UInt32 = 1 << 14
+
+  /// The process id.
+  public let pid: UInt32
+  /// The process's VMAs, in address order.
+  public let vmas: [VmaEntry]
+  /// Private memory.
+  public let privateMemory: MemoryReader?
+  /// The shared-memory object each shared VMA maps, by the VMA's start address; the object is addressed by
+  /// offset (`address - start + pgoff`).
+  public let sharedMappings: [UInt64: MemoryReader]
+
+  /// Memory of `pid` from its VMAs and readers.
+  public init(pid: UInt32, vmas: [VmaEntry], privateMemory: MemoryReader?, sharedMappings: [UInt64: MemoryReader]) {
+    self.pid = pid
+    self.vmas = vmas.sorted { $0.start < $1.start }
+    self.privateMemory = privateMemory
+    self.sharedMappings = sharedMappings
+  }
+
+  /// The VMA holding `address`.
+  public func vma(containing address: UInt64) -> VmaEntry? {
+    var low = 0
+    var high = vmas.count
+    while low < high {
+      let middle = (low + high) / 2
+      if vmas[middle].end <= address { low = middle + 1 } else { high = middle }
+    }
+    guard low < vmas.count, vmas[low].start <= address else { return nil }
+    return vmas[low]
+  }
+
+  /// Reads `count` bytes at `address`, from shared or private pages as the VMAs say.
+  public func read(address: UInt64, count: Int) throws -> [UInt8] {
+    var result = [UInt8](repeating: 0, count: count)
+    try result.withUnsafeMutableBytes { buffer in
+      var done = 0
+      while done < count {
+        let current = address &+ UInt64(done)
+        let vma = vma(containing: current)
+        let limit = vma.map { Int(min(UInt64(count - done), $0.end - current)) } ?? (count - done)
+        let part = UnsafeMutableRawBufferPointer(rebasing: buffer[done..<done + limit])
+        if let vma, let shared = sharedMappings[vma.start] {
+          try shared.read(address: current - vma.start + vma.pgoff, into: part)
+        } else if let privateMemory {
+          try privateMemory.read(address: current, into: part)
+        } else {
+          throw MemoryError.unmapped(address: current)
+        }
+        done += limit
+      }
+    }
+    return result
+  }
+}
