@@ -1,0 +1,99 @@
+import Glibc
+
+/// `decode`: an image as crit-compatible JSON, or a listing of the images of a directory or archive.
+public enum ImageDecoding {
+  /// Raw images (no magic), recognised by their file names.
+  public static func rawKind(of name: String) -> String? {
+    let base = Path.base(of: name)
+    if CheckpointLayout.isPages(base) { return "pages" }
+    if base.hasPrefix("tmpfs-") && base.hasSuffix(".tar.gz.img") { return "tmpfs tarball" }
+    for prefix in ["ifaddr", "route6", "route", "rule", "ip6tables", "iptables", "nftables"]
+    where base.hasPrefix(prefix + "-") {
+      return prefix
+    }
+    return nil
+  }
+
+  /// Decodes `path`: an image file, `ARCHIVE:member`, or a directory or archive to list.
+  public static func decode(_ path: String, pretty: Bool) throws -> String {
+    if let info = try Path.status(path), Path.isRegularFile(info) {
+      let file = try FileDescriptor(path: path, flags: O_RDONLY)
+      var prefix = [UInt8](repeating: 0, count: 8)
+      let n = try prefix.withUnsafeMutableBytes { try file.read(into: $0, at: 0) }
+      if ImageFile.kind(ofPrefix: prefix[0..<n]) != nil || looksLikeImage(prefix[0..<n], name: path) {
+        return try decodeImage(file.readAll(limit: Int(CheckpointLayout.memberLimit)), name: path, pretty: pretty)
+      }
+      if let raw = rawKind(of: path) { return rawReport(kind: raw, size: Int64(info.st_size)) }
+      return try listing(CheckpointSource(path: path, selection: listingSelection))
+    }
+    if let info = try Path.status(path), Path.isDirectory(info) {
+      return try listing(CheckpointSource(path: path, selection: listingSelection))
+    }
+    // ARCHIVE:member (the member may itself contain no colon; the archive path may).
+    if let colon = path.lastIndex(of: ":") {
+      let archive = String(path[..<colon])
+      let member = String(path[path.index(after: colon)...])
+      if let info = try Path.status(archive), !member.isEmpty {
+        let wanted = ArchiveEntry.normalize(member) ?? member
+        if Path.isDirectory(info) || Path.isRegularFile(info) {
+          let source = try CheckpointSource(path: archive, selection: .init(memory: { $0 == wanted }))
+          if let raw = rawKind(of: wanted) { return rawReport(kind: raw, size: try source.size(of: wanted)) }
+          return try decodeImage(source.bytes(of: wanted), name: "\(archive):\(wanted)", pretty: pretty)
+        }
+      }
+    }
+    throw CheckpointError.missing(path)
+  }
+
+  /// Image-like files that are not archives: the common or service prefix, or an `.img` name that is not raw.
+  static func looksLikeImage(_ prefix: ArraySlice<UInt8>, name: String) -> Bool {
+    var cursor = ByteCursor(Array(prefix))
+    if let first = try? cursor.readUInt32(), first == ImageMagic.common || first == ImageMagic.service { return true }
+    return name.hasSuffix(".img") && rawKind(of: name) == nil
+  }
+
+  static func decodeImage(_ bytes: [UInt8], name: String, pretty: Bool) throws -> String {
+    do {
+      return try ImageJSON.decode(ImageFile(decoding: bytes), pretty: pretty)
+    } catch let error as CRIUImageError {
+      throw ImageDecodingError(name: name, error: error)
+    }
+  }
+
+  static func rawReport(kind: String, size: Int64) -> String {
+    JSONValue.object(["raw": .string(kind), "size": .integer(size)]).formatted(keyOrder: ["raw", "size"]) + "\n"
+  }
+
+  /// Images kept in memory while listing a compressed archive: every protobuf image.
+  static let listingSelection = CheckpointSource.Selection(memory: { name in
+    name.hasSuffix(".img") && rawKind(of: name) == nil || Path.base(of: name) == "stats-dump"
+  })
+
+  /// One line per image: name, kind, entry count and size.
+  static func listing(_ source: CheckpointSource) throws -> String {
+    var rows: [[String]] = [["IMAGE", "KIND", "ENTRIES", "SIZE"]]
+    for name in source.memberNames where name.hasPrefix(source.imagePrefix) {
+      let image = String(name.dropFirst(source.imagePrefix.count))
+      guard image.hasSuffix(".img") || image == "stats-dump" else { continue }
+      let size = try source.size(of: name)
+      if let raw = rawKind(of: image) {
+        rows.append([image, "raw (\(raw))", "-", String(size)])
+        continue
+      }
+      do {
+        let decoded = try ImageFile(decoding: source.bytes(of: name))
+        rows.append([image, decoded.kind.name, String(decoded.entries.count), String(size)])
+      } catch let error as CRIUImageError {
+        rows.append([image, "invalid: \(error)", "-", String(size)])
+      }
+    }
+    return PlainTable.render(rows)
+  }
+}
+
+/// A CRIU image that failed to decode, named after the user's file.
+public struct ImageDecodingError: Error, CustomStringConvertible {
+  public var name: String
+  public var error: CRIUImageError
+  public var description: String { "\(name): \(error)" }
+}

@@ -1,0 +1,13 @@
+/// Names of the members of container checkpoints.
+public enum CheckpointLayout {
+  /// The CRIU image directory inside a container checkpoint.
+  public static let imageDirectory = "checkpoint/"
+  /// Largest member read into memory.
+  public static let memberLimit: Int64 = 256 << 20
+
+  /// True for raw memory pages images (`pages-<id>.img`), which are read at random offsets.
+  public static func isPages(_ name: String) -> Bool {
+    let base = Path.base(of: name)
+    return base.hasPrefix("pages-") && base.hasSuffix(".img")
+  }
+}

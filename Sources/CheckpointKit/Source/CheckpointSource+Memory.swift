@@ -1,0 +1,45 @@
+extension CheckpointSource {
+  /// The memory of process `pid`: its VMAs (`mm-<pid>.img`), private pages (`pagemap-<pid>.img` and the
+  /// `pages-<pages_id>.img` it names) and the shared memory it maps: anonymous shared objects
+  /// (`pagemap-shmem-<shmid>.img`) and memfds, found through `files.img` and `memfd.img`.
+  public func memory(pid: UInt32, pageSize: Int = 4096) throws -> ProcessMemory {
+    let mm = try image("mm-\(pid).img").messages(MmEntry.self).first ?? MmEntry()
+    let privateMemory = try reader(pagemap: "pagemap-\(pid).img", pageSize: pageSize)
+    var objects: [UInt64: MemoryReader?] = [:]
+    var mappings: [UInt64: MemoryReader] = [:]
+    for vma in mm.vmas {
+      guard let shmid = try sharedObject(of: vma) else { continue }
+      if objects[shmid] == nil {
+        objects[shmid] = try reader(pagemap: "pagemap-shmem-\(shmid).img", pageSize: pageSize)
+      }
+      if let reader = objects[shmid] ?? nil { mappings[vma.start] = reader }
+    }
+    return ProcessMemory(pid: pid, vmas: mm.vmas, privateMemory: privateMemory, sharedMappings: mappings)
+  }
+
+  /// The shared-memory object id a VMA maps, if it maps one.
+  func sharedObject(of vma: VmaEntry) throws -> UInt64? {
+    if vma.status & ProcessMemory.anonymousShared != 0 { return vma.shmid }
+    guard vma.status & ProcessMemory.memfd != 0 else { return nil }
+    // shmid is a file id: files.img names the memfd inode, memfd.img gives the inode's shmid.
+    let files = try image("files.img").messages(FileEntry.self)
+    guard let file = files.first(where: { UInt64($0.id) == vma.shmid && $0.hasMemfd }) else { return nil }
+    guard contains(imagePrefix + "memfd.img") else { return nil }
+    let inodes = try image("memfd.img").messages(MemfdInodeEntry.self)
+    return inodes.first { $0.inodeID == file.memfd.inodeID }.map { UInt64($0.shmid) }
+  }
+
+  /// A reader for a pagemap image and its pages file; `nil` when the pagemap is absent.
+  func reader(pagemap name: String, pageSize: Int) throws -> MemoryReader? {
+    guard contains(imagePrefix + name) else { return nil }
+    let pageMap: PageMap
+    do {
+      pageMap = try PageMap(image: image(name), pageSize: pageSize)
+    } catch let error as CRIUImageError {
+      throw CheckpointError.corruptImage(source: displayPath, member: imagePrefix + name, error)
+    }
+    let pagesName = imagePrefix + "pages-\(pageMap.pagesID).img"
+    let pages: RandomAccessBytes = contains(pagesName) ? try randomAccess(pagesName) : InMemoryBytes([])
+    return MemoryReader(pageMap: pageMap, pages: pages)
+  }
+}

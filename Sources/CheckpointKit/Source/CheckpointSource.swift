@@ -1,0 +1,264 @@
+import Glibc
+
+/// A checkpoint opened once: an unpacked CRIU image directory, an unpacked container checkpoint directory, or
+/// a container checkpoint archive of any compression.
+///
+/// Members of directories and uncompressed archives are read in place (an archive member with `pread` at its
+/// data offset, never copied). A compressed archive is read in one streaming pass that keeps in memory only
+/// the members the ``Selection`` asks for; members wanted for random access (pages) spill to a private
+/// temporary file that is unlinked as soon as it is created, so it disappears on every exit path.
+public final class CheckpointSource {
+  /// Which members a command needs, decided before a compressed archive is streamed.
+  public struct Selection: Sendable {
+    /// Members read whole into memory (metadata, images).
+    public var memory: @Sendable (String) -> Bool
+    /// Members read at random offsets (pages).
+    public var randomAccess: @Sendable (String) -> Bool
+
+    /// A selection from two predicates over normalised member names.
+    public init(
+      memory: @escaping @Sendable (String) -> Bool, randomAccess: @escaping @Sendable (String) -> Bool = { _ in false }
+    ) {
+      self.memory = memory
+      self.randomAccess = randomAccess
+    }
+
+    /// Every member in memory except pages, which are read at random offsets.
+    public static let everything = Selection(
+      memory: { !CheckpointLayout.isPages($0) }, randomAccess: CheckpointLayout.isPages)
+    /// Nothing but the member list and sizes.
+    public static let listing = Selection(memory: { _ in false })
+  }
+
+  /// What the source is.
+  public enum Kind: Equatable, Sendable {
+    case imageDirectory, containerDirectory
+    case archive(ArchiveFilter)
+  }
+
+  enum Storage {
+    case file(String)
+    case inPlace(offset: Int64, size: Int64)
+    case memory([UInt8])
+    case spilled(offset: Int64, size: Int64)
+    case skipped(size: Int64)
+  }
+
+  /// The path as the user gave it.
+  public let displayPath: String
+  /// What the source is.
+  public let kind: Kind
+  /// Where the CRIU images are: `checkpoint/` in container checkpoints, empty in a bare image directory.
+  public let imagePrefix: String
+  private var members: [String: Storage]
+  private let archiveFile: FileDescriptor?
+  private let spillFile: FileDescriptor?
+
+  /// Normalised names of the regular-file members, sorted.
+  public var memberNames: [String] { members.keys.sorted() }
+
+  /// Opens `path` (a directory or an archive) and indexes its members.
+  public init(path: String, selection: Selection = .everything) throws {
+    displayPath = path
+    guard let info = try Path.status(path) else {
+      throw CheckpointError.missing(path)
+    }
+    if Path.isDirectory(info) {
+      archiveFile = nil
+      spillFile = nil
+      var found: [String: Storage] = [:]
+      for name in try Self.listDirectory(path) { found[name] = .file(Path.join(path, name)) }
+      members = found
+      if found.keys.contains(where: { $0.hasPrefix(CheckpointLayout.imageDirectory) }) {
+        kind = .containerDirectory
+        imagePrefix = CheckpointLayout.imageDirectory
+      } else if found["inventory.img"] != nil || found["pstree.img"] != nil {
+        kind = .imageDirectory
+        imagePrefix = ""
+      } else {
+        throw CheckpointError.notACheckpoint(path)
+      }
+      return
+    }
+    let reader = try ArchiveReader(path: path)
+    var found: [String: Storage] = [:]
+    var spill: FileDescriptor?
+    var spillOffset: Int64 = 0
+    var compression = ArchiveFilter.none
+    while let entry = try reader.next() {
+      compression = reader.compression ?? .none
+      guard entry.kind == .regular, let name = try SafeExtraction.checkedName(of: entry, in: path) else { continue }
+      if let offset = entry.dataOffset {
+        found[name] = .inPlace(offset: offset, size: entry.size)
+      } else if selection.randomAccess(name) {
+        let file = try spill ?? Self.makeSpillFile()
+        spill = file
+        let size = try Self.copy(reader, into: file, at: spillOffset)
+        found[name] = .spilled(offset: spillOffset, size: size)
+        spillOffset += size
+      } else if selection.memory(name) {
+        found[name] = .memory(try reader.readAll(limit: CheckpointLayout.memberLimit, member: name))
+      } else {
+        found[name] = .skipped(size: entry.size)
+      }
+    }
+    members = found
+    spillFile = spill
+    kind = .archive(compression)
+    archiveFile = compression == .none ? try FileDescriptor(path: path, flags: O_RDONLY) : nil
+    imagePrefix =
+      found.keys.contains(where: { $0.hasPrefix(CheckpointLayout.imageDirectory) })
+      ? CheckpointLayout.imageDirectory : ""
+    if found.isEmpty {
+      throw CheckpointError.emptyArchive(path)
+    }
+  }
+
+  /// True when the member exists.
+  public func contains(_ name: String) -> Bool { members[name] != nil }
+
+  /// A member's size in bytes.
+  public func size(of name: String) throws -> Int64 {
+    switch members[name] {
+    case .file(let path)?: return Int64(try Path.status(path)?.st_size ?? 0)
+    case .inPlace(_, let size)?, .spilled(_, let size)?, .skipped(let size)?: return size
+    case .memory(let bytes)?: return Int64(bytes.count)
+    case nil: throw CheckpointError.missingMember(source: displayPath, member: name)
+    }
+  }
+
+  /// A member's bytes (small members: metadata and images).
+  public func bytes(of name: String, limit: Int64 = CheckpointLayout.memberLimit) throws -> [UInt8] {
+    guard let storage = members[name] else { throw CheckpointError.missingMember(source: displayPath, member: name) }
+    switch storage {
+    case .file(let path):
+      return try FileDescriptor(path: path, flags: O_RDONLY, displayPath: Path.join(displayPath, name))
+        .readAll(limit: Int(limit))
+    case .memory(let bytes):
+      return bytes
+    case .inPlace, .spilled:
+      let size = try self.size(of: name)
+      guard size <= limit else {
+        throw ArchiveError.memberTooLarge(archive: displayPath, member: name, limit: limit)
+      }
+      var result = [UInt8](repeating: 0, count: Int(size))
+      let access = try randomAccess(name)
+      _ = try result.withUnsafeMutableBytes { try access.read(into: $0, at: 0) }
+      return result
+    case .skipped:
+      throw CheckpointError.notLoaded(source: displayPath, member: name)
+    }
+  }
+
+  /// A member for reads at any offset, without copying it.
+  public func randomAccess(_ name: String) throws -> RandomAccessBytes {
+    guard let storage = members[name] else { throw CheckpointError.missingMember(source: displayPath, member: name) }
+    switch storage {
+    case .file(let path):
+      return try FileDescriptor(path: path, flags: O_RDONLY, displayPath: Path.join(displayPath, name))
+    case .inPlace(let offset, let size):
+      guard let archiveFile else { throw CheckpointError.notLoaded(source: displayPath, member: name) }
+      return FileSlice(file: archiveFile, offset: offset, size: size)
+    case .spilled(let offset, let size):
+      guard let spillFile else { throw CheckpointError.notLoaded(source: displayPath, member: name) }
+      return FileSlice(file: spillFile, offset: offset, size: size)
+    case .memory(let bytes):
+      return InMemoryBytes(bytes)
+    case .skipped:
+      throw CheckpointError.notLoaded(source: displayPath, member: name)
+    }
+  }
+
+  /// Decodes the CRIU image `name` (relative to the image directory, e.g. `pstree.img`).
+  public func image(_ name: String) throws -> ImageFile {
+    let member = imagePrefix + name
+    do {
+      return try ImageFile(decoding: try bytes(of: member))
+    } catch let error as CRIUImageError {
+      throw CheckpointError.corruptImage(source: displayPath, member: member, error)
+    }
+  }
+
+  private static func listDirectory(_ root: String) throws -> [String] {
+    var result: [String] = []
+    func walk(_ relative: String, depth: Int) throws {
+      let path = relative.isEmpty ? root : Path.join(root, relative)
+      guard let directory = opendir(path) else { throw SystemError("cannot read directory", path: path) }
+      defer { closedir(directory) }
+      while let entry = readdir(directory) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+          String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+        }
+        if name == "." || name == ".." { continue }
+        let child = relative.isEmpty ? name : relative + "/" + name
+        guard let info = try Path.linkStatus(Path.join(root, child)) else { continue }
+        if Path.isDirectory(info) {
+          if depth < 2 { try walk(child, depth: depth + 1) }
+        } else if Path.isRegularFile(info) {
+          result.append(child)
+        }
+      }
+    }
+    try walk("", depth: 0)
+    return result
+  }
+
+  /// A private temporary file, unlinked at once: nothing is left behind whatever happens.
+  private static func makeSpillFile() throws -> FileDescriptor {
+    let directory = ProcessEnvironment.temporaryDirectory
+    var template = Array(Path.join(directory, "checkpointctl-pages.XXXXXX").utf8CString)
+    let fd = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.map { mkstemp($0) } ?? -1 }
+    guard fd >= 0 else { throw SystemError("cannot create a temporary file in", path: directory) }
+    _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+    _ = fchmod(fd, 0o600)
+    template.withUnsafeBufferPointer { buffer in _ = buffer.baseAddress.map { unlink($0) } }
+    return FileDescriptor(rawValue: fd, displayPath: "temporary file")
+  }
+
+  private static func copy(_ reader: ArchiveReader, into file: FileDescriptor, at offset: Int64) throws -> Int64 {
+    var written: Int64 = 0
+    try reader.forEachBlock { block in
+      guard let base = block.baseAddress else { return }
+      var done = 0
+      while done < block.count {
+        let n = retrying {
+          pwrite(file.rawValue, base + done, block.count - done, off_t(offset + written) + off_t(done))
+        }
+        guard n > 0 else { throw SystemError("cannot write", path: "a temporary file") }
+        done += n
+      }
+      written += Int64(block.count)
+    }
+    return written
+  }
+}
+
+/// A byte range of an open file, read with `pread`.
+final class FileSlice: RandomAccessBytes {
+  let file: FileDescriptor
+  let offset: Int64
+  let size: Int64
+
+  init(file: FileDescriptor, offset: Int64, size: Int64) {
+    self.file = file
+    self.offset = offset
+    self.size = size
+  }
+
+  func read(into buffer: UnsafeMutableRawBufferPointer, at position: Int64) throws -> Int {
+    guard position >= 0, position < size else { return 0 }
+    let count = Int(min(Int64(buffer.count), size - position))
+    return try file.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count]), at: offset + position)
+  }
+}
+
+extension FileDescriptor: RandomAccessBytes {}
+
+/// Environment facts.
+enum ProcessEnvironment {
+  /// `$TMPDIR`, else `/tmp`.
+  static var temporaryDirectory: String {
+    guard let value = getenv("TMPDIR"), value.pointee != 0 else { return "/tmp" }
+    return String(cString: value)
+  }
+}

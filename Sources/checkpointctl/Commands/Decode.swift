@@ -1,0 +1,40 @@
+import ArgumentParser
+import CheckpointKit
+
+extension CheckpointCtl {
+  struct Decode: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Decode a CRIU image to JSON (like crit decode), or list the images of a checkpoint",
+      discussion: """
+        PATH is an image file, ARCHIVE:checkpoint/NAME.img, or a checkpoint directory or archive (then one line \
+        per image: name, kind, entry count, size). The JSON is crit's: {"magic": ..., "entries": [...]}.
+        """)
+
+    @Argument(help: ArgumentHelp("Image, ARCHIVE:MEMBER, directory or archive", valueName: "path"))
+    var path: String
+
+    @Flag(help: "Render for people: flag names, hex addresses, IP addresses, task states, payload sizes")
+    var pretty = false
+
+    func run() throws {
+      emit(try ImageDecoding.decode(path, pretty: pretty))
+    }
+  }
+
+  struct Encode: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Encode decode's JSON back into a CRIU image (like crit encode)")
+
+    @Option(
+      name: [.customShort("i"), .long], help: ArgumentHelp("JSON input (default: standard input)", valueName: "file"))
+    var input: String?
+
+    @Option(
+      name: [.customShort("o"), .long], help: ArgumentHelp("Image output (- for standard output)", valueName: "file"))
+    var output: String
+
+    func run() throws {
+      try ImageEncoding.encode(input: input, output: output)
+    }
+  }
+}

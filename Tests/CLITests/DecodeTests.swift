@@ -1,0 +1,96 @@
+import CheckpointKit
+import Foundation
+import Glibc
+import TestSupport
+import Testing
+
+@Suite struct DecodeTests {
+  @Test func decodesAnImageInsideAnArchiveLikeCrit() throws {
+    let result = try CLI.run(["decode", Fixtures.path("busybox-ptree.tar") + ":checkpoint/pstree.img"])
+    #expect(result.status == 0, "\(result.stderr)")
+    let document = try JSONValue(parsing: result.stdoutBytes)
+    #expect(document.objectValue?["magic"] == .string("PSTREE"))
+    let entries = try #require(document.objectValue?["entries"]?.arrayValue)
+    #expect(entries.count == 7)
+    #expect(entries[0].objectValue?["pid"] == .integer(1))
+    #expect(entries[0].objectValue?["threads"] == .array([.integer(1)]))
+  }
+
+  @Test func encodeRebuildsTheImageByteForByte() throws {
+    let directory = try TemporaryDirectory()
+    for name in ["core-1.img", "mm-1.img", "pagemap-1.img", "files.img", "inventory.img"] {
+      let decoded = try CLI.run(["decode", Fixtures.path("busybox-needle.tar") + ":checkpoint/" + name])
+      #expect(decoded.status == 0)
+      try Files.write(decoded.stdoutBytes, to: directory.file(name + ".json"))
+      let encoded = try CLI.run(["encode", "-i", directory.file(name + ".json"), "-o", directory.file(name)])
+      #expect(encoded.status == 0, "\(encoded.stderr)")
+      #expect(Files.permissions(directory.file(name)) == 0o600)
+      let original = try CheckpointSource(path: Fixtures.path("busybox-needle.tar")).bytes(of: "checkpoint/" + name)
+      #expect(try Files.read(directory.file(name)) == original, "\(name)")
+    }
+  }
+
+  @Test func listsTheImagesOfArchivesAndDirectories() throws {
+    let archive = try CLI.run(["decode", Fixtures.path("busybox-shm.tar.gz")])
+    #expect(archive.status == 0)
+    #expect(archive.stdout.hasPrefix("IMAGE "))
+    #expect(archive.stdout.contains("pagemap-shmem-1260.img    PAGEMAP               1         27\n"))
+    #expect(archive.stdout.contains("pages-1.img               raw (pages)           -         1048576\n"))
+    let directory = try CLI.run(["decode", Fixtures.path("raw/piggie")])
+    #expect(directory.status == 0)
+    #expect(directory.stdout.contains("tcp-stream-4f810.img"))
+    #expect(directory.stdout.contains("raw (iptables)"))
+    #expect(directory.stdout == (try Fixtures.golden("decode/piggie.txt", actual: directory.stdout)))
+  }
+
+  @Test func rawImagesReportKindAndSize() throws {
+    let result = try CLI.run(["decode", Fixtures.path("raw/piggie/pages-1.img")])
+    #expect(result.status == 0)
+    let report = try JSONValue(parsing: result.stdoutBytes)
+    #expect(report.objectValue?["raw"] == .string("pages"))
+    #expect(report.objectValue?["size"]?.integerValue ?? 0 > 0)
+  }
+
+  @Test func prettyRendersForPeople() throws {
+    let mm = try CLI.run(["decode", "--pretty", Fixtures.path("busybox-sleep.tar") + ":checkpoint/mm-1.img"])
+    #expect(mm.status == 0)
+    #expect(mm.stdout.contains(#""prot": "PROT_READ | PROT_EXEC""#))
+    #expect(mm.stdout.contains(#""start": "0x"#))
+    #expect(mm.stdout.contains(#""status": "VMA_AREA_REGULAR | VMA_FILE_PRIVATE""#))
+    let files = try CLI.run(["decode", "--pretty", Fixtures.path("debian-net.tar.gz") + ":checkpoint/files.img"])
+    #expect(files.stdout.contains(#""src_addr": "127.0.0.1""#))
+    #expect(files.stdout.contains(#""src_addr": "::""#))
+    #expect(files.stdout.contains(#""name": "@fx-abstract-dgram""#))
+    #expect(files.stdout.contains(#""state": "LISTEN""#))
+    let pagemap = try CLI.run(["decode", "--pretty", Fixtures.path("busybox-sleep.tar") + ":checkpoint/pagemap-1.img"])
+    #expect(pagemap.stdout.contains(#""flags": "PE_LAZY | PE_PRESENT""#))
+    #expect(pagemap.stdout.contains(#""vaddr": "0x401000""#))
+    let streams = try CLI.run(["decode", "--pretty", Fixtures.path("raw/piggie/tcp-stream-4f810.img")])
+    #expect(streams.stdout.contains(#""inq": "<"#))
+  }
+
+  @Test(arguments: [
+    (["decode", "nope.img"], "nope.img does not exist"),
+    (["decode", "notanimage"], "notanimage"),
+    (["decode", "badmagic.img"], "unknown image magic"),
+    (["decode", "cut.img"], "cut.img: "),
+    (["encode", "-i", "bad.json", "-o", "out.img"], "bad.json: invalid image JSON"),
+    (["encode", "-i", "unknown.json", "-o", "out.img"], "unknown magic \"NOPE\""),
+    (["decode", "empty.tar"], "empty.tar is an empty archive"),
+  ])
+  func badInputIsOneErrorLine(_ arguments: [String], _ message: String) throws {
+    let directory = try TemporaryDirectory()
+    try Files.write(Array("just some text that is not an image".utf8), to: directory.file("notanimage"))
+    try Files.write([0x19, 0x43, 0x56, 0x54, 1, 2, 3, 4, 0, 0, 0, 0], to: directory.file("badmagic.img"))
+    let core = try CheckpointSource(path: Fixtures.path("busybox-sleep.tar")).bytes(of: "checkpoint/core-1.img")
+    try Files.write(Array(core[0..<100]), to: directory.file("cut.img"))
+    try Files.write(Array("{".utf8), to: directory.file("bad.json"))
+    try Files.write(Array(#"{"magic": "NOPE", "entries": []}"#.utf8), to: directory.file("unknown.json"))
+    try Files.write([], to: directory.file("empty.tar"))
+    let result = try CLI.run(arguments, in: directory.path)
+    #expect(result.status == 1)
+    #expect(result.stderr.hasPrefix("Error: "), "\(result.stderr)")
+    #expect(result.stderr.contains(message), "\(result.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: directory.file("out.img")))
+  }
+}
