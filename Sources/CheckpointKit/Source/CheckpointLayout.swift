@@ -2,6 +2,8 @@
 public enum CheckpointLayout {
   /// The CRIU image directory inside a container checkpoint.
   public static let imageDirectory = "checkpoint/"
+  /// Podman's pre-dump images (`podman container checkpoint -P`), the parent of `checkpoint/`.
+  public static let preCheckpointDirectory = "pre-checkpoint/"
   /// Largest member read into memory.
   public static let memberLimit: Int64 = 256 << 20
 

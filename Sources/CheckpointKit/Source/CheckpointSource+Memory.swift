@@ -40,6 +40,20 @@ extension CheckpointSource {
     }
     let pagesName = imagePrefix + "pages-\(pageMap.pagesID).img"
     let pages: RandomAccessBytes = contains(pagesName) ? try randomAccess(pagesName) : InMemoryBytes([])
-    return MemoryReader(pageMap: pageMap, pages: pages)
+    let needsParent = pageMap.regions.contains { $0.flags.contains(.parent) }
+    let parent = needsParent ? try parentSource()?.reader(pagemap: name, pageSize: pageSize) : nil
+    return MemoryReader(pageMap: pageMap, pages: pages, parent: parent)
+  }
+
+  /// The pre-dump this checkpoint's PE_PARENT pages live in: the `parent` link of an image directory, or
+  /// Podman's `pre-checkpoint/` beside `checkpoint/`.
+  func parentSource() throws -> CheckpointSource? {
+    if members.keys.contains(where: { $0.hasPrefix(CheckpointLayout.preCheckpointDirectory) }) {
+      return CheckpointSource(sharing: self, imagePrefix: CheckpointLayout.preCheckpointDirectory)
+    }
+    guard let root = directoryPath else { return nil }
+    let link = Path.join(Path.join(root, imagePrefix), "parent")
+    guard let info = try Path.status(link), Path.isDirectory(info) else { return nil }
+    return try CheckpointSource(path: link)
   }
 }

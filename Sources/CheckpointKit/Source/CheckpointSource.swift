@@ -50,9 +50,27 @@ public final class CheckpointSource {
   public let kind: Kind
   /// Where the CRIU images are: `checkpoint/` in container checkpoints, empty in a bare image directory.
   public let imagePrefix: String
-  private var members: [String: Storage]
+  var members: [String: Storage]
   private let archiveFile: FileDescriptor?
   private let spillFile: FileDescriptor?
+
+  /// The directory, when the source is one.
+  var directoryPath: String? {
+    switch kind {
+    case .imageDirectory, .containerDirectory: return displayPath
+    case .archive: return nil
+    }
+  }
+
+  /// The same members seen with another image directory (the pre-dump beside `checkpoint/`).
+  init(sharing other: CheckpointSource, imagePrefix: String) {
+    displayPath = other.displayPath
+    kind = other.kind
+    self.imagePrefix = imagePrefix
+    members = other.members
+    archiveFile = other.archiveFile
+    spillFile = other.spillFile
+  }
 
   /// Normalised names of the regular-file members, sorted.
   public var memberNames: [String] { members.keys.sorted() }

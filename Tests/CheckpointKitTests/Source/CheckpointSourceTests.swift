@@ -84,3 +84,65 @@ import Testing
     }
   }
 }
+
+@Suite struct ParentCheckpointTests {
+  /// Writes an image directory with one process whose pages are `entries` (address, flags) and a pages file.
+  static func writeImages(
+    in directory: String, entries: [(UInt64, UInt32)], pages: [UInt8], kinds: (String) throws -> ImageKind
+  ) throws {
+    mkdir(directory, 0o700)
+    var tree = PstreeEntry()
+    tree.pid = 1
+    try Files.write(
+      try ImageFile(kind: kinds("PSTREE"), entries: [ImageEntry(message: tree)]).encoded(),
+      to: directory + "/pstree.img")
+    var vma = VmaEntry()
+    vma.start = 0x1000
+    vma.end = 0x3000
+    vma.prot = 3
+    var mm = MmEntry()
+    mm.vmas = [vma]
+    try Files.write(
+      try ImageFile(kind: kinds("MM"), entries: [ImageEntry(message: mm)]).encoded(), to: directory + "/mm-1.img")
+    var head = PagemapHead()
+    head.pagesID = 1
+    let pagemap = entries.map { address, flags -> ImageEntry in
+      var entry = PagemapEntry()
+      entry.vaddr = address
+      entry.nrPages = 1
+      entry.flags = flags
+      return ImageEntry(message: entry)
+    }
+    try Files.write(
+      try ImageFile(kind: kinds("PAGEMAP"), head: head, entries: pagemap).encoded(), to: directory + "/pagemap-1.img")
+    try Files.write(pages, to: directory + "/pages-1.img")
+  }
+
+  @Test func parentPagesComeFromThePreDump() throws {
+    let directory = try TemporaryDirectory()
+    let kinds: (String) throws -> ImageKind = { try #require(ImageKind.named($0)) }
+    try Self.writeImages(
+      in: directory.file("pre"), entries: [(0x1000, 4)], pages: [UInt8](repeating: 0xAB, count: 4096), kinds: kinds)
+    try Self.writeImages(
+      in: directory.file("dump"), entries: [(0x1000, 1), (0x2000, 4)], pages: [UInt8](repeating: 0xCD, count: 4096),
+      kinds: kinds)
+    symlink("../pre", directory.file("dump/parent"))
+    let memory = try CheckpointSource(path: directory.file("dump")).memory(pid: 1)
+    #expect(try memory.read(address: 0x1ffe, count: 4) == [0xAB, 0xAB, 0xCD, 0xCD])
+    // Podman's layout: pre-checkpoint/ beside checkpoint/ in one (compressed) archive.
+    var members: [TestArchive.Member] = []
+    for (folder, prefix) in [("dump", "checkpoint/"), ("pre", "pre-checkpoint/")] {
+      for name in ["pstree.img", "mm-1.img", "pagemap-1.img", "pages-1.img"] {
+        members.append(.file(prefix + name, try Files.read(directory.file(folder + "/" + name))))
+      }
+    }
+    try TestArchive.write(members, to: directory.file("podman.tar.zst"), compression: .zstd)
+    let archived = try CheckpointSource(path: directory.file("podman.tar.zst")).memory(pid: 1)
+    #expect(try archived.read(address: 0x1ffe, count: 4) == [0xAB, 0xAB, 0xCD, 0xCD])
+    // Without the parent the same read is a clear error.
+    unlink(directory.file("dump/parent"))
+    #expect(throws: MemoryError.missingParent(address: 0x1ffe)) {
+      try CheckpointSource(path: directory.file("dump")).memory(pid: 1).read(address: 0x1ffe, count: 4)
+    }
+  }
+}
