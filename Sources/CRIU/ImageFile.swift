@@ -88,6 +88,25 @@ public struct ImageFile: @unchecked Sendable {
     }
   }
 
+  /// The kind and entry count of an image, walking the framing only: protobuf payloads are decoded just for
+  /// kinds whose entries are followed by extra bytes (their length is in the entry).
+  public static func scan(_ bytes: [UInt8]) throws -> (kind: ImageKind, entries: Int) {
+    guard let kind = kind(ofPrefix: bytes.prefix(8)) else {
+      return (try ImageFile(decoding: bytes).kind, 0)
+    }
+    if case .none = kind.extra {
+      var cursor = ByteCursor(bytes)
+      _ = try cursor.readBytes(kind.prefix == .bare ? 4 : 8)
+      var count = 0
+      while !cursor.isAtEnd {
+        _ = try cursor.readSizedEntry()
+        count += 1
+      }
+      return (kind, kind.headType == nil ? count : max(0, count - 1))
+    }
+    return (kind, try ImageFile(decoding: bytes).entries.count)
+  }
+
   /// Decodes an image, requiring it to be of `kind`.
   public init(decoding bytes: [UInt8], expecting kind: ImageKind) throws {
     self = try ImageFile(decoding: bytes)

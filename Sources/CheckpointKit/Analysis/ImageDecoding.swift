@@ -81,8 +81,8 @@ public enum ImageDecoding {
         continue
       }
       do {
-        let decoded = try ImageFile(decoding: source.bytes(of: name))
-        rows.append([image, decoded.kind.name, String(decoded.entries.count), String(size)])
+        let (kind, entries) = try ImageFile.scan(source.bytes(of: name))
+        rows.append([image, kind.name, String(entries), String(size)])
       } catch let error as CRIUImageError {
         rows.append([image, "invalid: \(error)", "-", String(size)])
       }

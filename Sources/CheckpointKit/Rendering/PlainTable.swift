@@ -1,7 +1,8 @@
-/// Columns separated by three spaces, padded to the widest cell (like Go's tabwriter with padding 3).
+/// Columns padded to the widest cell plus three spaces, at least `minimumWidth` wide (Go's tabwriter with
+/// minwidth 6 and padding 3, as upstream checkpointctl prints its tables).
 public enum PlainTable {
   /// The rows as text; the last column is not padded.
-  public static func render(_ rows: [[String]]) -> String {
+  public static func render(_ rows: [[String]], minimumWidth: Int = 6) -> String {
     let columns = rows.map(\.count).max() ?? 0
     var widths = [Int](repeating: 0, count: columns)
     for row in rows {
@@ -9,7 +10,8 @@ public enum PlainTable {
     }
     return rows.map { row in
       row.enumerated().map { index, cell in
-        index == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[index] - cell.count + 3)
+        index == row.count - 1
+          ? cell : cell + String(repeating: " ", count: max(widths[index] + 3, minimumWidth) - cell.count)
       }.joined() + "\n"
     }.joined()
   }
