@@ -37,26 +37,65 @@ public final class ProcessMemory {
     return vmas[low]
   }
 
+  /// A run of readable memory.
+  public struct Range: Equatable, Sendable {
+    /// First address.
+    public var address: UInt64
+    /// Length in bytes.
+    public var length: UInt64
+    /// True for pages of a shared-memory object.
+    public var isShared: Bool
+  }
+
+  /// Every readable run of memory in address order: private pages in this image or its parent, and the pages
+  /// of the shared objects the VMAs map (lazy pages, which are not in the image, are left out).
+  public func ranges() -> [Range] {
+    var result: [Range] = []
+    if let privateMemory {
+      let size = UInt64(privateMemory.pageMap.pageSize)
+      for region in privateMemory.pageMap.regions where region.fileOffset != nil || region.flags.contains(.parent) {
+        result.append(Range(address: region.address, length: region.pageCount * size, isShared: false))
+      }
+    }
+    for vma in vmas {
+      guard let shared = sharedMappings[vma.start] else { continue }
+      let size = UInt64(shared.pageMap.pageSize)
+      let window = vma.pgoff..<(vma.pgoff + (vma.end - vma.start))
+      for region in shared.pageMap.regions where region.fileOffset != nil || region.flags.contains(.parent) {
+        let lower = max(region.address, window.lowerBound)
+        let upper = min(region.address + region.pageCount * size, window.upperBound)
+        if lower < upper {
+          result.append(Range(address: vma.start + (lower - vma.pgoff), length: upper - lower, isShared: true))
+        }
+      }
+    }
+    return result.sorted { $0.address < $1.address }
+  }
+
   /// Reads `count` bytes at `address`, from shared or private pages as the VMAs say.
   public func read(address: UInt64, count: Int) throws -> [UInt8] {
     var result = [UInt8](repeating: 0, count: count)
-    try result.withUnsafeMutableBytes { buffer in
-      var done = 0
-      while done < count {
-        let current = address &+ UInt64(done)
-        let vma = vma(containing: current)
-        let limit = vma.map { Int(min(UInt64(count - done), $0.end - current)) } ?? (count - done)
-        let part = UnsafeMutableRawBufferPointer(rebasing: buffer[done..<done + limit])
-        if let vma, let shared = sharedMappings[vma.start] {
-          try shared.read(address: current - vma.start + vma.pgoff, into: part)
-        } else if let privateMemory {
-          try privateMemory.read(address: current, into: part)
-        } else {
-          throw MemoryError.unmapped(address: current)
-        }
-        done += limit
-      }
-    }
+    try result.withUnsafeMutableBytes { try read(address: address, into: $0) }
     return result
+  }
+
+  /// Fills `buffer` with the memory at `address`.
+  public func read(address: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws {
+    let count = buffer.count
+    var done = 0
+    while done < count {
+      let current = address &+ UInt64(done)
+      let vma = vma(containing: current)
+      let limit = vma.map { Int(min(UInt64(count - done), $0.end - current)) } ?? (count - done)
+      let part = UnsafeMutableRawBufferPointer(rebasing: buffer[done..<done + limit])
+      if let vma, let shared = sharedMappings[vma.start] {
+        try shared.read(address: current - vma.start + vma.pgoff, into: part)
+      } else if let privateMemory {
+        try privateMemory.read(address: current, into: part)
+      } else {
+        throw MemoryError.unmapped(address: current)
+      }
+      done += limit
+    }
   }
 }

@@ -15,7 +15,7 @@ struct CheckpointCtl: ParsableCommand {
       containerd and Kubernetes.
       """,
     version: "checkpointctl version \(version)",
-    subcommands: [Show.self, Extract.self, Insert.self, Decode.self, Encode.self, Completion.self]
+    subcommands: [Show.self, Extract.self, Insert.self, MemParse.self, Decode.self, Encode.self, Completion.self]
   )
 
   static func main() {

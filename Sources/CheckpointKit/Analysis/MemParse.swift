@@ -1,0 +1,44 @@
+import Glibc
+
+/// The `memparse` command's work: sizes per process, or one process's memory.
+public enum MemParse {
+  /// Members the size table needs.
+  static let tableSelection = CheckpointSource.Selection(memory: { name in
+    let base = Path.base(of: name)
+    return base == "pstree.img" || base.hasPrefix("core-") || base.hasPrefix("pagemap-") || base.hasPrefix("mm-")
+  })
+
+  /// Members a process's memory needs: images in memory, pages for random access.
+  static let memorySelection = CheckpointSource.Selection(
+    memory: { name in
+      let base = Path.base(of: name)
+      return base == "pstree.img" || base == "files.img" || base == "memfd.img" || base.hasPrefix("core-")
+        || base.hasPrefix("pagemap-") || base.hasPrefix("mm-")
+    }, randomAccess: CheckpointLayout.isPages)
+
+  /// The size table of one checkpoint.
+  public static func table(_ path: String) throws -> String {
+    MemoryUsage.table(try MemoryUsage.rows(CheckpointSource(path: path, selection: tableSelection)), source: path)
+  }
+
+  /// Dumps process `pid` of `path`: to `output` (atomically, `0600`, full rows, progress on a terminal), or to
+  /// standard output (hex rows collapsed where identical). Returns the banner to print first.
+  public static func dump(path: String, pid: UInt32, raw: Bool, output: String?, banner: (String) -> Void) throws {
+    let source = try CheckpointSource(path: path, selection: memorySelection)
+    _ = try source.processWithMemory(pid: pid)
+    let memory = try source.memory(pid: pid)
+    guard let output, output != "-" else {
+      if !raw { banner("\nDisplaying memory pages content for process ID \(pid) from checkpoint: \(path)\n\n") }
+      let stdout = FileDescriptor(rawValue: STDOUT_FILENO, displayPath: "standard output", closeOnDeinit: false)
+      try MemoryDump.dump(memory, format: raw ? .raw : .hex(compact: true)) { try stdout.write($0) }
+      return
+    }
+    banner("\nWriting memory pages content for process ID \(pid) from checkpoint: \(path) to file: \(output)...\n")
+    let file = try AtomicFile(destination: output)
+    let progress = Progress(label: "Writing", total: MemoryDump.size(of: memory))
+    try MemoryDump.dump(memory, format: raw ? .raw : .hex(compact: false), progress: progress) {
+      try file.descriptor.write($0)
+    }
+    try file.commit()
+  }
+}
