@@ -39,6 +39,68 @@ def system_binary_pool(limit=64 * MIB):
     return bytes(pool)
 
 
+def write_realistic(f, size, pool, rng):
+    """Writes `size` bytes: a quarter random, a quarter zero pages, half pieces of system binaries."""
+    written = 0
+    while written < size:
+        kind = rng.random()
+        if kind < 0.25:
+            chunk = os.urandom(MIB)
+        elif kind < 0.5:
+            chunk = bytes(MIB)
+        else:
+            start = rng.randrange(0, max(1, len(pool) - MIB))
+            chunk = pool[start:start + MIB]
+        chunk = chunk[:size - written]
+        f.write(chunk)
+        written += len(chunk)
+
+
+def encode(binary, document, path):
+    subprocess.run([binary, "encode", "-o", path], input=json.dumps(document).encode(), check=True)
+
+
+def make_checkpoint(binary, directory, size):
+    """A CRIU image directory of one process with `size` MiB of pages, built with our own encoder."""
+    marker = os.path.join(directory, ".complete")
+    if os.path.exists(marker) and open(marker).read() == str(size):
+        return
+    shutil.rmtree(directory, ignore_errors=True)
+    images = os.path.join(directory, "checkpoint")
+    os.makedirs(images)
+    base = 0x7F00_0000_0000
+    pages = size * MIB // 4096
+    encode(binary, {"magic": "PSTREE", "entries": [{"pid": 1, "ppid": 0, "pgid": 1, "sid": 1, "threads": [1]}]},
+           os.path.join(images, "pstree.img"))
+    encode(binary, {"magic": "CORE", "entries": [{"mtype": "X86_64", "tc": {"task_state": 1, "comm": "bench"}}]},
+           os.path.join(images, "core-1.img"))
+    vma = {"start": base, "end": base + pages * 4096, "pgoff": 0, "shmid": 0, "prot": 3, "flags": 34,
+           "status": 513, "fd": -1}
+    encode(binary, {"magic": "MM", "entries": [{"vmas": [vma]}]}, os.path.join(images, "mm-1.img"))
+    entries = [{"pages_id": 1}]
+    for first in range(0, pages, 256):
+        entries.append({"vaddr": base + first * 4096, "flags": 4, "nr_pages": min(256, pages - first)})
+    encode(binary, {"magic": "PAGEMAP", "entries": entries}, os.path.join(images, "pagemap-1.img"))
+    with open(os.path.join(images, "pages-1.img"), "wb") as f:
+        write_realistic(f, pages * 4096, system_binary_pool(), random.Random(7))
+    with open(marker, "w") as f:
+        f.write(str(size))
+
+
+def make_image_directory(source, directory, copies):
+    """A directory of 4 x `copies` real images (core, mm, pagemap, fdinfo of a fixture, renamed)."""
+    if os.path.isdir(directory) and len(os.listdir(directory)) >= 4 * copies:
+        return
+    shutil.rmtree(directory, ignore_errors=True)
+    os.makedirs(directory)
+    shutil.copy(os.path.join(source, "inventory.img"), directory)
+    for name in ("core", "mm", "pagemap", "fdinfo"):
+        data = open(os.path.join(source, f"{name}-{'2' if name == 'fdinfo' else '1'}.img"), "rb").read()
+        for index in range(1, copies + 1):
+            with open(os.path.join(directory, f"{name}-{index}.img"), "wb") as f:
+                f.write(data)
+
+
 def make_sandbox(path, size, pool, rng):
     """Writes a tar whose members look like a checkpoint: pages images plus small metadata files."""
     with tarfile.open(path, "w", format=tarfile.PAX_FORMAT) as tar:
@@ -128,8 +190,55 @@ def main():
     parser.add_argument("--size", type=int, default=1024, help="MiB of sandbox archives")
     parser.add_argument("--pods", type=int, default=4)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--only", choices=["kubelet", "criu"], help="run one group of benchmarks")
     args = parser.parse_args()
+    results = []
+    if args.only in (None, "kubelet"):
+        results += kubelet_benchmarks(args)
+    if args.only in (None, "criu"):
+        results += criu_benchmarks(args)
+    print(f"{'benchmark':<34} {'checkpointctl':>14} {'reference':>10} {'ratio':>7} {'peak RSS':>10}")
+    for r in results:
+        print(f"{r['benchmark']:<34} {r['checkpointctl_s']:>13.2f}s {r['reference_s']:>9.2f}s "
+              f"{r['ratio']:>6.2f}x {r['peak_rss_mib']:>7.1f} MiB{r.get('note', '')}")
 
+
+def criu_benchmarks(args):
+    binary = os.path.abspath(args.binary)
+    data = os.path.abspath(args.data)
+    checkpoint = os.path.join(data, "checkpoint-1g")
+    make_checkpoint(binary, checkpoint, args.size)
+    images = os.path.join(data, "images-1000")
+    fixtures = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "Fixtures", "raw", "piggie")
+    make_image_directory(fixtures, images, 300)
+    pages = os.path.join(checkpoint, "checkpoint", "pages-1.img")
+    count = len(os.listdir(images))
+    print(f"data: {count} images in {images}; {os.path.getsize(pages) / MIB:.0f} MiB of pages in {checkpoint}")
+    results = []
+    results.append(measure(
+        f"decode DIR ({count} images)",
+        lambda: run([binary, "decode", images]),
+        lambda: run(["sh", "-c", f"cat {images}/* > /dev/null"]),
+        lambda: None, args.repeat))
+    results.append(measure(
+        "memparse --raw (1 GiB, reader)",
+        lambda: run([binary, "memparse", "--pid", "1", "--raw", checkpoint]),
+        lambda: run(["cat", pages]),
+        lambda: None, args.repeat))
+    out = os.path.join(data, "dump.txt")
+    hex_result = measure(
+        "memparse --pid -o (hexdump)",
+        lambda: run([binary, "memparse", "--pid", "1", "-o", out, checkpoint]),
+        lambda: run(["cat", pages]),
+        lambda: None, 1)
+    hex_result["note"] = f"  ({os.path.getsize(pages) / MIB / hex_result['checkpointctl_s']:.0f} MiB/s of memory)"
+    os.remove(out)
+    results.append(hex_result)
+    print("references: decode = cat of the same images; memparse = cat of the pages file")
+    return results
+
+
+def kubelet_benchmarks(args):
     binary = os.path.abspath(args.binary)
     data = os.path.abspath(args.data)
     store = os.path.join(data, "store")
@@ -172,12 +281,9 @@ def main():
         lambda: run(["tar", "-tf", archive]),
         lambda: None, args.repeat))
 
-    print(f"{'benchmark':<22} {'checkpointctl':>14} {'reference':>10} {'ratio':>7} {'peak RSS':>10}")
-    for r in results:
-        print(f"{r['benchmark']:<22} {r['checkpointctl_s']:>13.2f}s {r['reference_s']:>9.2f}s "
-              f"{r['ratio']:>6.2f}x {r['peak_rss_mib']:>7.1f} MiB")
     print("references: extract = tar -I zstd -cf; insert = tar -xf; show = tar -tf (same files, same run)")
     shutil.rmtree(work, ignore_errors=True)
+    return results
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ import Testing
     rows += [0x01] + [UInt8](repeating: 0x41, count: 15)  // same ASCII (".AAA…" vs "AAAA") differs anyway
     rows += [0x02] + [UInt8](repeating: 0x41, count: 15)  // same ASCII as the row above, different byte
     var text: [UInt8] = []
-    var dump = HexDump(compact: true) { text += $0 }
+    let dump = HexDump(compact: true) { text += $0 }
     try rows.withUnsafeBytes { try dump.write(address: 0x1000, bytes: $0) }
     dump.endRange()
     try dump.flush()
@@ -45,7 +45,7 @@ import Testing
     #expect(lines[3].hasPrefix("0000000000001040  02"))
     // A run that reaches the end of a range prints its last row, so a gap is never implied to repeat.
     var tail: [UInt8] = []
-    var ending = HexDump(compact: true) { tail += $0 }
+    let ending = HexDump(compact: true) { tail += $0 }
     try [UInt8](repeating: 7, count: 64).withUnsafeBytes { try ending.write(address: 0x2000, bytes: $0) }
     ending.endRange()
     try ending.flush()

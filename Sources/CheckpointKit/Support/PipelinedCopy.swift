@@ -2,123 +2,171 @@ import CSystemShims
 import Foundation
 import Glibc
 
-/// Copies a stream into a file with the producer (for example a decompressor) and the writer on two threads.
-///
-/// Memory is bounded by a small ring of buffers. The writer starts the kernel's write-back as it goes, so the
-/// closing `fsync` finds the data already on its way to the device instead of flushing it all at the end.
-public enum PipelinedCopy {
-  /// Buffers in flight and their size: 4 MiB of memory whatever the stream's length.
+/// Writes a file on a second thread, so producing the bytes (decompressing, formatting) and writing them
+/// overlap. Memory is bounded by a ring of four 1 MiB buffers. The writer starts the kernel's write-back every
+/// 8 MiB, so the closing `fsync` finds the data already on its way to the device.
+public final class BackgroundWriter: @unchecked Sendable {
   static let bufferCount = 4
   static let bufferSize = 1 << 20
-  /// Write-back is started every this many bytes.
   static let writebackInterval: Int64 = 8 << 20
 
+  private let file: FileDescriptor
+  private let buffers: [UnsafeMutableRawBufferPointer]
+  private var counts: [Int]
+  private let empty = DispatchSemaphore(value: 0)
+  private let full = DispatchSemaphore(value: 0)
+  private let finished = DispatchSemaphore(value: 0)
+  private var produced = 0
+  private var current: UnsafeMutableRawBufferPointer?
+  private var filled = 0
+  private var isFinished = false
+  private let lock = NSLock()
+  private var storedError: Error?
+
+  /// Starts the writer thread for `file`.
+  public init(file: FileDescriptor) {
+    self.file = file
+    buffers = (0..<Self.bufferCount).map { _ in
+      UnsafeMutableRawBufferPointer.allocate(byteCount: Self.bufferSize, alignment: 4096)
+    }
+    counts = Array(repeating: 0, count: Self.bufferCount)
+    // Created at zero and signalled up: libdispatch traps when a semaphore is released below its initial value.
+    for _ in 0..<Self.bufferCount { empty.signal() }
+    let thread = Thread { [self] in drain() }
+    thread.stackSize = 1 << 20
+    thread.start()
+  }
+
+  deinit {
+    if !isFinished { try? finish() }
+    buffers.forEach { $0.deallocate() }
+  }
+
+  /// The error the writer thread met, if any.
+  var writeError: Error? {
+    lock.lock()
+    defer { lock.unlock() }
+    return storedError
+  }
+
+  /// A free buffer to fill; hand it over with ``submit(_:)``.
+  public func acquire() -> UnsafeMutableRawBufferPointer {
+    empty.wait()
+    return buffers[produced % buffers.count]
+  }
+
+  /// Hands the first `count` bytes of the acquired buffer to the writer.
+  public func submit(_ count: Int) throws {
+    counts[produced % buffers.count] = count
+    produced += 1
+    full.signal()
+    if let error = writeError { throw error }
+  }
+
+  /// Copies `bytes` into the ring, submitting buffers as they fill.
+  public func write(_ bytes: UnsafeRawBufferPointer) throws {
+    var offset = 0
+    while offset < bytes.count {
+      let buffer = current ?? acquire()
+      current = buffer
+      let count = min(buffer.count - filled, bytes.count - offset)
+      UnsafeMutableRawBufferPointer(rebasing: buffer[filled..<filled + count])
+        .copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + count]))
+      filled += count
+      offset += count
+      if filled == buffer.count {
+        current = nil
+        filled = 0
+        try submit(buffer.count)
+      }
+    }
+  }
+
+  /// Writes what is left, waits for the thread, and reports its error.
+  public func finish() throws {
+    guard !isFinished else { return }
+    isFinished = true
+    // Send a partly filled buffer, then take a slot for the end marker (never reusing one still in flight).
+    if current != nil && filled > 0 {
+      counts[produced % buffers.count] = filled
+      produced += 1
+      full.signal()
+      _ = acquire()
+    } else if current == nil {
+      _ = acquire()
+    }
+    current = nil
+    filled = 0
+    // An empty buffer ends the stream.
+    counts[produced % buffers.count] = 0
+    produced += 1
+    full.signal()
+    finished.wait()
+    if let error = writeError { throw error }
+  }
+
+  private func drain() {
+    var consumed = 0
+    var written: Int64 = 0
+    var writebackStart: Int64 = 0
+    while true {
+      full.wait()
+      let index = consumed % buffers.count
+      consumed += 1
+      let count = counts[index]
+      if count == 0 { break }
+      if writeError == nil {
+        do {
+          try file.write(UnsafeRawBufferPointer(rebasing: buffers[index][0..<count]))
+          written += Int64(count)
+          if written - writebackStart >= Self.writebackInterval {
+            _ = checkpointctl_start_writeback(file.rawValue, writebackStart, written - writebackStart)
+            writebackStart = written
+          }
+        } catch {
+          lock.lock()
+          storedError = error
+          lock.unlock()
+        }
+      }
+      empty.signal()
+    }
+    finished.signal()
+  }
+}
+
+/// Copies a stream into a file with the producer and the writer on two threads (see ``BackgroundWriter``).
+public enum PipelinedCopy {
   /// Fills buffers with `produce` (which returns 0 at the end) and writes them to `file` on a second thread;
   /// returns the number of bytes copied. The file is not synced: the caller decides when.
   public static func copy(
     into file: FileDescriptor, produce: (UnsafeMutableRawBufferPointer) throws -> Int
   ) throws -> Int64 {
-    let ring = Ring(count: bufferCount, size: bufferSize, file: file)
-    defer { ring.deallocate() }
-    let writer = Thread { ring.drain() }
-    writer.stackSize = 1 << 20
-    writer.start()
+    let writer = BackgroundWriter(file: file)
     var total: Int64 = 0
-    var failure: Error?
-    while true {
-      let (index, buffer) = ring.acquireEmpty()
-      var count = 0
-      // After a failure on either side, an empty buffer ends the stream so the writer thread finishes.
-      if failure == nil && ring.writeError == nil {
-        do {
-          count = try produce(buffer)
-        } catch {
-          failure = error
+    do {
+      while true {
+        let buffer = writer.acquire()
+        let count = try produce(buffer)
+        if count == 0 {
+          writer.release()
+          break
         }
+        try writer.submit(count)
+        total += Int64(count)
       }
-      ring.submit(index: index, count: count)
-      if count == 0 { break }
-      total += Int64(count)
+    } catch {
+      try? writer.finish()
+      throw error
     }
-    ring.waitUntilDrained()
-    if let failure { throw failure }
-    if let error = ring.writeError { throw error }
+    try writer.finish()
     return total
   }
+}
 
-  /// The buffers shared by the two threads: `empty` counts free buffers, `full` counts submitted ones.
-  private final class Ring: @unchecked Sendable {
-    private let buffers: [UnsafeMutableRawBufferPointer]
-    private var counts: [Int]
-    private let empty: DispatchSemaphore
-    private let full = DispatchSemaphore(value: 0)
-    private let finished = DispatchSemaphore(value: 0)
-    private var produced = 0
-    private let lock = NSLock()
-    private var storedError: Error?
-    private let file: FileDescriptor
-
-    init(count: Int, size: Int, file: FileDescriptor) {
-      self.file = file
-      buffers = (0..<count).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 4096) }
-      counts = Array(repeating: 0, count: count)
-      // Created at zero and signalled up: libdispatch traps when a semaphore is released below its initial value.
-      empty = DispatchSemaphore(value: 0)
-      for _ in 0..<count { empty.signal() }
-    }
-
-    func deallocate() { buffers.forEach { $0.deallocate() } }
-
-    var writeError: Error? {
-      lock.lock()
-      defer { lock.unlock() }
-      return storedError
-    }
-
-    /// Producer: the next free buffer.
-    func acquireEmpty() -> (Int, UnsafeMutableRawBufferPointer) {
-      empty.wait()
-      let index = produced % buffers.count
-      return (index, buffers[index])
-    }
-
-    /// Producer: hands `count` bytes of buffer `index` to the writer (0 ends the stream).
-    func submit(index: Int, count: Int) {
-      counts[index] = count
-      produced += 1
-      full.signal()
-    }
-
-    func waitUntilDrained() { finished.wait() }
-
-    /// Writer thread: writes buffers in order until the empty one that ends the stream.
-    func drain() {
-      var consumed = 0
-      var written: Int64 = 0
-      var writebackStart: Int64 = 0
-      while true {
-        full.wait()
-        let index = consumed % buffers.count
-        consumed += 1
-        let count = counts[index]
-        if count == 0 { break }
-        if writeError == nil {
-          do {
-            try file.write(UnsafeRawBufferPointer(rebasing: buffers[index][0..<count]))
-            written += Int64(count)
-            if written - writebackStart >= PipelinedCopy.writebackInterval {
-              _ = checkpointctl_start_writeback(file.rawValue, writebackStart, written - writebackStart)
-              writebackStart = written
-            }
-          } catch {
-            lock.lock()
-            storedError = error
-            lock.unlock()
-          }
-        }
-        empty.signal()
-      }
-      finished.signal()
-    }
+extension BackgroundWriter {
+  /// Gives back an acquired buffer unused.
+  func release() {
+    empty.signal()
   }
 }

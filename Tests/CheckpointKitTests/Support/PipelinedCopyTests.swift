@@ -51,3 +51,22 @@ import Testing
     }
   }
 }
+
+@Suite struct BackgroundWriterTests {
+  @Test(arguments: [0, 10, 1 << 20, (5 << 20) + 3])
+  func writesEveryByteOfOddPieces(_ size: Int) throws {
+    let directory = try TemporaryDirectory()
+    let data = pseudoRandomBytes(count: size, seed: 99)
+    let file = try FileDescriptor(path: directory.file("out"), flags: O_WRONLY | O_CREAT | O_EXCL)
+    let writer = BackgroundWriter(file: file)
+    var offset = 0
+    while offset < data.count {
+      let n = min(77_777, data.count - offset)
+      try data[offset..<offset + n].withUnsafeBytes { try writer.write($0) }
+      offset += n
+    }
+    try writer.finish()
+    try file.close()
+    #expect(try Files.read(directory.file("out")) == data)
+  }
+}
