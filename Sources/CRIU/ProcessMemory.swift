@@ -45,6 +45,13 @@ public final class ProcessMemory {
     public var length: UInt64
     /// True for pages of a shared-memory object.
     public var isShared: Bool
+
+    /// A run of `length` bytes at `address`.
+    public init(address: UInt64, length: UInt64, isShared: Bool) {
+      self.address = address
+      self.length = length
+      self.isShared = isShared
+    }
   }
 
   /// Every readable run of memory in address order: private pages in this image or its parent, and the pages

@@ -23,25 +23,38 @@ public enum MemParse {
 
   /// Dumps process `pid` of `path`: to `output` (atomically, `0600`, full rows, progress on a terminal), or to
   /// standard output (hex rows collapsed where identical). Returns the banner to print first.
-  public static func dump(path: String, pid: UInt32, raw: Bool, output: String?, banner: (String) -> Void) throws {
+  public static func dump(
+    path: String, pid: UInt32, raw: Bool, output: String?, filter: MemoryFilter = MemoryFilter(),
+    banner: (String) -> Void
+  ) throws {
     let source = try CheckpointSource(path: path, selection: memorySelection)
     _ = try source.processWithMemory(pid: pid)
     let memory = try source.memory(pid: pid)
     guard let output, output != "-" else {
       if !raw { banner("\nDisplaying memory pages content for process ID \(pid) from checkpoint: \(path)\n\n") }
       let stdout = FileDescriptor(rawValue: STDOUT_FILENO, displayPath: "standard output", closeOnDeinit: false)
-      try MemoryDump.dump(memory, format: raw ? .raw : .hex(compact: true)) { try stdout.write($0) }
+      try MemoryDump.dump(memory, format: raw ? .raw : .hex(compact: true), filter: filter) { try stdout.write($0) }
       return
     }
     banner("\nWriting memory pages content for process ID \(pid) from checkpoint: \(path) to file: \(output)...\n")
     let file = try AtomicFile(destination: output)
-    let progress = Progress(label: "Writing", total: MemoryDump.size(of: memory))
+    let progress = Progress(label: "Writing", total: MemoryDump.size(of: memory, filter: filter))
     // Formatting and writing overlap: the dump of 1 GiB of memory is about 5.4 GiB of text.
     let writer = BackgroundWriter(file: file.descriptor)
-    try MemoryDump.dump(memory, format: raw ? .raw : .hex(compact: false), progress: progress) {
+    try MemoryDump.dump(memory, format: raw ? .raw : .hex(compact: false), filter: filter, progress: progress) {
       try writer.write($0)
     }
     try writer.finish()
     try file.commit()
+  }
+
+  /// Searches every process of `path` (or only `pid`) and renders the hits as a table or JSON.
+  public static func search(
+    path: String, pattern: SearchPattern, context: Int, pid: UInt32?, filter: MemoryFilter, json: Bool
+  ) throws -> String {
+    let source = try CheckpointSource(path: path, selection: memorySelection)
+    let hits = try MemorySearch.search(source, pattern: pattern, context: context, pid: pid, filter: filter)
+    return json
+      ? SearchReport.json(hits, pattern: pattern, source: path) : SearchReport.table(hits, pattern: pattern, pid: pid)
   }
 }

@@ -11,7 +11,7 @@ public enum MemoryDump {
   /// Streams the memory of `memory` to `sink` in 1 MiB reads; returns the number of memory bytes.
   @discardableResult
   public static func dump(
-    _ memory: ProcessMemory, format: Format, progress: Progress? = nil,
+    _ memory: ProcessMemory, format: Format, filter: MemoryFilter = MemoryFilter(), progress: Progress? = nil,
     sink: @escaping (UnsafeRawBufferPointer) throws -> Void
   ) throws -> Int64 {
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
@@ -22,7 +22,7 @@ public enum MemoryDump {
       try Array(HexDump.header.utf8).withUnsafeBytes { try sink($0) }
     }
     var total: Int64 = 0
-    for range in memory.ranges() {
+    for range in filter.apply(memory.ranges(), memory: memory) {
       var done: UInt64 = 0
       while done < range.length {
         let count = Int(min(UInt64(buffer.count), range.length - done))
@@ -45,7 +45,7 @@ public enum MemoryDump {
   }
 
   /// Bytes the dump will read (for progress).
-  public static func size(of memory: ProcessMemory) -> Int64 {
-    memory.ranges().reduce(0) { $0 + Int64($1.length) }
+  public static func size(of memory: ProcessMemory, filter: MemoryFilter = MemoryFilter()) -> Int64 {
+    filter.apply(memory.ranges(), memory: memory).reduce(0) { $0 + Int64($1.length) }
   }
 }

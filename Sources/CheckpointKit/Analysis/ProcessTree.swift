@@ -66,12 +66,15 @@ extension CheckpointSource {
 public enum MemoryAnalysisError: Error, Equatable, CustomStringConvertible {
   case noSuchProcess(UInt32)
   case noMemory(pid: UInt32, state: TaskState)
+  case invalidFilter(String)
+  case invalidPattern(String)
 
   public var description: String {
     switch self {
     case .noSuchProcess(let pid): return "no process with PID \(pid) (use `inspect --ps-tree` to view all PIDs)"
     case .noMemory(let pid, let state):
       return "process \(pid) is a \(state.description.lowercased()) task: it has no memory"
+    case .invalidFilter(let reason), .invalidPattern(let reason): return reason
     }
   }
 }

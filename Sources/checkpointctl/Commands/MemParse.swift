@@ -7,11 +7,17 @@ extension CheckpointCtl {
       commandName: "memparse",
       abstract: "Analyze container checkpoint memory",
       discussion: """
-        Without --pid: memory sizes of every process. With --pid: the process's pages in address order as a \
-        hexdump (identical rows collapse to * on standard output) or, with --raw, the bytes themselves.
+        Without --pid or a search: memory sizes of every process. With --pid: the process's pages in address \
+        order as a hexdump (identical rows collapse to * on standard output) or, with --raw, the bytes \
+        themselves. --search, --search-regex and --search-hex look through every process (or only --pid), \
+        private and shared memory, on the raw bytes. --vma, --perm and --address narrow the memory looked at.
         """)
 
-    @Option(name: [.customShort("p"), .long], help: "Process ID to dump")
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+      case table, json
+    }
+
+    @Option(name: [.customShort("p"), .long], help: "Process ID to dump or search")
     var pid: UInt32?
 
     @Option(
@@ -21,20 +27,65 @@ extension CheckpointCtl {
     @Flag(help: "Write the memory bytes themselves instead of a hexdump")
     var raw = false
 
+    @Option(name: [.customShort("s"), .long], help: "Search for a string")
+    var search: String?
+
+    @Option(
+      name: [.customShort("r"), .customLong("search-regex")], help: "Search for a regular expression (on raw bytes)")
+    var searchRegex: String?
+
+    @Option(name: .customLong("search-hex"), help: "Search for bytes given in hex (e.g. 4d454d or '4d 45 4d')")
+    var searchHex: String?
+
+    @Option(name: [.customShort("c"), .long], help: "Bytes of context on each side of a match")
+    var context: Int = 0
+
+    @Option(help: "Search output: table or json")
+    var format: Format = .table
+
+    @Option(name: .customLong("vma"), help: "Only these VMA kinds: heap, stack, anon, file, shared (comma-separated)")
+    var vmaKinds: [String] = []
+
+    @Option(name: .customLong("perm"), help: "Only VMAs with these permissions (e.g. rw, x)")
+    var permissions: String?
+
+    @Option(name: .customLong("address"), help: "Only addresses in START-END (hex)")
+    var addresses: String?
+
     @Argument(help: ArgumentHelp("Checkpoint archives or directories", valueName: "checkpoint"))
     var inputs: [String]
 
     func validate() throws {
-      if pid != nil && inputs.count > 1 { throw ValidationError("--pid takes exactly one checkpoint") }
-      if pid == nil && (output != nil || raw) { throw ValidationError("--output and --raw need --pid") }
+      let searches = [search, searchRegex, searchHex].compactMap { $0 }.count
+      if searches > 1 { throw ValidationError("give only one of --search, --search-regex and --search-hex") }
+      if context < 0 { throw ValidationError("context size cannot be negative") }
+      if searches == 0 && pid != nil && inputs.count > 1 { throw ValidationError("--pid takes exactly one checkpoint") }
+      if (searches > 0 || pid == nil) && (output != nil || raw) {
+        throw ValidationError("--output and --raw need --pid")
+      }
     }
 
     func run() throws {
-      if let pid {
-        try CheckpointKit.MemParse.dump(path: inputs[0], pid: pid, raw: raw, output: output, banner: emit)
-        return
+      let filter = try MemoryFilter(kinds: vmaKinds, permissions: permissions, addresses: addresses)
+      if let pattern = try searchPattern() {
+        try forEachInput(inputs) { input in
+          emit(
+            try CheckpointKit.MemParse.search(
+              path: input, pattern: pattern, context: context, pid: pid, filter: filter, json: format == .json))
+        }
+      } else if let pid {
+        try CheckpointKit.MemParse.dump(
+          path: inputs[0], pid: pid, raw: raw, output: output, filter: filter, banner: emit)
+      } else {
+        try forEachInput(inputs) { emit(try CheckpointKit.MemParse.table($0)) }
       }
-      try forEachInput(inputs) { emit(try CheckpointKit.MemParse.table($0)) }
+    }
+
+    func searchPattern() throws -> SearchPattern? {
+      if let search { return try SearchPattern(string: search) }
+      if let searchRegex { return try SearchPattern(regex: searchRegex) }
+      if let searchHex { return try SearchPattern(hex: searchHex) }
+      return nil
     }
   }
 }
