@@ -15,7 +15,9 @@ struct CheckpointCtl: ParsableCommand {
       containerd and Kubernetes.
       """,
     version: "checkpointctl version \(version)",
-    subcommands: [Show.self, Extract.self, Insert.self, MemParse.self, Decode.self, Encode.self, Completion.self]
+    subcommands: [
+      Show.self, Extract.self, Insert.self, List.self, MemParse.self, Decode.self, Encode.self, Completion.self,
+    ]
   )
 
   static func main() {

@@ -4,7 +4,12 @@ import CheckpointKit
 extension CheckpointCtl {
   struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Show information about available checkpoints")
+      abstract: "Show information about available checkpoints",
+      discussion: """
+        With container checkpoints (archives of any compression, or unpacked directories) as arguments: a table \
+        of their containers. Without: the kubelet checkpoint store in --target (its checkpointed.pods), or, when \
+        that directory holds only the kubelet API's checkpoint-* archives, those archives' containers.
+        """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
       case table, json
@@ -18,12 +23,41 @@ extension CheckpointCtl {
     @Option(help: "Output format: table or json")
     var format: Format = .table
 
+    @Argument(help: ArgumentHelp("Container checkpoint archives or directories", valueName: "checkpoint"))
+    var inputs: [String] = []
+
+    func validate() throws {
+      if !inputs.isEmpty && (showPodUID || format != .table) {
+        throw ValidationError("--show-pod-uid and --format apply to the kubelet store, not to container checkpoints")
+      }
+    }
+
     func run() throws {
+      if !inputs.isEmpty {
+        try showContainers(inputs)
+        return
+      }
+      if let archives = try CheckpointList.kubeletArchives(inStore: target.target) {
+        guard !showPodUID && format == .table else {
+          throw ValidationError(
+            "\(target.target) holds container checkpoints; --show-pod-uid and --format apply to pod stores only")
+        }
+        try showContainers(archives)
+        return
+      }
       let inventory = try target.store.inventory()
       switch format {
       case .table: emit(StoreReport.table(inventory, showPodUID: showPodUID))
       case .json: emit(StoreReport.json(inventory))
       }
+    }
+
+    /// Upstream's container table; each unreadable input is reported by name, then exit 1.
+    private func showContainers(_ paths: [String]) throws {
+      let report = ContainerShowReport(inputs: paths)
+      for failure in report.failures { emitError("Error: \(failure)\n") }
+      emit(report.table)
+      if !report.failures.isEmpty { throw ExitCode.failure }
     }
   }
 }

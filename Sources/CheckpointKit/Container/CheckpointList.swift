@@ -1,0 +1,142 @@
+import Glibc
+
+/// `list`: the container checkpoints the kubelet's checkpoint API wrote
+/// (`checkpoint-<pod>_<namespace>-<container>-<timestamp>.tar`) in one or more directories.
+public struct CheckpointList: Sendable {
+  /// Where the kubelet writes checkpoints, spelled as upstream prints it.
+  public static let defaultDirectory = "/var/lib/kubelet/checkpoints/"
+  /// The prefix of the kubelet's checkpoint archives.
+  public static let archivePrefix = "checkpoint-"
+
+  /// One listed checkpoint.
+  public struct Entry: Equatable, Sendable {
+    /// The pod's namespace (empty for Podman).
+    public var namespace: String
+    /// The pod's name (empty for Podman).
+    public var pod: String
+    /// The container's name.
+    public var container: String
+    /// The engine that wrote it.
+    public var engine: Engine
+    /// When it was checkpointed: `config.dump`'s `checkpointedTime`, else the time in the file name.
+    public var time: Timestamp?
+    /// The archive's path.
+    public var path: String
+
+    /// The archive's file name.
+    public var fileName: String { Path.base(of: path) }
+  }
+
+  /// The directories searched, as given.
+  public var directories: [String]
+  /// The directories that held `checkpoint-*` files, in the order given.
+  public var listedDirectories: [String]
+  /// The checkpoints read, oldest first (unknown times last), then by file name.
+  public var entries: [Entry]
+  /// Archives (or directories) that could not be read, in the order met.
+  public var failures: [ContainerShowReport.Failure]
+
+  /// Reads every `checkpoint-*` file directly in each directory; a missing directory holds none, and an
+  /// unreadable directory or archive is recorded in ``failures``.
+  public init(directories: [String]) {
+    self.directories = directories
+    listedDirectories = []
+    entries = []
+    failures = []
+    for directory in directories {
+      let archives: [String]
+      do {
+        archives = try Self.archives(in: directory)
+      } catch {
+        failures.append(.init(path: directory, message: "\(error)"))
+        continue
+      }
+      guard !archives.isEmpty else { continue }
+      listedDirectories.append(directory)
+      for path in archives {
+        do {
+          entries.append(try Self.entry(for: ContainerCheckpoint(path: path)))
+        } catch {
+          failures.append(.init(path: path, message: ContainerShowReport.message(for: error, input: path)))
+        }
+      }
+    }
+    entries.sort { a, b in
+      switch (a.time, b.time) {
+      case (let x?, let y?) where x != y: return x < y
+      case (.some, nil): return true
+      case (nil, .some): return false
+      default: return (a.fileName, a.path) < (b.fileName, b.path)
+      }
+    }
+  }
+
+  /// A row for a checkpoint; the time falls back to the file name's, since Podman records no checkpoint time.
+  static func entry(for checkpoint: ContainerCheckpoint) -> Entry {
+    Entry(
+      namespace: checkpoint.namespace, pod: checkpoint.podName, container: checkpoint.name,
+      engine: checkpoint.engine,
+      time: checkpoint.checkpointed ?? timestamp(inFileName: Path.base(of: checkpoint.path)),
+      path: checkpoint.path)
+  }
+
+  /// What `list` prints: `Listing checkpoints in path: <dir>` for each directory that holds checkpoints, then one
+  /// table over all of them; or `No checkpoints found in [<dirs>]`.
+  public var text: String {
+    guard !listedDirectories.isEmpty else {
+      return "No checkpoints found in [\(directories.joined(separator: " "))]\n"
+    }
+    let header = ["Namespace", "Pod", "Container", "Engine", "Time Checkpointed", "Checkpoint Name"]
+    let rows = entries.map { entry in
+      [entry.namespace, entry.pod, entry.container, entry.engine.displayName, entry.time?.rfc822 ?? "", entry.fileName]
+    }
+    return listedDirectories.map { "Listing checkpoints in path: \($0)\n" }.joined()
+      + PlainTable.render(ContainerShowReport.headed(header, rows))
+  }
+
+  /// The `checkpoint-*` regular files (links followed) directly in `directory`, sorted by name; none when the
+  /// directory does not exist or is not a directory.
+  public static func archives(in directory: String) throws -> [String] {
+    guard let info = try Path.status(directory), Path.isDirectory(info) else { return [] }
+    guard let handle = opendir(directory) else { throw SystemError("cannot read directory", path: directory) }
+    defer { closedir(handle) }
+    var names: [String] = []
+    while let entry = readdir(handle) {
+      let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+        String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+      }
+      guard name.hasPrefix(archivePrefix), let info = try Path.status(Path.join(directory, name)),
+        Path.isRegularFile(info)
+      else { continue }
+      names.append(name)
+    }
+    return names.sorted().map { Path.join(directory, $0) }
+  }
+
+  /// For `show` without inputs: the kubelet API's archives in `target` when it is a directory without
+  /// `checkpointed.pods` (so not a pod checkpoint store) but with `checkpoint-*` files; `nil` otherwise.
+  public static func kubeletArchives(inStore target: String) throws -> [String]? {
+    guard let info = try Path.status(target), Path.isDirectory(info),
+      try Path.status(Path.join(target, CheckpointMetadata.fileName)) == nil
+    else { return nil }
+    let archives = try archives(in: target)
+    return archives.isEmpty ? nil : archives
+  }
+
+  /// Archive name endings, longest first.
+  static let archiveSuffixes = [".tar.gz", ".tar.zst", ".tar.xz", ".tar.bz2", ".tar"]
+
+  /// The RFC 3339 time ending a kubelet archive name (`…-2026-11-29T12:21:24Z.tar`), if there is one.
+  public static func timestamp(inFileName name: String) -> Timestamp? {
+    var stem = Substring(name)
+    if let suffix = archiveSuffixes.first(where: { stem.hasSuffix($0) }) { stem = stem.dropLast(suffix.count) }
+    // The time follows a `-`; the container name before it may itself contain dashes and digits.
+    var index = stem.startIndex
+    while let dash = stem[index...].firstIndex(of: "-") {
+      let start = stem.index(after: dash)
+      if let time = Timestamp(String(stem[start...])) { return time }
+      index = start
+    }
+    return nil
+  }
+}

@@ -1,0 +1,25 @@
+import ArgumentParser
+import CheckpointKit
+
+extension CheckpointCtl {
+  struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "List checkpoints stored in the default and additional directories",
+      discussion: """
+        Lists the kubelet API's checkpoint-* archives in each directory (not recursively), oldest first. The \
+        time is config.dump's checkpointedTime, else the one in the file name. An unreadable archive is \
+        reported on standard error and skipped.
+        """)
+
+    @Argument(
+      help: ArgumentHelp(
+        "Directories to search instead of \(CheckpointList.defaultDirectory)", valueName: "directory"))
+    var directories: [String] = []
+
+    func run() throws {
+      let list = CheckpointList(directories: directories.isEmpty ? [CheckpointList.defaultDirectory] : directories)
+      for failure in list.failures { emitError("Error: \(failure)\n") }
+      emit(list.text)
+    }
+  }
+}
