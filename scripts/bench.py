@@ -19,6 +19,7 @@ import tempfile
 import time
 
 MIB = 1 << 20
+NEEDLE = b"BENCH_NEEDLE_4f2a9c"
 
 
 def system_binary_pool(limit=64 * MIB):
@@ -66,7 +67,7 @@ def make_checkpoint(binary, directory, size):
     if os.path.exists(marker) and open(marker).read() == str(size):
         return
     shutil.rmtree(directory, ignore_errors=True)
-    images = os.path.join(directory, "checkpoint")
+    images = os.path.join(directory, "images", "checkpoint")
     os.makedirs(images)
     base = 0x7F00_0000_0000
     pages = size * MIB // 4096
@@ -83,6 +84,14 @@ def make_checkpoint(binary, directory, size):
     encode(binary, {"magic": "PAGEMAP", "entries": entries}, os.path.join(images, "pagemap-1.img"))
     with open(os.path.join(images, "pages-1.img"), "wb") as f:
         write_realistic(f, pages * 4096, system_binary_pool(), random.Random(7))
+        # A needle a few times, one of them across a 1 MiB boundary.
+        for offset in (12345, 300 * MIB + 77, 700 * MIB - 9, pages * 4096 - 100):
+            f.seek(offset)
+            f.write(NEEDLE)
+    plain = os.path.join(directory, "checkpoint.tar")
+    with tarfile.open(plain, "w", format=tarfile.PAX_FORMAT) as tar:
+        tar.add(images, arcname="checkpoint")
+    subprocess.run(["zstd", "-q", "-f", plain, "-o", plain + ".zst"], check=True)
     with open(marker, "w") as f:
         f.write(str(size))
 
@@ -211,7 +220,7 @@ def criu_benchmarks(args):
     images = os.path.join(data, "images-1000")
     fixtures = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "Fixtures", "raw", "piggie")
     make_image_directory(fixtures, images, 300)
-    pages = os.path.join(checkpoint, "checkpoint", "pages-1.img")
+    pages = os.path.join(checkpoint, "images", "checkpoint", "pages-1.img")
     count = len(os.listdir(images))
     print(f"data: {count} images in {images}; {os.path.getsize(pages) / MIB:.0f} MiB of pages in {checkpoint}")
     results = []
@@ -222,19 +231,33 @@ def criu_benchmarks(args):
         lambda: None, args.repeat))
     results.append(measure(
         "memparse --raw (1 GiB, reader)",
-        lambda: run([binary, "memparse", "--pid", "1", "--raw", checkpoint]),
+        lambda: run([binary, "memparse", "--pid", "1", "--raw", os.path.join(checkpoint, "images")]),
         lambda: run(["cat", pages]),
         lambda: None, args.repeat))
     out = os.path.join(data, "dump.txt")
     hex_result = measure(
         "memparse --pid -o (hexdump)",
-        lambda: run([binary, "memparse", "--pid", "1", "-o", out, checkpoint]),
+        lambda: run([binary, "memparse", "--pid", "1", "-o", out, os.path.join(checkpoint, "images")]),
         lambda: run(["cat", pages]),
         lambda: None, 1)
     hex_result["note"] = f"  ({os.path.getsize(pages) / MIB / hex_result['checkpointctl_s']:.0f} MiB/s of memory)"
     os.remove(out)
     results.append(hex_result)
-    print("references: decode = cat of the same images; memparse = cat of the pages file")
+    needle = NEEDLE.decode()
+    plain = os.path.join(checkpoint, "checkpoint.tar")
+    packed = os.path.join(checkpoint, "checkpoint.tar.zst")
+    results.append(measure(
+        "memparse --search (tar)",
+        lambda: run([binary, "memparse", "--search", needle, plain]),
+        lambda: run(["sh", "-c", f"tar -xOf {plain} --wildcards 'checkpoint/pages-*' | grep -c -a {needle}"]),
+        lambda: None, args.repeat))
+    results.append(measure(
+        "memparse --search (tar.zst)",
+        lambda: run([binary, "memparse", "--search", needle, packed]),
+        lambda: run(["sh", "-c", f"zstd -dc {packed} | tar -xOf - --wildcards 'checkpoint/pages-*' | grep -c -a {needle}"]),
+        lambda: None, args.repeat))
+    print("references: decode = cat of the same images; memparse --raw/-o = cat of the pages file;")
+    print("            search = tar -xOf (after zstd -dc) | grep -c -a of the same archive")
     return results
 
 
