@@ -240,3 +240,58 @@ extension ArchiveReader {
     #expect(!piped.stderr.contains("Extracting:"))
   }
 }
+
+/// Kubelet-API container checkpoints (`checkpoint-*.tar`, no `checkpointed.pods`) move with the same guarantees.
+@Suite struct ContainerArchiveMoveTests {
+  static let names = [
+    "checkpoint-fx-pod_default-fx-podctr-2026-11-29T12:21:24Z.tar",
+    "checkpoint-fx-sleep_default-fx-sleep-2026-11-29T12:19:10Z.tar",
+  ]
+
+  static func node(in directory: TemporaryDirectory) throws -> String {
+    let path = directory.file("node-a")
+    mkdir(path, 0o700)
+    try Files.write(try Files.read(Fixtures.path("busybox-in-pod.tar")), to: path + "/" + names[0])
+    try Files.write(try Files.read(Fixtures.path("busybox-sleep.tar")), to: path + "/" + names[1])
+    try Files.write([1, 2, 3], to: path + "/unrelated.txt")
+    return path
+  }
+
+  @Test func extractAndInsertCarryThem() throws {
+    let directory = try TemporaryDirectory()
+    let source = try Self.node(in: directory)
+    let extracted = try CLI.run(["extract", "-t", source, "-o", directory.file("move.tar.zst")])
+    #expect(extracted.status == 0, "\(extracted.stderr)")
+    #expect(try TestArchive.read(directory.file("move.tar.zst")).map { $0.0.path } == Self.names)
+    let target = directory.file("node-b")
+    let inserted = try CLI.run(["insert", "-t", target, "-i", directory.file("move.tar.zst")])
+    #expect(inserted.status == 0, "\(inserted.stderr)")
+    #expect(try FileManager.default.contentsOfDirectory(atPath: target).sorted() == Self.names)
+    for name in Self.names {
+      #expect(try Files.read(target + "/" + name) == (try Files.read(source + "/" + name)))
+      #expect(Files.permissions(target + "/" + name) == 0o600)
+    }
+    // Again: nothing changes.
+    let before = try Files.snapshot(target)
+    #expect(try CLI.run(["insert", "-t", target, "-i", directory.file("move.tar.zst")]).status == 0)
+    #expect(Files.same(before, try Files.snapshot(target)))
+    // show on the new node lists the containers.
+    let shown = try CLI.run(["show", "-t", target])
+    #expect(shown.status == 0)
+    #expect(shown.stdout.contains("fx-sleep") && shown.stdout.contains("fx-podctr"))
+  }
+
+  @Test func aDifferentFileOfTheSameNameIsAConflict() throws {
+    let directory = try TemporaryDirectory()
+    let source = try Self.node(in: directory)
+    #expect(try CLI.run(["extract", "-t", source, "-o", directory.file("move.tar")]).status == 0)
+    let target = directory.file("node-b")
+    mkdir(target, 0o700)
+    try Files.write([9, 9, 9], to: target + "/" + Self.names[1])
+    let before = try Files.snapshot(target)
+    let result = try CLI.run(["insert", "-t", target, "-i", directory.file("move.tar")])
+    #expect(result.status == 1)
+    #expect(result.stderr.contains(Self.names[1]) && result.stderr.contains("nothing was changed"), "\(result.stderr)")
+    #expect(Files.same(before, try Files.snapshot(target)))
+  }
+}

@@ -123,6 +123,11 @@ public struct CheckpointList: Sendable {
     return archives.isEmpty ? nil : archives
   }
 
+  /// True for a kubelet-API checkpoint file name (`checkpoint-<pod>_<namespace>-<container>-<time>.tar`).
+  public static func isKubeletArchiveName(_ name: String) -> Bool {
+    name.hasPrefix(archivePrefix) && !name.contains("/") && archiveSuffixes.contains { name.hasSuffix($0) }
+  }
+
   /// Archive name endings, longest first.
   static let archiveSuffixes = [".tar.gz", ".tar.zst", ".tar.xz", ".tar.bz2", ".tar"]
 

@@ -9,9 +9,11 @@ extension KubeletStore {
     public var bytes: Int64
   }
 
-  /// Writes the store (`checkpointed.pods` and every `<SandboxID>.tar`, at the archive root) to `output`.
+  /// Writes the store (`checkpointed.pods` and every `<SandboxID>.tar`, at the archive root) to `output`; a
+  /// directory with no `checkpointed.pods` that holds kubelet-API container checkpoints (`checkpoint-*.tar`)
+  /// has those written instead.
   ///
-  /// Every pod archive is checked before anything is written. The output is created `0600` under a temporary
+  /// Every archive is checked before anything is written. The output is created `0600` under a temporary
   /// name beside it and renamed only when complete; `output` `-` means standard output. With `showProgress`, a
   /// progress line goes to stderr when it is a terminal and the data is large.
   @discardableResult
@@ -19,23 +21,20 @@ extension KubeletStore {
     -> ExtractSummary
   {
     try requireDirectory()
-    let metadataFile: FileDescriptor
+    var metadata: (bytes: [UInt8], status: stat)?
+    var names: [String]
     do {
-      metadataFile = try FileDescriptor(path: metadataPath, flags: O_RDONLY)
+      let file = try FileDescriptor(path: metadataPath, flags: O_RDONLY)
+      let bytes = try file.readAll(limit: CheckpointMetadata.sizeLimit)
+      metadata = (bytes, try file.status())
+      names = try archiveNames(of: CheckpointMetadata(json: bytes, source: metadataPath), source: metadataPath)
     } catch let error as SystemError where error.code == ENOENT {
-      throw KubeletStoreError.metadataMissing(metadataPath)
+      let archives = try CheckpointList.archives(in: target).map(Path.base(of:))
+      guard !archives.isEmpty else { throw KubeletStoreError.metadataMissing(metadataPath) }
+      names = archives
     }
-    let metadataBytes = try metadataFile.readAll(limit: CheckpointMetadata.sizeLimit)
-    let metadataStatus = try metadataFile.status()
-    let metadata = try CheckpointMetadata(json: metadataBytes, source: metadataPath)
-
-    var names: [String] = []
-    var total = Int64(metadataBytes.count)
-    for pod in metadata.pods {
-      guard let name = pod.archiveName else {
-        throw KubeletStoreError.unsafeSandboxID(source: metadataPath, sandboxID: pod.sandboxID)
-      }
-      if names.contains(name) { continue }
+    var total = Int64(metadata?.bytes.count ?? 0)
+    for name in names {
       let path = Path.join(target, name)
       guard let info = try Path.status(path) else {
         throw KubeletStoreError.sandboxArchiveMissing(path: path, reason: "does not exist")
@@ -43,7 +42,6 @@ extension KubeletStore {
       guard Path.isRegularFile(info) else {
         throw KubeletStoreError.sandboxArchiveMissing(path: path, reason: "is not a regular file")
       }
-      names.append(name)
       total += Int64(info.st_size)
     }
 
@@ -53,11 +51,14 @@ extension KubeletStore {
       destination?.descriptor
       ?? FileDescriptor(rawValue: STDOUT_FILENO, displayPath: "standard output", closeOnDeinit: false)
     let writer = try ArchiveWriter(descriptor: descriptor, compression: compression)
-    try writer.addFile(
-      named: CheckpointMetadata.fileName, bytes: metadataBytes,
-      permissions: UInt32(metadataStatus.st_mode) & 0o7777,
-      modificationTime: Int64(metadataStatus.st_mtim.tv_sec))
-    var written = Int64(metadataBytes.count)
+    var written: Int64 = 0
+    if let metadata {
+      try writer.addFile(
+        named: CheckpointMetadata.fileName, bytes: metadata.bytes,
+        permissions: UInt32(metadata.status.st_mode) & 0o7777,
+        modificationTime: Int64(metadata.status.st_mtim.tv_sec))
+      written += Int64(metadata.bytes.count)
+    }
     for name in names {
       let path = Path.join(target, name)
       let file = try FileDescriptor(path: path, flags: O_RDONLY)

@@ -49,9 +49,18 @@ extension KubeletStore {
     let input = reader.displayPath
     removeStaleTemporaryFiles()
 
+    let (incoming, staged, containerArchives) = try stage(reader)
+    // Kubelet-API container checkpoints (checkpoint-*.tar) travel on their own, with no metadata.
+    for name in containerArchives {
+      if case .differs(let reason)? = staged[name] {
+        throw KubeletStoreError.conflict(target: target, what: "\(name) in \(input)", reason: reason)
+      }
+    }
+    guard let incoming else {
+      try commit(containerArchives, from: staged)
+      return InsertSummary(addedPods: [], unchangedPods: [])
+    }
     let existing = try Path.status(metadataPath) == nil ? nil : try readMetadata()
-    let (incoming, staged) = try stage(reader)
-
     let wanted = try archiveNames(of: incoming, source: "\(input):\(CheckpointMetadata.fileName)")
     for name in wanted {
       switch staged[name] {
@@ -64,24 +73,32 @@ extension KubeletStore {
     }
     let (merged, summary) = try merge(incoming, into: existing, input: input)
 
-    // Commit: pod archives first (each created only if absent), then the metadata.
-    var created: [String] = []
-    do {
-      for name in wanted {
-        guard case .new(let file)? = staged[name] else { continue }
-        try file.commit(replace: false)
-        created.append(Path.join(target, name))
-      }
+    // Commit: archives first (each created only if absent), then the metadata.
+    try commit(wanted + containerArchives, from: staged) {
       if let merged {
         let file = try AtomicFile(destination: metadataPath)
         try file.descriptor.write(merged.serialized())
         try file.commit()
       }
+    }
+    return summary
+  }
+
+  /// Links the staged new archives into place (never replacing a file), then runs `finally`; on any failure
+  /// the archives this call created are removed again.
+  private func commit(_ names: [String], from staged: [String: StagedArchive], finally: () throws -> Void = {}) throws {
+    var created: [String] = []
+    do {
+      for name in names {
+        guard case .new(let file)? = staged[name] else { continue }
+        try file.commit(replace: false)
+        created.append(Path.join(target, name))
+      }
+      try finally()
     } catch {
       for path in created { unlink(path) }
       throw error
     }
-    return summary
   }
 
   /// A pod archive member after staging.
@@ -94,12 +111,16 @@ extension KubeletStore {
     case differs(String)
   }
 
-  /// Reads the archive once: parses the metadata and stages each pod archive member.
-  private func stage(_ reader: ArchiveReader) throws -> (CheckpointMetadata, [String: StagedArchive]) {
+  /// Reads the archive once: parses the metadata, stages each pod archive member and every kubelet-API
+  /// container checkpoint (`checkpoint-*.tar` at the root).
+  private func stage(_ reader: ArchiveReader) throws -> (
+    CheckpointMetadata?, [String: StagedArchive], containerArchives: [String]
+  ) {
     let input = reader.displayPath
     var metadata: CheckpointMetadata?
     var wanted: Set<String>?
     var staged: [String: StagedArchive] = [:]
+    var containerArchives: [String] = []
     while let entry = try reader.next() {
       let name = try SafeExtraction.checkedName(of: entry, in: input)
       guard let name else { continue }
@@ -117,13 +138,16 @@ extension KubeletStore {
         wanted = Set(try archiveNames(of: parsed, source: "\(input):\(name)"))
         continue
       }
-      // Only root-level pod archives are ever written; before the metadata is seen, any `.tar` might be one.
-      guard !name.contains("/"), name.hasSuffix(".tar"), wanted?.contains(name) ?? true else { continue }
+      // Only root-level archives are ever written; before the metadata is seen, any `.tar` might be a pod's.
+      let isContainerArchive = CheckpointList.isKubeletArchiveName(name)
+      guard !name.contains("/"), isContainerArchive || name.hasSuffix(".tar") && wanted?.contains(name) ?? true
+      else { continue }
       guard staged[name] == nil else { throw KubeletStoreError.duplicateMember(archive: input, member: name) }
       staged[name] = try stage(entry, named: name, from: reader)
+      if isContainerArchive { containerArchives.append(name) }
     }
-    guard let metadata else { throw KubeletStoreError.notKubeletArchive(input) }
-    return (metadata, staged)
+    if metadata == nil && containerArchives.isEmpty { throw KubeletStoreError.notKubeletArchive(input) }
+    return (metadata, staged, containerArchives)
   }
 
   /// Compares a member with the store's file of the same name, or copies it to a temporary file.
@@ -154,7 +178,7 @@ extension KubeletStore {
   }
 
   /// The archive file names of a metadata's pods (each once), refusing SandboxIDs that cannot name a file.
-  private func archiveNames(of metadata: CheckpointMetadata, source: String) throws -> [String] {
+  func archiveNames(of metadata: CheckpointMetadata, source: String) throws -> [String] {
     var names: [String] = []
     for pod in metadata.pods {
       guard let name = pod.archiveName else {
