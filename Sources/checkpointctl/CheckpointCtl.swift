@@ -16,7 +16,8 @@ struct CheckpointCtl: ParsableCommand {
       """,
     version: "checkpointctl version \(version)",
     subcommands: [
-      Show.self, Extract.self, Insert.self, List.self, MemParse.self, Decode.self, Encode.self, Completion.self,
+      Show.self, Extract.self, Insert.self, List.self, Inspect.self, MemParse.self, Decode.self, Encode.self,
+      Completion.self,
     ]
   )
 

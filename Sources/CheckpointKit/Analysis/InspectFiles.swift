@@ -1,0 +1,243 @@
+import CRIU
+import Foundation
+
+/// One open file of a process, as `inspect --files` shows it.
+public struct OpenFile: Equatable, Sendable {
+  /// The kind (`REG`, `PIPE`, `FIFO`, `TTY`, `UNIXSK`, …); empty for cwd and root.
+  public var type: String
+  /// The descriptor (`0`), or `cwd` / `root`.
+  public var descriptor: String
+  /// What it is: a path (`(deleted)` appended for unlinked files), `pipe[ino]`, a socket's addresses, …
+  public var path: String
+
+  /// A file with these fields.
+  public init(type: String, descriptor: String, path: String) {
+    self.type = type
+    self.descriptor = descriptor
+    self.path = path
+  }
+}
+
+/// One open socket of a process, as `inspect --sockets` shows it.
+public struct OpenSocket: Equatable, Sendable {
+  /// `TCP`, `UDP`, `UNIX`, `PACKET`, `NETLINK` (for INET sockets of another protocol, its number).
+  public var type: String
+  /// UNIX sockets: `STREAM`, `DGRAM`, `SEQPACKET`; empty for the others.
+  public var socketType: String
+  /// The kernel state (`LISTEN`, `ESTABLISHED`, `CLOSE`, …).
+  public var state: String
+  /// INET: local address.
+  public var source: String
+  /// INET: local port.
+  public var sourcePort: UInt32
+  /// INET: remote address (the unspecified address when unconnected).
+  public var destination: String
+  /// INET: remote port (0 when unconnected).
+  public var destinationPort: UInt32
+  /// UNIX: the printable name (`@name` for abstract ones), empty when unnamed.
+  public var address: String
+  /// UNIX: the peer's inode (0 when none).
+  public var peer: UInt32
+  /// The inode.
+  public var inode: UInt32
+  /// SO_SNDBUF in bytes (the buffer's size, not queued data).
+  public var sendBuffer: UInt32
+  /// SO_RCVBUF in bytes.
+  public var receiveBuffer: UInt32
+
+  /// `host:port`, IPv6 bracketed (`[::1]:8443`).
+  static func endpoint(_ address: String, _ port: UInt32) -> String {
+    (address.contains(":") ? "[\(address)]" : address) + ":\(port)"
+  }
+
+  /// The line below the `[TYPE (STATE)]` label.
+  public var summary: String {
+    switch type {
+    case "UNIX":
+      var text = address.isEmpty ? "(unnamed)" : address
+      if peer != 0 { text += " -> peer \(peer)" }
+      return text
+    case "PACKET", "NETLINK":
+      return "socket[\(inode)]"
+    default:
+      return
+        "\(Self.endpoint(source, sourcePort)) -> \(Self.endpoint(destination, destinationPort)) "
+        + "(↑ \(ByteCount.format(Int64(sendBuffer))) ↓ \(ByteCount.format(Int64(receiveBuffer))))"
+    }
+  }
+
+  /// `TCP (LISTEN)`, `UNIX STREAM (LISTEN)`.
+  public var label: String {
+    let kind = socketType.isEmpty ? type : "\(type) \(socketType)"
+    return state.isEmpty ? kind : "\(kind) (\(state))"
+  }
+}
+
+/// The file descriptors of a checkpoint's processes (`files.img`, `fdinfo-*`, `ids-*`, `fs-*`,
+/// `remap-fpath.img`).
+struct FileTable {
+  let source: CheckpointSource
+  let files: [UInt32: FileEntry]
+  let deleted: Set<UInt32>
+
+  /// Member (relative to the image directory) naming unlinked files that CRIU recreated on restore.
+  static let remapImage = "remap-fpath.img"
+
+  init(source: CheckpointSource) throws {
+    self.source = source
+    var files: [UInt32: FileEntry] = [:]
+    if source.contains(source.imagePrefix + "files.img") {
+      for entry in try source.image("files.img").messages(FileEntry.self) { files[entry.id] = entry }
+    }
+    self.files = files
+    var deleted = Set<UInt32>()
+    if source.contains(source.imagePrefix + Self.remapImage) {
+      for remap in try source.image(Self.remapImage).messages(RemapFilePathEntry.self)
+      where remap.remapType == .ghost || remap.remapType == .linked {
+        deleted.insert(remap.origID)
+      }
+    }
+    self.deleted = deleted
+  }
+
+  /// The descriptors of `pid`, in fd order.
+  func descriptors(of pid: UInt32) throws -> [FdinfoEntry] {
+    guard source.contains(source.imagePrefix + "ids-\(pid).img") else { return [] }
+    let ids = try source.image("ids-\(pid).img").messages(TaskKobjIdsEntry.self).first ?? TaskKobjIdsEntry()
+    let name = "fdinfo-\(ids.filesID).img"
+    guard source.contains(source.imagePrefix + name) else { return [] }
+    return try source.image(name).messages(FdinfoEntry.self).sorted { $0.fd < $1.fd }
+  }
+
+  /// Descriptors as `[TYPE FD]  what`, then cwd and root.
+  func openFiles(of pid: UInt32, descriptors: [FdinfoEntry]) throws -> [OpenFile] {
+    var result = descriptors.map { fd in
+      OpenFile(type: Self.typeName(fd.type), descriptor: String(fd.fd), path: describe(id: fd.id, type: fd.type))
+    }
+    if source.contains(source.imagePrefix + "fs-\(pid).img") {
+      let fs = try source.image("fs-\(pid).img").messages(FsEntry.self).first ?? FsEntry()
+      result.append(OpenFile(type: "", descriptor: "cwd", path: path(ofRegular: fs.cwdID)))
+      result.append(OpenFile(type: "", descriptor: "root", path: path(ofRegular: fs.rootID)))
+    }
+    return result
+  }
+
+  /// The sockets among the descriptors, in fd order.
+  func sockets(_ descriptors: [FdinfoEntry]) -> [OpenSocket] {
+    descriptors.compactMap { fd in files[fd.id].flatMap(Self.socket) }
+  }
+
+  /// `REG`, `PIPE`, … as CRIU names the fd types.
+  static func typeName(_ type: FdTypes) -> String {
+    switch type {
+    case .ctlTty: return "CTL_TTY"
+    case .autofsPipe: return "AUTOFS_PIPE"
+    default: return "\(type)".uppercased()
+    }
+  }
+
+  /// The path of a regular file entry, `(deleted)` appended when it was unlinked.
+  func path(ofRegular id: UInt32) -> String {
+    guard let entry = files[id], entry.hasReg else { return "file[\(id)]" }
+    return deleted.contains(id) ? entry.reg.name + " (deleted)" : entry.reg.name
+  }
+
+  func describe(id: UInt32, type: FdTypes) -> String {
+    guard let entry = files[id] else { return "\(Self.typeName(type)).\(id)" }
+    switch entry.type {
+    case .reg: return path(ofRegular: id)
+    case .pipe: return "pipe[\(entry.pipe.pipeID)]"
+    case .fifo:
+      let name = files[entry.fifo.regfID].map { _ in path(ofRegular: entry.fifo.regfID) }
+      return "fifo[\(entry.fifo.pipeID)]" + (name.map { " " + $0 } ?? "")
+    case .tty:
+      return entry.tty.hasRegfID ? path(ofRegular: entry.tty.regfID) : "tty[\(entry.tty.ttyInfoID)]"
+    case .inetsk, .unixsk, .packetsk, .netlinksk:
+      guard let socket = Self.socket(entry) else { return "socket[\(id)]" }
+      return "\(socket.label)  \(socket.summary)"
+    default: return "\(Self.typeName(entry.type)).\(id)"
+    }
+  }
+
+  static let unixTypes: [UInt32: String] = [1: "STREAM", 2: "DGRAM", 5: "SEQPACKET"]
+  static let states: [UInt32: String] = [
+    1: "ESTABLISHED", 2: "SYN_SENT", 3: "SYN_RECV", 4: "FIN_WAIT1", 5: "FIN_WAIT2", 6: "TIME_WAIT", 7: "CLOSE",
+    8: "CLOSE_WAIT", 9: "LAST_ACK", 10: "LISTEN", 11: "CLOSING", 12: "NEW_SYN_RECV",
+  ]
+  static let protocols: [UInt32: String] = [6: "TCP", 17: "UDP", 136: "UDPLITE", 1: "ICMP", 58: "ICMPV6", 255: "RAW"]
+
+  static func state(_ value: UInt32) -> String { states[value] ?? "state \(value)" }
+
+  /// The socket a file entry describes, if it is one.
+  static func socket(_ entry: FileEntry) -> OpenSocket? {
+    var socket = OpenSocket(
+      type: "", socketType: "", state: "", source: "", sourcePort: 0, destination: "", destinationPort: 0,
+      address: "", peer: 0, inode: 0, sendBuffer: 0, receiveBuffer: 0)
+    switch entry.type {
+    case .inetsk:
+      let isk = entry.isk
+      socket.type = protocols[isk.proto] ?? "IP(\(isk.proto))"
+      socket.state = state(isk.state)
+      socket.source = address(isk.srcAddr)
+      socket.sourcePort = isk.srcPort
+      socket.destination = address(isk.dstAddr.isEmpty ? Array(repeating: 0, count: isk.srcAddr.count) : isk.dstAddr)
+      socket.destinationPort = isk.dstPort
+      socket.inode = isk.ino
+      socket.sendBuffer = isk.opts.soSndbuf
+      socket.receiveBuffer = isk.opts.soRcvbuf
+    case .unixsk:
+      let usk = entry.usk
+      socket.type = "UNIX"
+      socket.socketType = unixTypes[usk.type] ?? "type \(usk.type)"
+      socket.state = state(usk.state)
+      socket.address = unixName([UInt8](usk.name))
+      socket.peer = usk.peer
+      socket.inode = usk.ino
+      socket.sendBuffer = usk.opts.soSndbuf
+      socket.receiveBuffer = usk.opts.soRcvbuf
+    case .packetsk:
+      socket.type = "PACKET"
+      socket.inode = entry.id
+    case .netlinksk:
+      socket.type = "NETLINK"
+      socket.state = state(entry.nlsk.state)
+      socket.inode = entry.nlsk.ino
+    default:
+      return nil
+    }
+    return socket
+  }
+
+  /// IPv4 (one word) or IPv6 (four words); CRIU stores network-order bytes as little-endian u32 words.
+  static func address(_ words: [UInt32]) -> String {
+    var bytes: [UInt8] = []
+    for word in words {
+      bytes += [UInt8(word & 0xFF), UInt8(word >> 8 & 0xFF), UInt8(word >> 16 & 0xFF), UInt8(word >> 24)]
+    }
+    if bytes.isEmpty { return "0.0.0.0" }
+    return IPAddress.format(bytes)
+  }
+
+  /// A UNIX socket name made printable: trailing NULs dropped, an abstract name (leading NUL) as `@name`,
+  /// other control bytes as `\xNN`.
+  static func unixName(_ bytes: [UInt8]) -> String {
+    var bytes = bytes[...]
+    while bytes.last == 0 { bytes.removeLast() }
+    guard !bytes.isEmpty else { return "" }
+    var prefix = ""
+    if bytes.first == 0 {
+      prefix = "@"
+      bytes.removeFirst()
+    }
+    let text = String(decoding: bytes, as: UTF8.self)
+    var result = prefix
+    for scalar in text.unicodeScalars {
+      if scalar.value < 0x20 || scalar.value == 0x7F {
+        result += "\\x" + String(scalar.value, radix: 16).leftPadded(to: 2)
+      } else {
+        result.unicodeScalars.append(scalar)
+      }
+    }
+    return result
+  }
+}

@@ -1,0 +1,74 @@
+/// What `inspect` shows beyond the container's base facts.
+public struct InspectOptions: Equatable, Sendable {
+  /// CRIU dump statistics from `stats-dump`.
+  public var stats = false
+  /// The mounts of `spec.dump`.
+  public var mounts = false
+  /// Pod name, namespace and `spec.dump` annotations.
+  public var metadata = false
+  /// The process tree.
+  public var psTree = false
+  /// Each process's command line, read from its memory.
+  public var psTreeCmd = false
+  /// Each process's environment, read from its memory.
+  public var psTreeEnv = false
+  /// Each process's open files.
+  public var files = false
+  /// Each process's open sockets.
+  public var sockets = false
+  /// Show only this process and its descendants.
+  public var pid: UInt32?
+
+  /// Nothing beyond the base facts.
+  public init() {}
+
+  /// `--all`: everything but `--pid`.
+  public static var all: InspectOptions {
+    var options = InspectOptions()
+    options.stats = true
+    options.mounts = true
+    options.metadata = true
+    options.psTreeCmd = true
+    options.psTreeEnv = true
+    options.files = true
+    options.sockets = true
+    return options
+  }
+
+  /// True when the process tree is shown: asked for, or implied by a per-process flag or `--pid`.
+  public var showsProcessTree: Bool { psTree || psTreeCmd || psTreeEnv || files || sockets || pid != nil }
+
+  /// True when process memory is read (command lines or environments).
+  var readsMemory: Bool { psTreeCmd || psTreeEnv }
+
+  /// The members these options need: metadata always; images only for the flags that read them; pages only
+  /// for random access, and only when command lines or environments are read.
+  public var selection: CheckpointSource.Selection {
+    let options = self
+    return CheckpointSource.Selection(
+      memory: { name in options.needsInMemory(name) },
+      randomAccess: { name in options.readsMemory && CheckpointLayout.isPages(name) })
+  }
+
+  func needsInMemory(_ name: String) -> Bool {
+    if name == ContainerConfig.fileName || name == SpecDump.fileName || name == InspectReport.networkStatus {
+      return true
+    }
+    if name == InspectReport.statsDump { return stats }
+    let prefix = CheckpointLayout.imageDirectory
+    guard name.hasPrefix(prefix) else { return false }
+    let base = String(name.dropFirst(prefix.count))
+    guard showsProcessTree else { return false }
+    if base == "pstree.img" || base.hasPrefix("core-") { return true }
+    if files || sockets {
+      if base == "files.img" || base.hasPrefix("fdinfo-") || base.hasPrefix("ids-") { return true }
+    }
+    if files && (base.hasPrefix("fs-") || base == FileTable.remapImage) { return true }
+    if readsMemory {
+      if base.hasPrefix("mm-") || base.hasPrefix("pagemap-") || base == "files.img" || base == "memfd.img" {
+        return true
+      }
+    }
+    return false
+  }
+}

@@ -1,0 +1,88 @@
+import ArgumentParser
+import CheckpointKit
+
+extension CheckpointCtl {
+  struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Display information about a checkpoint",
+      discussion: """
+        For each container checkpoint (an archive of any compression, or an unpacked directory): its container, \
+        sizes and, as asked, CRIU statistics, metadata, process tree with command lines, environments, open \
+        files and sockets, and mounts. Annotations, environment variables and children are sorted.
+        """)
+
+    @Flag(help: "Display checkpoint statistics")
+    var stats = false
+
+    @Flag(help: "Display an overview of mounts used in the checkpoint")
+    var mounts = false
+
+    @Option(name: [.customShort("p"), .long], help: "Display the process tree of a specific PID")
+    var pid: UInt32?
+
+    @Flag(name: .customLong("ps-tree"), help: "Display an overview of processes in the container checkpoint")
+    var psTree = false
+
+    @Flag(name: .customLong("ps-tree-cmd"), help: "Display an overview of processes with their full command line")
+    var psTreeCmd = false
+
+    @Flag(name: .customLong("ps-tree-env"), help: "Display an overview of processes with their environment variables")
+    var psTreeEnv = false
+
+    @Flag(help: "Display the open file descriptors of processes")
+    var files = false
+
+    @Flag(help: "Display the open sockets of processes")
+    var sockets = false
+
+    @Flag(help: "Display checkpoint metadata")
+    var metadata = false
+
+    @Flag(help: "Show all information about the checkpoints")
+    var all = false
+
+    @Option(help: "Output format: tree or json")
+    var format = "tree"
+
+    @Argument(help: ArgumentHelp("Container checkpoint archives or directories", valueName: "checkpoint"))
+    var inputs: [String]
+
+    func validate() throws {
+      guard format == "tree" || format == "json" else { throw ValidationError("invalid output format: \(format)") }
+    }
+
+    var options: InspectOptions {
+      var options = all ? InspectOptions.all : InspectOptions()
+      options.stats = options.stats || stats
+      options.mounts = options.mounts || mounts
+      options.metadata = options.metadata || metadata
+      options.psTree = psTree
+      options.psTreeCmd = options.psTreeCmd || psTreeCmd
+      options.psTreeEnv = options.psTreeEnv || psTreeEnv
+      options.files = options.files || files
+      options.sockets = options.sockets || sockets
+      options.pid = pid
+      return options
+    }
+
+    func run() throws {
+      let options = self.options
+      if format == "json" {
+        // One array of the readable checkpoints; unreadable ones are reported on stderr (exit 1).
+        var reports: [InspectReport] = []
+        var failure: Error?
+        do {
+          try forEachInput(inputs) { reports.append(try InspectReport(path: $0, options: options)) }
+        } catch {
+          failure = error
+        }
+        if !reports.isEmpty { emit(InspectReport.json(reports) + "\n") }
+        if let failure { throw failure }
+      } else {
+        try forEachInput(inputs) { input in
+          emit(try InspectReport(path: input, options: options).treeText(path: input))
+        }
+      }
+    }
+  }
+}

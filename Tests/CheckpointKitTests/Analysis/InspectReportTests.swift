@@ -1,0 +1,101 @@
+import CheckpointKit
+import TestSupport
+import Testing
+
+@Suite struct InspectReportTests {
+  @Test func treeDrawing() {
+    let tree = Tree("root", [Tree("a", [Tree("a1"), Tree("a2")]), Tree("b", [Tree("b1")])])
+    #expect(
+      tree.rendered == """
+        root
+        ├── a
+        │   ├── a1
+        │   └── a2
+        └── b
+            └── b1
+
+        """)
+  }
+
+  @Test(arguments: [
+    (UInt64(0), "0 µs"), (677, "677 µs"), (999, "999 µs"), (1000, "1 ms"), (2163, "2.163 ms"),
+    (3208, "3.208 ms"), (101_510, "101.51 ms"), (97_766, "97.766 ms"), (1_500_000, "1.5 s"), (12_345_678, "12.346 s"),
+  ])
+  func durations(_ microseconds: UInt64, _ text: String) {
+    #expect(DumpStatistics.duration(microseconds: microseconds) == text)
+  }
+
+  @Test func networkStatus() {
+    let json = """
+      {"podman": {"interfaces": {"eth1": {"subnets": [{"ipnet": "10.89.0.2/24", "gateway": "10.89.0.1"}],
+       "mac_address": "aa:bb:cc:dd:ee:ff"}, "eth0": {"subnets": [{"ipnet": "10.88.0.6/16", "gateway": "10.88.0.1"}],
+       "mac_address": "ca:a0:3e:2b:85:47"}}}}
+      """
+    let interfaces = NetworkInterface.parse(networkStatus: Array(json.utf8))
+    #expect(interfaces.map(\.interface) == ["eth0", "eth1"])
+    #expect(
+      interfaces.first
+        == NetworkInterface(
+          network: "podman", interface: "eth0", ip: "10.88.0.6/16", mac: "ca:a0:3e:2b:85:47", gateway: "10.88.0.1"))
+    #expect(NetworkInterface.parse(networkStatus: Array("null".utf8)).isEmpty)
+    #expect(NetworkInterface.parse(networkStatus: Array("{not json".utf8)).isEmpty)
+  }
+
+  @Test func reportOfBusyboxPtree() throws {
+    var options = InspectOptions.all
+    options.files = false
+    options.sockets = false
+    let report = try InspectReport(path: Fixtures.path("busybox-ptree.tar"), options: options)
+    #expect(report.checkpoint.name == "fx-ptree")
+    #expect(report.statistics?.pagesScanned == 165)
+    #expect(report.statistics?.pagesWritten == 116)
+    #expect(
+      report.mounts?.contains(
+        SpecMount(
+          destination: "/data", type: "bind",
+          source: "/var/lib/containers/storage/volumes/fx-vol/_data")) == true)
+    let root = try #require(report.processTree?.first)
+    #expect(root.pid == 1)
+    #expect(root.commandLine == "sh /ptree.sh")
+    #expect(root.children.map(\.pid) == [9, 10, 11, 12, 20])
+    #expect(root.children[2].children.map(\.commandLine) == ["sleep 1"])
+    #expect(root.environment?.contains(EnvironmentVariable(name: "SECRET_TOKEN", value: "hunter2")) == true)
+    let names = root.environment?.map(\.name) ?? []
+    #expect(names == names.sorted())
+  }
+}
+
+@Suite struct InspectOptionsTests {
+  @Test func selectionReadsOnlyWhatTheFlagsNeed() {
+    let base = InspectOptions().selection
+    #expect(base.memory("config.dump") && base.memory("spec.dump") && base.memory("network.status"))
+    #expect(!base.memory("stats-dump") && !base.memory("checkpoint/pstree.img"))
+    #expect(!base.memory("checkpoint/pages-1.img") && !base.randomAccess("checkpoint/pages-1.img"))
+
+    var tree = InspectOptions()
+    tree.pid = 1
+    #expect(tree.showsProcessTree)
+    #expect(tree.selection.memory("checkpoint/pstree.img") && tree.selection.memory("checkpoint/core-1.img"))
+    #expect(!tree.selection.memory("checkpoint/mm-1.img") && !tree.selection.memory("checkpoint/files.img"))
+
+    var commands = InspectOptions()
+    commands.psTreeCmd = true
+    #expect(commands.selection.memory("checkpoint/mm-1.img") && commands.selection.memory("checkpoint/pagemap-1.img"))
+    #expect(
+      !commands.selection.memory("checkpoint/pages-1.img") && commands.selection.randomAccess("checkpoint/pages-1.img"))
+
+    let all = InspectOptions.all.selection
+    for name in [
+      "stats-dump", "checkpoint/files.img", "checkpoint/fdinfo-2.img", "checkpoint/fs-1.img", "checkpoint/ids-1.img",
+    ] {
+      #expect(all.memory(name), "\(name)")
+    }
+    #expect(!all.memory("rootfs-diff.tar") && !all.memory("checkpoint/seccomp.img"))
+  }
+
+  @Test func allImpliesTheProcessTreeButNotAPid() {
+    let all = InspectOptions.all
+    #expect(all.showsProcessTree && all.pid == nil && !all.psTree)
+    #expect(all.stats && all.mounts && all.metadata && all.psTreeCmd && all.psTreeEnv && all.files && all.sockets)
+  }
+}
