@@ -279,9 +279,19 @@ def criu_benchmarks(args):
         lambda: run([binary, "show", packed]),
         lambda: run(["sh", "-c", f"zstd -dc {packed} > /dev/null"]),
         lambda: None, args.repeat))
+    results.append(measure(
+        "inspect --all (tar)",
+        lambda: run([binary, "inspect", "--all", plain]),
+        lambda: run(["tar", "-tvf", plain]),
+        lambda: None, args.repeat))
+    results.append(measure(
+        "inspect --all (tar.zst)",
+        lambda: run([binary, "inspect", "--all", packed]),
+        lambda: run(["sh", "-c", f"zstd -dc {packed} > /dev/null"]),
+        lambda: None, args.repeat))
     print("references: decode = cat of the same images; memparse --raw/-o = cat of the pages file;")
     print("            search = tar -xOf (after zstd -dc) | grep -c -a of the same archive;")
-    print("            show = tar -tvf (tar) and zstd -dc > /dev/null (tar.zst) of the same archive")
+    print("            show, inspect = tar -tvf (tar) and zstd -dc > /dev/null (tar.zst) of the same archive")
     return results
 
 
