@@ -155,6 +155,8 @@ public struct CommandResult: Sendable {
   public var stdout: String
   public var stderr: String
   public var stdoutBytes: [UInt8]
+  /// True when the process was killed by a signal (a trap, an abort) instead of exiting.
+  public var signaled: Bool
 }
 
 /// Runs the built `checkpointctl` binary.
@@ -222,6 +224,7 @@ public final class RunningCommand: @unchecked Sendable {
     group.wait()
     return CommandResult(
       status: process.terminationStatus, stdout: String(decoding: outBytes, as: UTF8.self),
-      stderr: String(decoding: errBytes, as: UTF8.self), stdoutBytes: [UInt8](outBytes))
+      stderr: String(decoding: errBytes, as: UTF8.self), stdoutBytes: [UInt8](outBytes),
+      signaled: process.terminationReason == .uncaughtSignal)
   }
 }
