@@ -48,16 +48,18 @@ import Testing
     let store = try KubeletFixtures.example(in: directory)
     let extracted = try CLI.run(["extract", "-t", store, "-o", directory.file("backup"), "-c", compression.name])
     #expect(extracted.status == 0)
-    let before = try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory()).count
-    let fromArchive = try CLI.run(["show", "-t", "backup", "--show-pod-uid"], in: directory.path)
+    // A private, empty TMPDIR shows that nothing is unpacked anywhere.
+    let scratch = directory.file("tmp")
+    mkdir(scratch, 0o700)
+    let fromArchive = try CLI.run(
+      ["show", "-t", "backup", "--show-pod-uid"], in: directory.path, environment: ["TMPDIR": scratch])
     let fromDirectory = try CLI.run(["show", "-t", "store", "--show-pod-uid"], in: directory.path)
     #expect(fromArchive.status == 0)
     #expect(fromArchive.stdout.hasPrefix("\nDisplaying data from backup\n\n"))
     #expect(
       fromArchive.stdout.replacingOccurrences(of: "from backup\n", with: "from store/checkpointed.pods\n")
         == fromDirectory.stdout)
-    // Nothing was unpacked to the temporary directory.
-    #expect(try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory()).count <= before)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: scratch).isEmpty)
   }
 
   @Test func archiveWithoutOneSandboxShowsItMissing() throws {

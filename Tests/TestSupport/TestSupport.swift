@@ -173,16 +173,23 @@ public enum CLI {
   }()
 
   /// Runs `checkpointctl arguments…` in `directory` and waits for it.
-  public static func run(_ arguments: [String], in directory: String? = nil) throws -> CommandResult {
-    let process = try start(arguments, in: directory)
+  public static func run(
+    _ arguments: [String], in directory: String? = nil, environment: [String: String] = [:]
+  ) throws -> CommandResult {
+    let process = try start(arguments, in: directory, environment: environment)
     return process.wait()
   }
 
   /// Starts `checkpointctl arguments…` without waiting.
-  public static func start(_ arguments: [String], in directory: String? = nil) throws -> RunningCommand {
+  public static func start(
+    _ arguments: [String], in directory: String? = nil, environment: [String: String] = [:]
+  ) throws -> RunningCommand {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: binary)
     process.arguments = arguments
+    if !environment.isEmpty {
+      process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+    }
     if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
     let out = Pipe()
     let err = Pipe()
