@@ -147,10 +147,13 @@ func withoutTrailingSpaces(_ text: String) -> String {
     let result = try CLI.run(["inspect", "--all", "busybox-ptree.tar"], in: Fixtures.root)
     #expect(result.status == 0, "\(result.stderr)")
     #expect(result.stdout == (try Fixtures.golden("inspect/busybox-ptree-all.txt", actual: result.stdout)))
-    // Upstream's sections in upstream's order.
-    let sections = ["├── CRIU dump statistics", "├── Metadata", "├── Process tree", "└── Overview of mounts"]
+    // Upstream's sections in upstream's order, then ours.
+    let sections = [
+      "├── CRIU dump statistics", "├── Metadata", "├── Process tree", "├── Overview of mounts", "├── Root FS diff",
+      "└── CRIU",
+    ]
     let positions = sections.compactMap { result.stdout.range(of: "\n" + $0 + "\n")?.lowerBound }
-    #expect(positions.count == 4 && positions == positions.sorted())
+    #expect(positions.count == 6 && positions == positions.sorted())
   }
 
   @Test func openFilesOfBusyboxPtree() throws {
@@ -419,9 +422,41 @@ func withoutTrailingSpaces(_ text: String) -> String {
     return result
   }
 
+  /// Upstream's `--all`: the flags it turns on (ours also turns on the sections upstream lacks).
+  static let upstreamAll = [
+    "--stats", "--mounts", "--metadata", "--ps-tree-cmd", "--ps-tree-env", "--files", "--sockets",
+  ]
+
+  /// The sections upstream does not have (`Threads`, `Memory maps`, `Root FS diff`, `CRIU`) removed with all
+  /// their lines, and the branch characters erased (removing a last node changes its siblings' branches).
+  static func withoutExtensions(_ text: String) -> [String] {
+    let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    func depth(_ line: String) -> Int? {
+      guard let range = line.range(of: "── ") else { return nil }
+      return line.distance(from: line.startIndex, to: range.upperBound)
+    }
+    var result: [String] = []
+    var index = 0
+    while index < lines.count {
+      let line = lines[index]
+      index += 1
+      if let level = depth(line),
+        ["Threads", "Memory maps", "Root FS diff", "CRIU"].contains(where: { line.hasSuffix("── " + $0) })
+      {
+        while index < lines.count, let child = depth(lines[index]), child > level { index += 1 }
+        continue
+      }
+      result.append(line)
+    }
+    return result.map {
+      $0.replacingOccurrences(of: "│", with: " ").replacingOccurrences(of: "├", with: "*")
+        .replacingOccurrences(of: "└", with: "*")
+    }
+  }
+
   @Test(arguments: containerFixtures)
   func allFlagsMatchUpstreamWhereComparable(_ fixture: String) throws {
-    let result = try CLI.run(["inspect", "--all", fixture], in: Fixtures.root)
+    let result = try CLI.run(["inspect"] + Self.upstreamAll + [fixture], in: Fixtures.root)
     #expect(result.status == 0, "\(result.stderr)")
     let ours = Self.comparable(result.stdout)
     let upstream = Self.comparable(try referenceOutput("\(fixture).inspect-all.txt"))
@@ -430,15 +465,23 @@ func withoutTrailingSpaces(_ text: String) -> String {
       Issue.record("line \(line + 1): \(mine) != \(theirs)")
       break
     }
+    // `--all` shows the same and only adds the sections upstream lacks.
+    let all = try CLI.run(["inspect", "--all", fixture], in: Fixtures.root)
+    #expect(all.status == 0, "\(all.stderr)")
+    #expect(Self.withoutExtensions(all.stdout) == Self.withoutExtensions(result.stdout))
+    #expect(all.stdout.contains("── CRIU\n"))
   }
 
   /// Upstream's JSON with its random and intentionally different parts made comparable: `children` and
   /// per-process lists sorted by pid, command lines without the trailing space, open files reduced to type and
-  /// fd, sockets dropped (their rendering differs on purpose).
+  /// fd, sockets dropped (their rendering differs on purpose), and the keys upstream does not have
+  /// (`threads`, `memory_maps`, `rootfs_diff`, `criu`, `dump_log`) dropped.
   static func comparable(_ value: JSONValue) -> JSONValue {
     func pid(_ value: JSONValue) -> Int64 { value.objectValue?["pid"]?.integerValue ?? -1 }
     func process(_ value: JSONValue) -> JSONValue {
       guard var object = value.objectValue else { return value }
+      object["threads"] = nil
+      object["memory_maps"] = nil
       if let cmdline = object["cmdline"]?.stringValue {
         object["cmdline"] = .string(String(cmdline.reversed().drop { $0 == " " }.reversed()))
       }
@@ -451,6 +494,7 @@ func withoutTrailingSpaces(_ text: String) -> String {
       (value.arrayValue ?? []).map { checkpoint in
         guard var object = checkpoint.objectValue else { return checkpoint }
         object["sockets"] = nil
+        for key in ["rootfs_diff", "criu", "dump_log"] { object[key] = nil }
         if let tree = object["process_tree"] { object["process_tree"] = process(tree) }
         if let files = object["file_descriptors"]?.arrayValue {
           object["file_descriptors"] = .array(
@@ -476,5 +520,295 @@ func withoutTrailingSpaces(_ text: String) -> String {
       try JSONValue(parsing: Array(try referenceOutput("\(fixture).inspect-json-all.canonical.json").utf8)))
     #expect(ours == upstream)
     #expect(ours.arrayValue?.first?.objectValue?["process_tree"] != nil)
+  }
+}
+
+/// The flags beyond upstream: `--threads`, `--mems`, `--rootfs-diff`, `--dump-log`.
+@Suite struct InspectExtensionsTests {
+  /// busybox-ptree rewritten: pid 1 has a second thread 30 named `worker` (its own core image), pid 9 is a
+  /// zombie whose pstree entry lists a garbage thread id, as CRIU writes them.
+  static func threadedPtree(in directory: TemporaryDirectory) throws -> String {
+    var members: [TestArchive.Member] = []
+    var mainCore: [UInt8] = []
+    for (entry, bytes) in try TestArchive.read(Fixtures.path("busybox-ptree.tar")) where entry.kind == .regular {
+      var bytes = bytes
+      if entry.path == "checkpoint/core-1.img" { mainCore = bytes }
+      if entry.path == "checkpoint/pstree.img" {
+        var image = try ImageFile(decoding: bytes)
+        image.entries = image.messages(PstreeEntry.self).map { process in
+          var process = process
+          if process.pid == 1 { process.threads = [1, 30] }
+          if process.pid == 9 { process.threads = [696_934_896] }
+          return ImageEntry(message: process)
+        }
+        bytes = try image.encoded()
+      }
+      if entry.path == "checkpoint/core-9.img" {
+        var image = try ImageFile(decoding: bytes)
+        var core = try #require(image.messages(CoreEntry.self).first)
+        core.tc.taskState = 2
+        image.entries = [ImageEntry(message: core)]
+        bytes = try image.encoded()
+      }
+      members.append(.file(entry.path, bytes))
+    }
+    var image = try ImageFile(decoding: mainCore)
+    var thread = try #require(image.messages(CoreEntry.self).first)
+    thread.clearTc()
+    thread.threadCore.comm = "worker"
+    image.entries = [ImageEntry(message: thread)]
+    members.append(.file("checkpoint/core-30.img", try image.encoded()))
+    let path = directory.file("threaded.tar")
+    try TestArchive.write(members, to: path)
+    return path
+  }
+
+  @Test func threadsOfBusyboxPtree() throws {
+    let result = try CLI.run(["inspect", "--threads", "--pid", "11", "busybox-ptree.tar"], in: Fixtures.root)
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(
+      result.stdout.hasSuffix(
+        """
+        └── Process tree
+            └── [11]  sh
+                ├── Threads
+                │   └── [11]  sh
+                └── [19]  sleep
+                    └── Threads
+                        └── [19]  sleep
+
+
+        """))
+  }
+
+  @Test func threadNamesComeFromThreadCoresAndZombiesHaveNone() throws {
+    let directory = try TemporaryDirectory()
+    let path = try Self.threadedPtree(in: directory)
+    let result = try CLI.run(["inspect", "--threads", path])
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(
+      result.stdout.contains(
+        "    └── [1]  sh\n        ├── Threads\n        │   ├── [1]  sh\n        │   └── [30]  worker\n"))
+    #expect(result.stdout.contains("├── [9 (Zombie)]  sleep\n"))
+    #expect(!result.stdout.contains("696934896"))
+    let json = try CLI.run(["inspect", "--format", "json", "--threads", path])
+    #expect(json.status == 0, "\(json.stderr)")
+    let tree = try #require(try JSONValue(parsing: json.stdoutBytes).arrayValue?.first?.objectValue?["process_tree"])
+    #expect(
+      tree.objectValue?["threads"]
+        == .array([
+          .object(["tid": .integer(1), "name": .string("sh")]),
+          .object(["tid": .integer(30), "name": .string("worker")]),
+        ]))
+    let zombie = try #require(tree.objectValue?["children"]?.arrayValue?.first?.objectValue)
+    #expect(zombie["pid"]?.integerValue == 9 && zombie["threads"] == nil)
+    #expect(!json.stdout.contains("696934896"))
+  }
+
+  @Test func memoryMapsOfBusyboxPtree() throws {
+    let result = try CLI.run(["inspect", "--mems", "--pid", "9", "busybox-ptree.tar"], in: Fixtures.root)
+    #expect(result.status == 0, "\(result.stderr)")
+    for line in [
+      "            ├── 00401000-00585000 r-xp 00001000 /bin/busybox  (rss 4.0 KiB)",
+      "            ├── 005e2000-005e5000 rw-p 001e1000 /bin/busybox  (rss 12.0 KiB)",
+      "            ├── 0e0e2000-0e104000 rw-p 00000000 [heap]  (rss 8.0 KiB)",
+      "            ├── 7ffe62d7a000-7ffe62d9b000 rw-p 00000000 [stack]  (rss 8.0 KiB)",
+      "            └── ffffffffff600000-ffffffffff601000 --xp 00000000 [vsyscall]  (rss 0 B)",
+    ] {
+      #expect(result.stdout.contains("\n" + line + "\n"), "\(line)")
+    }
+    #expect(result.stdout.contains("    └── [9]  sleep\n        └── Memory maps\n"))
+  }
+
+  /// Every process's resident sizes add up to its dumped pages (MANIFEST: 18, 15, 17, 18, 16, 16, 16 pages).
+  @Test func residentSizesAddUpToTheDumpedPages() throws {
+    let result = try CLI.run(["inspect", "--format", "json", "--mems", "busybox-ptree.tar"], in: Fixtures.root)
+    #expect(result.status == 0, "\(result.stderr)")
+    let root = try #require(try JSONValue(parsing: result.stdoutBytes).arrayValue?.first?.objectValue?["process_tree"])
+    func processes(_ value: JSONValue) -> [[String: JSONValue]] {
+      guard let object = value.objectValue else { return [] }
+      return [object] + (object["children"]?.arrayValue ?? []).flatMap(processes)
+    }
+    var pages: [Int64: Int64] = [:]
+    for process in processes(root) {
+      let pid = try #require(process["pid"]?.integerValue)
+      let maps = try #require(process["memory_maps"]?.arrayValue)
+      var previousEnd: UInt64 = 0
+      for map in maps {
+        let object = try #require(map.objectValue)
+        #expect(Set(object.keys) == ["start", "end", "permissions", "offset", "name", "resident"])
+        let start = try #require(object["start"]?.stringValue)
+        let end = try #require(object["end"]?.stringValue)
+        #expect(start.hasPrefix("0x") && end.hasPrefix("0x") && object["offset"]?.stringValue?.hasPrefix("0x") == true)
+        let low = try #require(UInt64(start.dropFirst(2), radix: 16))
+        #expect(low >= previousEnd)
+        previousEnd = try #require(UInt64(end.dropFirst(2), radix: 16))
+        #expect(object["permissions"]?.stringValue?.count == 4)
+      }
+      let resident = maps.compactMap { $0.objectValue?["resident"]?.integerValue }.reduce(0, +)
+      pages[pid] = resident / 4096
+    }
+    #expect(pages == [1: 18, 9: 15, 10: 17, 11: 18, 19: 16, 12: 16, 20: 16])
+  }
+
+  static let ptreeRootFSDiff = """
+    ├── Root FS diff
+    │   ├── /data  (0 B, drwxr-xr-x)
+    │   ├── /ptree.sh  (0 B, -rwxr-xr-x)
+    │   ├── /root/newfile.txt  (14 B, -rw-r--r--)
+    │   ├── /scratch  (0 B, drwxr-xr-x)
+    │   ├── /tmp/fifo  (0 B, prw-r--r--)
+    │   ├── /tmp/log.txt  (9 B, -rw-r--r--)
+    │   ├── /var/lib  (0 B, drwxr-xr-x)
+    │   ├── /var/lib/fxapp  (0 B, drwxr-xr-x)
+    │   ├── /var/lib/fxapp/state.json  (12 B, -rw-r--r--)
+    │   └── Deleted files
+    │       └── /etc/delete-me.txt
+
+    """
+
+  /// MANIFEST (busybox-ptree): rootfs-diff.tar's members and deleted.files `["/etc/delete-me.txt"]`.
+  @Test(arguments: ["busybox-ptree.tar", "ptree.tar.zst", "ptree-directory"])
+  func rootFSDiffOfBusyboxPtree(_ name: String) throws {
+    let directory = try TemporaryDirectory()
+    let members: [TestArchive.Member] = try TestArchive.read(Fixtures.path("busybox-ptree.tar")).compactMap {
+      entry, bytes in entry.kind == .regular ? .file(entry.path, bytes) : nil
+    }
+    try TestArchive.write(members, to: directory.file("ptree.tar.zst"), compression: .zstd)
+    mkdir(directory.file("ptree-directory"), 0o700)
+    try SafeExtraction.extract(
+      try ArchiveReader(path: Fixtures.path("busybox-ptree.tar")), into: directory.file("ptree-directory"))
+    let path = name == "busybox-ptree.tar" ? Fixtures.path(name) : directory.file(name)
+    let result = try CLI.run(["inspect", "--rootfs-diff", "--dump-log", path])
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(result.stdout.contains("├── Root FS diff size: 7.0 KiB\n" + Self.ptreeRootFSDiff + "└── CRIU\n"))
+    let json = try CLI.run(["inspect", "--format", "json", "--rootfs-diff", path])
+    let object = try #require(try JSONValue(parsing: json.stdoutBytes).arrayValue?.first?.objectValue)
+    let diff = try #require(object["rootfs_diff"]?.objectValue)
+    #expect(diff["deleted"] == .array([.string("/etc/delete-me.txt")]))
+    let files = try #require(diff["files"]?.arrayValue)
+    #expect(files.count == 9)
+    #expect(
+      files.contains(
+        .object(["path": .string("/root/newfile.txt"), "size": .integer(14), "mode": .string("-rw-r--r--")])))
+    #expect(object["process_tree"] == nil && object["criu"] == nil)
+  }
+
+  struct DamageCase: CustomTestStringConvertible, Sendable {
+    var member: String
+    var bytes: [UInt8]
+    var message: String
+    var testDescription: String { "\(member): \(message)" }
+  }
+
+  static let damages = [
+    DamageCase(member: "rootfs-diff.tar", bytes: Array(repeating: 0x41, count: 1000), message: "rootfs-diff.tar"),
+    DamageCase(member: "deleted.files", bytes: Array("{\"a\": 1}".utf8), message: "deleted.files"),
+  ]
+
+  @Test(arguments: damages)
+  func damagedRootFSDiffIsAClearError(_ damage: DamageCase) throws {
+    let directory = try TemporaryDirectory()
+    let members: [TestArchive.Member] = try TestArchive.read(Fixtures.path("busybox-ptree.tar")).compactMap {
+      entry, bytes in
+      guard entry.kind == .regular else { return nil }
+      return .file(entry.path, entry.path == damage.member ? damage.bytes : bytes)
+    }
+    try TestArchive.write(members, to: directory.file("damaged.tar"))
+    let base = try CLI.run(["inspect", "--ps-tree", "damaged.tar"], in: directory.path)
+    #expect(base.status == 0, "only --rootfs-diff reads the member")
+    let result = try CLI.run(["inspect", "--rootfs-diff", "damaged.tar"], in: directory.path)
+    #expect(result.status == 1)
+    #expect(result.stdout == "")
+    #expect(result.stderr.hasPrefix("Error: ") && result.stderr.contains(damage.message), "\(result.stderr)")
+    #expect(!result.stderr.contains("/proc/") && result.stderr.split(separator: "\n").count == 1)
+  }
+
+  @Test func rootFSDiffWithoutMembers() throws {
+    let result = try CLI.run(["inspect", "--rootfs-diff", "busybox-sleep.tar"], in: Fixtures.root)
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(result.stdout.hasSuffix("└── Root FS diff\n\n"))
+    let json = try CLI.run(["inspect", "--format", "json", "--rootfs-diff", "busybox-sleep.tar"], in: Fixtures.root)
+    let object = try #require(try JSONValue(parsing: json.stdoutBytes).arrayValue?.first?.objectValue)
+    #expect(object["rootfs_diff"] == .object(["files": .array([]), "deleted": .array([])]))
+  }
+
+  /// busybox-sleep with a 25-line `dump.log` added at the archive root.
+  static func sleepWithDumpLog(in directory: TemporaryDirectory, compression: ArchiveFilter = .none) throws -> String {
+    var members: [TestArchive.Member] = try TestArchive.read(Fixtures.path("busybox-sleep.tar")).compactMap {
+      entry, bytes in entry.kind == .regular ? .file(entry.path, bytes) : nil
+    }
+    let log = (1...25).map { "(00.\(String(format: "%06d", $0))) dump line \($0)\n" }.joined()
+    members.append(.file("dump.log", Array(log.utf8)))
+    let path = directory.file(compression == .none ? "logged.tar" : "logged.tar.gz")
+    try TestArchive.write(members, to: path, compression: compression)
+    return path
+  }
+
+  @Test(arguments: [ArchiveFilter.none, .gzip])
+  func dumpLogShowsTheLastTwentyLines(_ compression: ArchiveFilter) throws {
+    let directory = try TemporaryDirectory()
+    let path = try Self.sleepWithDumpLog(in: directory, compression: compression)
+    let result = try CLI.run(["inspect", "--dump-log", path])
+    #expect(result.status == 0, "\(result.stderr)")
+    let lines = (6...25).map {
+      "        \($0 == 25 ? "└" : "├")── (00.\(String(format: "%06d", $0))) dump line \($0)\n"
+    }
+    #expect(
+      result.stdout.contains(
+        "└── CRIU\n    ├── Image version: 2\n    ├── Plugins: none\n    ├── LSM: NO_LSM\n    ├── Dump run ID: "))
+    #expect(
+      result.stdout.hasSuffix("    └── Dump log (last 20 lines)\n" + lines.joined() + "\n"), "\(result.stdout)")
+    #expect(!result.stdout.contains("dump line 5\n"))
+    let json = try CLI.run(["inspect", "--format", "json", "--dump-log", path])
+    #expect(json.status == 0, "\(json.stderr)")
+    let object = try #require(try JSONValue(parsing: json.stdoutBytes).arrayValue?.first?.objectValue)
+    let log = try #require(object["dump_log"]?.arrayValue)
+    #expect(
+      log.count == 20 && log.first == .string("(00.000006) dump line 6")
+        && log.last == .string("(00.000025) dump line 25"))
+    let criu = try #require(object["criu"]?.objectValue)
+    #expect(criu["image_version"]?.integerValue == 2)
+    #expect(criu["plugins"] == .array([]))
+    #expect(criu["lsm_type"] == .string("NO_LSM"))
+    #expect(criu["dump_criu_run_id"]?.stringValue?.count == 36)
+  }
+
+  @Test func podmanArchivesHaveNoDumpLog() throws {
+    let result = try CLI.run(["inspect", "--format", "json", "--dump-log", "busybox-ptree.tar"], in: Fixtures.root)
+    #expect(result.status == 0, "\(result.stderr)")
+    let object = try #require(try JSONValue(parsing: result.stdoutBytes).arrayValue?.first?.objectValue)
+    #expect(object["dump_log"] == .null)
+    #expect(
+      object["criu"]
+        == .object([
+          "image_version": .integer(2), "plugins": .array([]), "lsm_type": .string("NO_LSM"),
+          "dump_criu_run_id": .string("882f1aad-6143-421d-9c67-10ed70cdaf26"),
+        ]))
+    let tree = try CLI.run(["inspect", "--dump-log", "busybox-ptree.tar"], in: Fixtures.root)
+    #expect(
+      tree.stdout.hasSuffix(
+        """
+        └── CRIU
+            ├── Image version: 2
+            ├── Plugins: none
+            ├── LSM: NO_LSM
+            └── Dump run ID: 882f1aad-6143-421d-9c67-10ed70cdaf26
+
+
+        """))
+  }
+
+  @Test func allIncludesTheExtensions() throws {
+    let result = try CLI.run(["inspect", "--all", "busybox-ptree.tar"], in: Fixtures.root)
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(result.stdout.contains(Self.ptreeRootFSDiff + "└── CRIU\n"))
+    #expect(result.stdout.components(separatedBy: "── Threads\n").count == 8)
+    #expect(result.stdout.components(separatedBy: "── Memory maps\n").count == 8)
+    let json = try CLI.run(["inspect", "--format", "json", "--all", "busybox-ptree.tar"], in: Fixtures.root)
+    let object = try #require(try JSONValue(parsing: json.stdoutBytes).arrayValue?.first?.objectValue)
+    #expect(object["rootfs_diff"] != nil && object["criu"] != nil && object["dump_log"] == .null)
+    let tree = try #require(object["process_tree"]?.objectValue)
+    #expect(tree["threads"] != nil && tree["memory_maps"] != nil)
   }
 }

@@ -16,13 +16,22 @@ public struct InspectOptions: Equatable, Sendable {
   public var files = false
   /// Each process's open sockets.
   public var sockets = false
+  /// Each process's threads (`--threads`): tid and name.
+  public var threads = false
+  /// Each process's memory mappings with their resident size (`--mems`).
+  public var memoryMaps = false
+  /// The files of `rootfs-diff.tar` and the paths of `deleted.files` (`--rootfs-diff`).
+  public var rootFSDiff = false
+  /// CRIU's `inventory.img` facts and the end of `dump.log` (`--dump-log`).
+  public var dumpLog = false
   /// Show only this process and its descendants.
   public var pid: UInt32?
 
   /// Nothing beyond the base facts.
   public init() {}
 
-  /// `--all`: everything but `--pid`.
+  /// `--all`: everything but `--pid`, including the flags upstream does not have (threads, memory maps,
+  /// root file system diff, CRIU log).
   public static var all: InspectOptions {
     var options = InspectOptions()
     options.stats = true
@@ -32,22 +41,34 @@ public struct InspectOptions: Equatable, Sendable {
     options.psTreeEnv = true
     options.files = true
     options.sockets = true
+    options.threads = true
+    options.memoryMaps = true
+    options.rootFSDiff = true
+    options.dumpLog = true
     return options
   }
 
   /// True when the process tree is shown: asked for, or implied by a per-process flag or `--pid`.
-  public var showsProcessTree: Bool { psTree || psTreeCmd || psTreeEnv || files || sockets || pid != nil }
+  public var showsProcessTree: Bool {
+    psTree || psTreeCmd || psTreeEnv || files || sockets || threads || memoryMaps || pid != nil
+  }
 
   /// True when process memory is read (command lines or environments).
   var readsMemory: Bool { psTreeCmd || psTreeEnv }
 
-  /// The members these options need: metadata always; images only for the flags that read them; pages only
-  /// for random access, and only when command lines or environments are read.
+  /// The members these options need: metadata always; images only for the flags that read them (`core-*` for
+  /// threads, `mm-*`, `pagemap-*` and `files.img` for memory maps, `deleted.files` for the root file system
+  /// diff, `dump.log` and `inventory.img` for the CRIU section); for random access, pages only when command
+  /// lines or environments are read, and `rootfs-diff.tar` (which can be large) only for the root file system
+  /// diff.
   public var selection: CheckpointSource.Selection {
     let options = self
     return CheckpointSource.Selection(
       memory: { name in options.needsInMemory(name) },
-      randomAccess: { name in options.readsMemory && CheckpointLayout.isPages(name) })
+      randomAccess: { name in
+        (options.readsMemory && CheckpointLayout.isPages(name))
+          || (options.rootFSDiff && name == RootFSDiff.archiveName)
+      })
   }
 
   func needsInMemory(_ name: String) -> Bool {
@@ -55,15 +76,23 @@ public struct InspectOptions: Equatable, Sendable {
       return true
     }
     if name == InspectReport.statsDump { return stats }
+    if name == RootFSDiff.deletedFilesName { return rootFSDiff }
+    if CRIUSummary.dumpLogNames.contains(name) { return dumpLog }
     let prefix = CheckpointLayout.imageDirectory
     guard name.hasPrefix(prefix) else { return false }
     let base = String(name.dropFirst(prefix.count))
+    if base == CRIUSummary.inventoryImage && dumpLog { return true }
     guard showsProcessTree else { return false }
     if base == "pstree.img" || base.hasPrefix("core-") { return true }
     if files || sockets {
       if base == "files.img" || base.hasPrefix("fdinfo-") || base.hasPrefix("ids-") { return true }
     }
     if files && (base.hasPrefix("fs-") || base == FileTable.remapImage) { return true }
+    if memoryMaps {
+      if base.hasPrefix("mm-") || base.hasPrefix("pagemap-") || base == "files.img" {
+        return true
+      }
+    }
     if readsMemory {
       if base.hasPrefix("mm-") || base.hasPrefix("pagemap-") || base == "files.img" || base == "memfd.img" {
         return true

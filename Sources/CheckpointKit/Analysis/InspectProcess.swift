@@ -12,6 +12,10 @@ public struct InspectedProcess: Equatable, Sendable {
   public var files: [OpenFile]?
   /// Open sockets (`--sockets`), in fd order.
   public var sockets: [OpenSocket]?
+  /// Threads (`--threads`), main thread first as `pstree.img` lists them; `nil` for zombies.
+  public var threads: [InspectedThread]?
+  /// Memory mappings (`--mems`), in address order.
+  public var memoryMaps: [MemoryMapping]?
   /// Child processes, sorted by pid (none for zombies).
   public var children: [InspectedProcess]
 
@@ -70,11 +74,13 @@ struct ProcessDetails {
   let source: CheckpointSource
   let options: InspectOptions
   let files: FileTable?
+  let maps: MemoryMaps?
 
   init(source: CheckpointSource, options: InspectOptions) throws {
     self.source = source
     self.options = options
     files = options.files || options.sockets ? try FileTable(source: source) : nil
+    maps = options.memoryMaps ? try MemoryMaps(source: source) : nil
   }
 
   func inspect(_ process: CheckpointProcess) throws -> InspectedProcess {
@@ -91,6 +97,8 @@ struct ProcessDetails {
         node.environment = Self.environment(bytes)
       }
     }
+    if options.threads { node.threads = try InspectedThread.threads(of: process, in: source) }
+    if let maps { node.memoryMaps = try MemoryMapping.mappings(of: process.pid, in: source, names: maps) }
     if let files {
       let descriptors = try files.descriptors(of: process.pid)
       if options.files { node.files = try files.openFiles(of: process.pid, descriptors: descriptors) }

@@ -19,6 +19,10 @@ public struct InspectReport: Sendable {
   public var showsMetadata: Bool
   /// The process tree's roots (`--ps-tree` and the flags implying it), `nil` when not asked for.
   public var processTree: [InspectedProcess]?
+  /// The root file system changes (`--rootfs-diff`), `nil` when not asked for.
+  public var rootFSDiff: RootFSDiff?
+  /// CRIU's inventory facts and dump log (`--dump-log`), `nil` when not asked for.
+  public var criu: CRIUSummary?
 
   /// Opens `path` (an archive of any compression, or a checkpoint directory) and reads what `options` ask for.
   public init(path: String, options: InspectOptions) throws {
@@ -35,6 +39,8 @@ public struct InspectReport: Sendable {
     mounts = options.mounts ? try SpecMount.read(from: source) : nil
     showsMetadata = options.metadata
     processTree = options.showsProcessTree ? try InspectedProcess.tree(of: source, options: options) : nil
+    rootFSDiff = options.rootFSDiff ? try RootFSDiff(source: source) : nil
+    criu = options.dumpLog ? try CRIUSummary(source: source) : nil
   }
 }
 

@@ -3,6 +3,28 @@ import CRIU
 extension InspectReport {
   /// Upstream's `--format json`: an array with one object per checkpoint (REFERENCE §2.6), keys in upstream's
   /// order, `children` sorted by pid.
+  ///
+  /// Beyond upstream, four flags add keys; each is present exactly when its flag (or `--all`) is given, and
+  /// these names and types are stable:
+  ///
+  /// - `--threads`: every process object that is not a zombie gets
+  ///   `"threads": [{"tid": <uint>, "name": <string>}]` (main thread first, as `pstree.img` lists them; the
+  ///   name is `thread_core.comm`, else the process's `comm`).
+  /// - `--mems`: every process object that is not a zombie gets `"memory_maps": [{"start": "0x7ffd…",
+  ///   "end": "0x…", "permissions": "rw-p", "offset": "0x0", "name": "[heap]", "resident": <uint bytes>}]` in
+  ///   address order: addresses and file offset as lowercase hex strings with `0x`, `permissions` as in
+  ///   `/proc/PID/maps`, `name` a path or `[heap]`, `[stack]`, `[vdso]`, `[vvar]`, `[vsyscall]`, `[shmem]`,
+  ///   `[memfd]`, `[anon]`; `resident` counts the bytes the process's own pagemap lists in the range.
+  ///   (`--threads` and `--mems` also turn on `process_tree`.)
+  /// - `--rootfs-diff`: `"rootfs_diff": {"files": [{"path": "/root/newfile.txt", "size": <uint bytes>,
+  ///   "mode": "-rw-r--r--"}], "deleted": ["/etc/delete-me.txt"]}`: every member of `rootfs-diff.tar` sorted
+  ///   by path (absolute, directories included, `mode` as `ls -l` prints it) and the paths of `deleted.files`;
+  ///   both arrays are empty when the member is absent.
+  /// - `--dump-log`: `"criu": {"image_version": <uint>, "plugins": [<string>], "lsm_type": <string>,
+  ///   "dump_criu_run_id": <string>}` from `inventory.img` (`plugins` always present, possibly empty;
+  ///   `image_version` absent without an inventory; `lsm_type` and `dump_criu_run_id` only when CRIU set them),
+  ///   and `"dump_log": [<string>]`, the last 20 lines of `dump.log`, or `null` when the checkpoint has none
+  ///   (Podman exports none).
   public static func json(_ reports: [InspectReport]) -> String {
     JSONValue.array(reports.map(\.jsonValue)).formatted(keyOrder: keyOrder)
   }
@@ -12,12 +34,17 @@ extension InspectReport {
   static let keyOrder = [
     "container_name", "image", "id", "runtime", "created", "checkpointed", "engine", "ip", "mac", "networks",
     "checkpoint_size", "statistics", "metadata", "process_tree", "file_descriptors", "sockets", "mounts",
+    // Beyond upstream (see `json(_:)`): thread and memory-map keys that come before `name`.
+    "tid", "start", "end", "permissions", "offset",
     "name", "interfaces", "gateway", "total_size", "memory_pages_size", "root_fs_diff_size",
     "freezing_time", "frozen_time", "memdump_time", "memwrite_time", "pages_scanned", "pages_written",
     "pod_name", "kubernetes_namespace", "annotations",
-    "pid", "command", "cmdline", "task_state", "environment_variables", "children", "open_files", "open_sockets",
-    "protocol", "data", "destination", "type", "source", "fd", "path", "socket_type", "address", "state", "src",
-    "src_port", "dst", "dst_port", "peer", "send_buf", "recv_buf",
+    "pid", "command", "cmdline", "task_state", "environment_variables", "threads", "memory_maps", "children",
+    "open_files", "open_sockets", "protocol", "data", "destination", "type", "source", "fd", "path",
+    "socket_type", "address", "state", "src", "src_port", "dst", "dst_port", "peer", "send_buf", "recv_buf",
+    // Beyond upstream (see `json(_:)`).
+    "rootfs_diff", "criu", "dump_log", "resident", "size", "mode",
+    "files", "deleted", "image_version", "plugins", "lsm_type", "dump_criu_run_id",
   ]
 
   /// This checkpoint's JSON object.
@@ -91,6 +118,11 @@ extension InspectReport {
           .object(["destination": .string($0.destination), "type": .string($0.type), "source": .string($0.source)])
         })
     }
+    if let rootFSDiff { object["rootfs_diff"] = rootFSDiff.jsonValue }
+    if let criu {
+      object["criu"] = criu.jsonValue
+      object["dump_log"] = criu.dumpLog.map { .array($0.map(JSONValue.string)) } ?? .null
+    }
     return .object(object)
   }
 }
@@ -110,7 +142,7 @@ extension InspectedProcess {
   /// The process and its descendants, parents first, children by pid.
   var preorder: [InspectedProcess] { [self] + children.flatMap(\.preorder) }
 
-  /// `{pid, command, cmdline?, task_state, environment_variables?, children?}`.
+  /// `{pid, command, cmdline?, task_state, environment_variables?, threads?, memory_maps?, children?}`.
   var jsonValue: JSONValue {
     var object: [String: JSONValue] = [
       "pid": .unsigned(UInt64(pid)), "command": .string(process.name),
@@ -122,6 +154,11 @@ extension InspectedProcess {
         Dictionary(
           environment.map { ($0.name, JSONValue.string($0.value ?? "")) }, uniquingKeysWith: { _, last in last }))
     }
+    if let threads {
+      object["threads"] = .array(
+        threads.map { .object(["tid": .unsigned(UInt64($0.tid)), "name": .string($0.name)]) })
+    }
+    if let memoryMaps { object["memory_maps"] = .array(memoryMaps.map(\.jsonValue)) }
     if !children.isEmpty { object["children"] = .array(children.map(\.jsonValue)) }
     return .object(object)
   }
@@ -159,5 +196,38 @@ extension OpenSocket {
       data["recv_buf"] = .string(ByteCount.format(Int64(receiveBuffer)))
     }
     return .object(["protocol": .string(type), "data": .object(data)])
+  }
+}
+
+extension MemoryMapping {
+  /// `{start, end, permissions, offset, name, resident}`: addresses and offset as `0x` hex strings.
+  var jsonValue: JSONValue {
+    .object([
+      "start": .string("0x" + String(start, radix: 16)), "end": .string("0x" + String(end, radix: 16)),
+      "permissions": .string(permissions), "offset": .string("0x" + String(offset, radix: 16)),
+      "name": .string(name), "resident": .integer(resident),
+    ])
+  }
+}
+
+extension RootFSDiff {
+  /// `{files: [{path, size, mode}], deleted: [path]}`.
+  var jsonValue: JSONValue {
+    .object([
+      "files": .array(
+        files.map { .object(["path": .string($0.path), "size": .integer($0.size), "mode": .string($0.mode)]) }),
+      "deleted": .array(deleted.map(JSONValue.string)),
+    ])
+  }
+}
+
+extension CRIUSummary {
+  /// `{image_version?, plugins, lsm_type?, dump_criu_run_id?}`.
+  var jsonValue: JSONValue {
+    var object: [String: JSONValue] = ["plugins": .array(plugins.map(JSONValue.string))]
+    if let imageVersion { object["image_version"] = .unsigned(UInt64(imageVersion)) }
+    if let lsmType { object["lsm_type"] = .string(lsmType) }
+    if let dumpRunID { object["dump_criu_run_id"] = .string(dumpRunID) }
+    return .object(object)
   }
 }

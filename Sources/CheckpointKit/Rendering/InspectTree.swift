@@ -48,6 +48,8 @@ extension InspectReport {
             Tree("Destination: \(mount.destination)", [Tree("Type: \(mount.type)"), Tree("Source: \(mount.source)")])
           }))
     }
+    if let rootFSDiff { root.add(rootFSDiff.tree) }
+    if let criu { root.add(criu.tree) }
     return root
   }
 
@@ -140,7 +142,8 @@ extension DumpStatistics {
 }
 
 extension InspectedProcess {
-  /// `[PID]  name-or-command`, then environment, open files, open sockets and children; zombies as
+  /// `[PID]  name-or-command`, then environment, open files, open sockets, threads (`[TID]  name`), memory maps
+  /// (`start-end rwxp offset name  (rss 72.0 KiB)`) and children; zombies as
   /// `[PID (Zombie)]  name` with nothing below.
   var tree: Tree {
     let label = commandLine.flatMap { $0.isEmpty ? nil : $0 } ?? process.name
@@ -169,6 +172,41 @@ extension InspectedProcess {
     if let sockets, !sockets.isEmpty {
       nodes.append(Tree("Open sockets", sockets.map { Tree("[\($0.label)]  \($0.summary)") }))
     }
+    if let threads, !threads.isEmpty {
+      nodes.append(Tree("Threads", threads.map { Tree("[\($0.tid)]  \($0.name)") }))
+    }
+    if let memoryMaps, !memoryMaps.isEmpty {
+      nodes.append(
+        Tree(
+          "Memory maps",
+          memoryMaps.map { Tree("\($0.mapsLine)  (rss \(ByteCount.format($0.resident)))") }))
+    }
     return nodes + children.map(\.tree)
+  }
+}
+
+extension RootFSDiff {
+  /// "Root FS diff" with `path  (size, mode)` lines, then "Deleted files" with one path a line when there are
+  /// deleted files.
+  var tree: Tree {
+    var node = Tree(
+      "Root FS diff", files.map { Tree("\($0.path)  (\(ByteCount.format($0.size)), \($0.mode))") })
+    if !deleted.isEmpty { node.add(Tree("Deleted files", deleted.map { Tree($0) })) }
+    return node
+  }
+}
+
+extension CRIUSummary {
+  /// "CRIU" with the image version, plugins, LSM and run id when known, then "Dump log" with its last lines.
+  var tree: Tree {
+    var node = Tree("CRIU")
+    if let imageVersion { node.add("Image version: \(imageVersion)") }
+    node.add("Plugins: \(plugins.isEmpty ? "none" : plugins.joined(separator: ", "))")
+    if let lsmType { node.add("LSM: \(lsmType)") }
+    if let dumpRunID { node.add("Dump run ID: \(dumpRunID)") }
+    if let dumpLog {
+      node.add(Tree("Dump log (last \(Self.dumpLogLines) lines)", dumpLog.map { Tree($0) }))
+    }
+    return node
   }
 }

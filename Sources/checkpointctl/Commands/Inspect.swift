@@ -8,7 +8,8 @@ extension CheckpointCtl {
       discussion: """
         For each container checkpoint (an archive of any compression, or an unpacked directory): its container, \
         sizes and, as asked, CRIU statistics, metadata, process tree with command lines, environments, open \
-        files and sockets, and mounts. Annotations, environment variables and children are sorted.
+        files and sockets, and mounts; beyond upstream, threads, memory mappings, root file system changes \
+        and CRIU's inventory and dump log. Annotations, environment variables and children are sorted.
         """)
 
     @Flag(help: "Display checkpoint statistics")
@@ -38,6 +39,18 @@ extension CheckpointCtl {
     @Flag(help: "Display checkpoint metadata")
     var metadata = false
 
+    @Flag(help: "Display the threads of processes (tid and name)")
+    var threads = false
+
+    @Flag(help: "Display the memory mappings of processes with their resident size")
+    var mems = false
+
+    @Flag(name: .customLong("rootfs-diff"), help: "Display the files changed and deleted in the root file system")
+    var rootfsDiff = false
+
+    @Flag(name: .customLong("dump-log"), help: "Display CRIU's image version, plugins and the end of dump.log")
+    var dumpLog = false
+
     @Flag(help: "Show all information about the checkpoints")
     var all = false
 
@@ -61,6 +74,10 @@ extension CheckpointCtl {
       options.psTreeEnv = options.psTreeEnv || psTreeEnv
       options.files = options.files || files
       options.sockets = options.sockets || sockets
+      options.threads = options.threads || threads
+      options.memoryMaps = options.memoryMaps || mems
+      options.rootFSDiff = options.rootFSDiff || rootfsDiff
+      options.dumpLog = options.dumpLog || dumpLog
       options.pid = pid
       return options
     }

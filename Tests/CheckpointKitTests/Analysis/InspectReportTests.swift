@@ -65,6 +65,44 @@ import Testing
   }
 }
 
+@Suite struct InspectExtensionsReportTests {
+  @Test func extensionsOfBusyboxPtree() throws {
+    var options = InspectOptions()
+    options.threads = true
+    options.memoryMaps = true
+    options.rootFSDiff = true
+    options.dumpLog = true
+    options.pid = 12
+    let report = try InspectReport(path: Fixtures.path("busybox-ptree.tar"), options: options)
+    let process = try #require(report.processTree?.first)
+    #expect(process.threads == [InspectedThread(tid: 12, name: "sleep")])
+    let maps = try #require(process.memoryMaps)
+    #expect(maps.map(\.start) == maps.map(\.start).sorted())
+    #expect(maps.reduce(0) { $0 + $1.resident } == 16 * 4096)
+    let heap = try #require(maps.first { $0.name == "[heap]" })
+    #expect(heap.permissions == "rw-p" && heap.mapsLine.hasSuffix(" rw-p 00000000 [heap]"))
+    #expect(maps.contains { $0.name == "/bin/busybox" && $0.permissions == "r-xp" })
+    let diff = try #require(report.rootFSDiff)
+    #expect(diff.deleted == ["/etc/delete-me.txt"])
+    #expect(diff.files.map(\.path) == diff.files.map(\.path).sorted())
+    #expect(diff.files.contains(RootFSDiff.File(path: "/var/lib/fxapp/state.json", size: 12, mode: "-rw-r--r--")))
+    #expect(diff.files.contains(RootFSDiff.File(path: "/tmp/fifo", size: 0, mode: "prw-r--r--")))
+    #expect(diff.files.contains(RootFSDiff.File(path: "/var/lib/fxapp", size: 0, mode: "drwxr-xr-x")))
+    let criu = try #require(report.criu)
+    #expect(
+      criu
+        == CRIUSummary(
+          imageVersion: 2, plugins: [], lsmType: "NO_LSM", dumpRunID: "882f1aad-6143-421d-9c67-10ed70cdaf26",
+          dumpLog: nil))
+  }
+
+  @Test func mapsLinePadsLikeProc() {
+    let map = MemoryMapping(
+      start: 0x400000, end: 0x401000, permissions: "r--p", offset: 0, name: "/bin/busybox", resident: 0)
+    #expect(map.mapsLine == "00400000-00401000 r--p 00000000 /bin/busybox")
+  }
+}
+
 @Suite struct InspectOptionsTests {
   @Test func selectionReadsOnlyWhatTheFlagsNeed() {
     let base = InspectOptions().selection
@@ -90,12 +128,51 @@ import Testing
     ] {
       #expect(all.memory(name), "\(name)")
     }
-    #expect(!all.memory("rootfs-diff.tar") && !all.memory("checkpoint/seccomp.img"))
+    for name in [
+      "deleted.files", "dump.log", "checkpoint/inventory.img", "checkpoint/core-30.img",
+      "checkpoint/mm-1.img", "checkpoint/pagemap-1.img",
+    ] {
+      #expect(all.memory(name), "\(name)")
+    }
+    #expect(!all.memory("checkpoint/seccomp.img") && !all.memory("volumes/fx-vol.tar"))
+    #expect(all.randomAccess("rootfs-diff.tar") && !all.memory("rootfs-diff.tar"))
+  }
+
+  @Test func eachExtensionLoadsOnlyWhatItNeeds() {
+    var threads = InspectOptions()
+    threads.threads = true
+    #expect(threads.showsProcessTree)
+    #expect(threads.selection.memory("checkpoint/pstree.img") && threads.selection.memory("checkpoint/core-30.img"))
+    #expect(!threads.selection.memory("checkpoint/mm-1.img") && !threads.selection.memory("checkpoint/files.img"))
+
+    var mems = InspectOptions()
+    mems.memoryMaps = true
+    #expect(mems.showsProcessTree)
+    for name in ["checkpoint/mm-1.img", "checkpoint/pagemap-1.img", "checkpoint/files.img"] {
+      #expect(mems.selection.memory(name), "\(name)")
+    }
+    #expect(!mems.selection.memory("checkpoint/pages-1.img") && !mems.selection.randomAccess("checkpoint/pages-1.img"))
+    #expect(!mems.selection.memory("checkpoint/fdinfo-2.img") && !mems.selection.randomAccess("rootfs-diff.tar"))
+
+    var diff = InspectOptions()
+    diff.rootFSDiff = true
+    #expect(!diff.showsProcessTree)
+    #expect(diff.selection.randomAccess("rootfs-diff.tar") && diff.selection.memory("deleted.files"))
+    #expect(!diff.selection.randomAccess("checkpoint/pages-1.img"))
+    #expect(!diff.selection.memory("checkpoint/pstree.img") && !diff.selection.memory("dump.log"))
+
+    var log = InspectOptions()
+    log.dumpLog = true
+    #expect(!log.showsProcessTree)
+    #expect(log.selection.memory("dump.log") && log.selection.memory("checkpoint/inventory.img"))
+    #expect(!log.selection.memory("checkpoint/pstree.img") && !log.selection.randomAccess("rootfs-diff.tar"))
+    #expect(!InspectOptions().selection.memory("dump.log") && !InspectOptions().selection.memory("deleted.files"))
   }
 
   @Test func allImpliesTheProcessTreeButNotAPid() {
     let all = InspectOptions.all
     #expect(all.showsProcessTree && all.pid == nil && !all.psTree)
     #expect(all.stats && all.mounts && all.metadata && all.psTreeCmd && all.psTreeEnv && all.files && all.sockets)
+    #expect(all.threads && all.memoryMaps && all.rootFSDiff && all.dumpLog)
   }
 }

@@ -1,0 +1,125 @@
+import CRIU
+import Glibc
+
+/// What the container changed in its root file system: the members of `rootfs-diff.tar` (files added or
+/// changed) and the paths of `deleted.files` (files removed), as `inspect --rootfs-diff` shows them.
+public struct RootFSDiff: Equatable, Sendable {
+  /// The tar of added and changed files, at the archive root.
+  public static let archiveName = "rootfs-diff.tar"
+  /// A JSON array with the absolute paths of deleted files, at the archive root.
+  public static let deletedFilesName = "deleted.files"
+
+  /// One member of `rootfs-diff.tar`.
+  public struct File: Equatable, Sendable {
+    /// The absolute path in the container (`/root/newfile.txt`).
+    public var path: String
+    /// Size of the data in bytes (0 for directories, FIFOs and links).
+    public var size: Int64
+    /// The type and permissions as `ls -l` shows them (`-rw-r--r--`, `drwxr-xr-x`, `prw-r--r--`).
+    public var mode: String
+
+    /// A file with these fields.
+    public init(path: String, size: Int64, mode: String) {
+      self.path = path
+      self.size = size
+      self.mode = mode
+    }
+  }
+
+  /// The members of `rootfs-diff.tar`, sorted by path; empty when the checkpoint has none.
+  public var files: [File]
+  /// The paths of `deleted.files`, in its order; empty when the checkpoint has none.
+  public var deleted: [String]
+
+  /// A diff with these fields.
+  public init(files: [File], deleted: [String]) {
+    self.files = files
+    self.deleted = deleted
+  }
+
+  /// Reads the source's `rootfs-diff.tar` and `deleted.files` (each may be absent).
+  public init(source: CheckpointSource) throws {
+    var files: [File] = []
+    if source.contains(Self.archiveName) {
+      let reader = try Self.reader(for: source)
+      while let entry = try reader.next() {
+        guard let name = entry.normalizedPath else { continue }
+        files.append(File(path: "/" + name, size: entry.size, mode: Self.mode(of: entry)))
+      }
+    }
+    self.files = files.sorted { $0.path < $1.path }
+    var deleted: [String] = []
+    if source.contains(Self.deletedFilesName) {
+      let bytes = try source.bytes(of: Self.deletedFilesName)
+      // An empty member means no deletions; anything else must be a JSON array of strings.
+      if !bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09 }) {
+        deleted = try decodeMember(
+          [String].self, bytes, source: source.displayPath, member: Self.deletedFilesName)
+      }
+    }
+    self.deleted = deleted
+  }
+
+  /// A reader over `rootfs-diff.tar`: the file itself in a directory; otherwise the member copied in blocks
+  /// (from its place in an uncompressed archive, or from the spill file of a compressed one) to a private
+  /// temporary file that is unlinked at once, as libarchive reads from a descriptor.
+  static func reader(for source: CheckpointSource) throws -> ArchiveReader {
+    let displayPath = Path.join(source.displayPath, archiveName)
+    if let directory = source.directoryPath {
+      return try ArchiveReader(path: Path.join(directory, archiveName), displayPath: displayPath)
+    }
+    let member = try source.randomAccess(archiveName)
+    let size = try source.size(of: archiveName)
+    let directory = ProcessEnvironment.temporaryDirectory
+    var template = Array(Path.join(directory, "checkpointctl-rootfs.XXXXXX").utf8CString)
+    let fd = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.map { mkstemp($0) } ?? -1 }
+    guard fd >= 0 else { throw SystemError("cannot create a temporary file in", path: directory) }
+    _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+    template.withUnsafeBufferPointer { buffer in _ = buffer.baseAddress.map { unlink($0) } }
+    let file = FileDescriptor(rawValue: fd, displayPath: displayPath)
+    // The reader opens its own descriptor (its own offset) through /proc while `file` is still open; `file` is
+    // closed when this returns and the data goes when the reader is released.
+    return try withExtendedLifetime(file) {
+      var buffer = [UInt8](repeating: 0, count: min(Int(max(size, 0)), 1 << 20))
+      var offset: Int64 = 0
+      while offset < size {
+        let count = try buffer.withUnsafeMutableBytes { try member.read(into: $0, at: offset) }
+        guard count > 0 else { break }
+        try buffer.withUnsafeBytes { try file.write(UnsafeRawBufferPointer(rebasing: $0.prefix(count))) }
+        offset += Int64(count)
+      }
+      return try ArchiveReader(path: "/proc/self/fd/\(file.rawValue)", displayPath: displayPath)
+    }
+  }
+
+  /// `ls -l` style: a type letter, then `rwx` triplets with set-id and sticky bits as `s`/`S` and `t`/`T`.
+  static func mode(of entry: ArchiveEntry) -> String {
+    let type: Character
+    switch entry.kind {
+    case .regular, .hardLink: type = "-"
+    case .directory: type = "d"
+    case .symbolicLink: type = "l"
+    case .characterDevice: type = "c"
+    case .blockDevice: type = "b"
+    case .fifo: type = "p"
+    case .socket: type = "s"
+    case .unknown: type = "?"
+    }
+    let bits = entry.permissions
+    var text = String(type)
+    let special: [(UInt32, Character, Character)] = [(0o4000, "s", "S"), (0o2000, "s", "S"), (0o1000, "t", "T")]
+    for (index, shift) in [6, 3, 0].enumerated() {
+      let triplet = bits >> UInt32(shift) & 7
+      text.append(triplet & 4 != 0 ? "r" : "-")
+      text.append(triplet & 2 != 0 ? "w" : "-")
+      let execute = triplet & 1 != 0
+      let (flag, set, unset) = special[index]
+      if bits & flag != 0 {
+        text.append(execute ? set : unset)
+      } else {
+        text.append(execute ? "x" : "-")
+      }
+    }
+    return text
+  }
+}
