@@ -68,7 +68,39 @@ public struct InspectOptions: Equatable, Sendable {
       randomAccess: { name in
         (options.readsMemory && CheckpointLayout.isPages(name))
           || (options.rootFSDiff && name == RootFSDiff.archiveName)
-      })
+      },
+      neededRanges: options.readsMemory ? Self.argumentPages : nil)
+  }
+
+  /// The byte ranges of a `pages-<id>.img` that hold the command lines and environments of the process whose
+  /// pagemap names it, when that pagemap and the process's mm were met before it in the archive (CRIU and
+  /// Podman list them first); `nil` (keep the whole file) otherwise.
+  @Sendable static func argumentPages(of name: String, kept: [String: [UInt8]]) throws -> [Range<Int64>]? {
+    guard CheckpointLayout.isPages(name) else { return nil }
+    let directory = Path.directory(of: name) == "." ? "" : Path.directory(of: name) + "/"
+    let base = Path.base(of: name)
+    guard let id = UInt32(base.dropFirst("pages-".count).dropLast(".img".count)) else { return nil }
+    for (member, bytes) in kept where member.hasPrefix(directory + "pagemap-") && !member.contains("pagemap-shmem-") {
+      guard let map = try? PageMap(image: ImageFile(decoding: bytes)), map.pagesID == id else { continue }
+      let pid = Path.base(of: member).dropFirst("pagemap-".count).dropLast(".img".count)
+      guard let mmBytes = kept[directory + "mm-\(pid).img"],
+        let mm = try ImageFile(decoding: mmBytes).messages(MmEntry.self).first
+      else { return nil }
+      let size = UInt64(map.pageSize)
+      var ranges: [Range<Int64>] = []
+      for (start, end) in [(mm.mmArgStart, mm.mmArgEnd), (mm.mmEnvStart, mm.mmEnvEnd)] where start < end {
+        var page = start / size * size
+        while page < end {
+          if let region = map.region(containing: page), let offset = region.fileOffset {
+            let lower = offset + Int64(page - region.address)
+            ranges.append(lower..<lower + Int64(size))
+          }
+          page += size
+        }
+      }
+      return ranges
+    }
+    return nil
   }
 
   func needsInMemory(_ name: String) -> Bool {

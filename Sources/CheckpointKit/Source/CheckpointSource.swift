@@ -15,12 +15,19 @@ public final class CheckpointSource {
     /// Members read at random offsets (pages).
     public var randomAccess: @Sendable (String) -> Bool
 
+    /// For a member wanted at random offsets in a compressed archive: the byte ranges that will be read,
+    /// decided when the stream reaches the member from the members already kept in memory (the closure's
+    /// second argument, by name). `nil` keeps the whole member (spilled to the private temporary file).
+    public var neededRanges: (@Sendable (String, [String: [UInt8]]) throws -> [Range<Int64>]?)?
+
     /// A selection from two predicates over normalised member names.
     public init(
-      memory: @escaping @Sendable (String) -> Bool, randomAccess: @escaping @Sendable (String) -> Bool = { _ in false }
+      memory: @escaping @Sendable (String) -> Bool, randomAccess: @escaping @Sendable (String) -> Bool = { _ in false },
+      neededRanges: (@Sendable (String, [String: [UInt8]]) throws -> [Range<Int64>]?)? = nil
     ) {
       self.memory = memory
       self.randomAccess = randomAccess
+      self.neededRanges = neededRanges
     }
 
     /// Every member in memory except pages, which are read at random offsets.
@@ -41,6 +48,8 @@ public final class CheckpointSource {
     case inPlace(offset: Int64, size: Int64)
     case memory([UInt8])
     case spilled(offset: Int64, size: Int64)
+    /// Only some byte ranges of the member were kept.
+    case sparse(SparseBytes)
     case skipped(size: Int64)
   }
 
@@ -108,6 +117,11 @@ public final class CheckpointSource {
       guard entry.kind == .regular, let name = try SafeExtraction.checkedName(of: entry, in: path) else { continue }
       if let offset = entry.dataOffset {
         found[name] = .inPlace(offset: offset, size: entry.size)
+      } else if selection.randomAccess(name),
+        let ranges = try selection.neededRanges?(
+          name, found.compactMapValues { if case .memory(let bytes) = $0 { bytes } else { nil } })
+      {
+        found[name] = .sparse(try SparseBytes(keeping: ranges, of: reader, size: entry.size))
       } else if selection.randomAccess(name) {
         let file = try spill ?? Self.makeSpillFile()
         spill = file
@@ -140,6 +154,7 @@ public final class CheckpointSource {
     switch members[name] {
     case .file(let path)?: return Int64(try Path.status(path)?.st_size ?? 0)
     case .inPlace(_, let size)?, .spilled(_, let size)?, .skipped(let size)?: return size
+    case .sparse(let bytes)?: return bytes.size
     case .memory(let bytes)?: return Int64(bytes.count)
     case nil: throw CheckpointError.missingMember(source: displayPath, member: name)
     }
@@ -154,7 +169,7 @@ public final class CheckpointSource {
         .readAll(limit: Int(limit))
     case .memory(let bytes):
       return bytes
-    case .inPlace, .spilled:
+    case .inPlace, .spilled, .sparse:
       let size = try self.size(of: name)
       guard size <= limit else {
         throw ArchiveError.memberTooLarge(archive: displayPath, member: name, limit: limit)
@@ -182,6 +197,8 @@ public final class CheckpointSource {
       return FileSlice(file: spillFile, offset: offset, size: size)
     case .memory(let bytes):
       return InMemoryBytes(bytes)
+    case .sparse(let bytes):
+      return bytes
     case .skipped:
       throw CheckpointError.notLoaded(source: displayPath, member: name)
     }
@@ -248,6 +265,45 @@ public final class CheckpointSource {
       written += Int64(block.count)
     }
     return written
+  }
+}
+
+/// The kept byte ranges of a member streamed from a compressed archive; reads outside them come back short.
+final class SparseBytes: RandomAccessBytes {
+  let size: Int64
+  private var pieces: [(offset: Int64, bytes: [UInt8])] = []
+
+  /// Streams the current member of `reader`, keeping the parts of it inside `ranges`.
+  init(keeping ranges: [Range<Int64>], of reader: ArchiveReader, size: Int64) throws {
+    self.size = size
+    let wanted = ranges.filter { !$0.isEmpty }.sorted { $0.lowerBound < $1.lowerBound }
+    var offset: Int64 = 0
+    try reader.forEachBlock { block in
+      let blockRange = offset..<offset + Int64(block.count)
+      for range in wanted where range.overlaps(blockRange) {
+        let lower = max(range.lowerBound, blockRange.lowerBound)
+        let upper = min(range.upperBound, blockRange.upperBound)
+        let part = Array(block[Int(lower - offset)..<Int(upper - offset)])
+        if let last = pieces.last, last.offset + Int64(last.bytes.count) == lower {
+          pieces[pieces.count - 1].bytes += part
+        } else {
+          pieces.append((lower, part))
+        }
+      }
+      offset += Int64(block.count)
+    }
+  }
+
+  func read(into buffer: UnsafeMutableRawBufferPointer, at position: Int64) throws -> Int {
+    guard let piece = pieces.last(where: { $0.offset <= position }),
+      position < piece.offset + Int64(piece.bytes.count)
+    else { return 0 }
+    let start = Int(position - piece.offset)
+    let count = min(buffer.count, piece.bytes.count - start)
+    piece.bytes.withUnsafeBytes { source in
+      buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[start..<start + count]))
+    }
+    return count
   }
 }
 
