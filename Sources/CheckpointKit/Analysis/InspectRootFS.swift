@@ -60,36 +60,15 @@ public struct RootFSDiff: Equatable, Sendable {
     self.deleted = deleted
   }
 
-  /// A reader over `rootfs-diff.tar`: the file itself in a directory; otherwise the member copied in blocks
-  /// (from its place in an uncompressed archive, or from the spill file of a compressed one) to a private
-  /// temporary file that is unlinked at once, as libarchive reads from a descriptor.
+  /// A reader over `rootfs-diff.tar`: the file itself in a directory, otherwise the member read where it is
+  /// (in place in an uncompressed archive, from the spill file of a compressed one), never copied.
   static func reader(for source: CheckpointSource) throws -> ArchiveReader {
     let displayPath = Path.join(source.displayPath, archiveName)
     if let directory = source.directoryPath {
       return try ArchiveReader(path: Path.join(directory, archiveName), displayPath: displayPath)
     }
-    let member = try source.randomAccess(archiveName)
-    let size = try source.size(of: archiveName)
-    let directory = ProcessEnvironment.temporaryDirectory
-    var template = Array(Path.join(directory, "checkpointctl-rootfs.XXXXXX").utf8CString)
-    let fd = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.map { mkstemp($0) } ?? -1 }
-    guard fd >= 0 else { throw SystemError("cannot create a temporary file in", path: directory) }
-    _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-    template.withUnsafeBufferPointer { buffer in _ = buffer.baseAddress.map { unlink($0) } }
-    let file = FileDescriptor(rawValue: fd, displayPath: displayPath)
-    // The reader opens its own descriptor (its own offset) through /proc while `file` is still open; `file` is
-    // closed when this returns and the data goes when the reader is released.
-    return try withExtendedLifetime(file) {
-      var buffer = [UInt8](repeating: 0, count: min(Int(max(size, 0)), 1 << 20))
-      var offset: Int64 = 0
-      while offset < size {
-        let count = try buffer.withUnsafeMutableBytes { try member.read(into: $0, at: offset) }
-        guard count > 0 else { break }
-        try buffer.withUnsafeBytes { try file.write(UnsafeRawBufferPointer(rebasing: $0.prefix(count))) }
-        offset += Int64(count)
-      }
-      return try ArchiveReader(path: "/proc/self/fd/\(file.rawValue)", displayPath: displayPath)
-    }
+    return try ArchiveReader(
+      bytes: source.randomAccess(archiveName), size: source.size(of: archiveName), displayPath: displayPath)
   }
 
   /// `ls -l` style: a type letter, then `rwx` triplets with set-id and sticky bits as `s`/`S` and `t`/`T`.

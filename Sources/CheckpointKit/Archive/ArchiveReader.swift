@@ -10,7 +10,9 @@ public final class ArchiveReader {
   /// The archive's path as the user gave it; every error names it.
   public let displayPath: String
   private let archive: OpaquePointer
-  private let file: FileDescriptor
+  /// What libarchive reads from: an open file, or bytes read at offsets (a member of another archive).
+  private let file: FileDescriptor?
+  private let stream: ByteStream?
   private var entry: OpaquePointer?
   private var currentRemaining: Int64 = 0
 
@@ -18,20 +20,39 @@ public final class ArchiveReader {
   public init(path: String, displayPath: String? = nil) throws {
     let name = displayPath ?? path
     self.displayPath = name
-    file = try FileDescriptor(path: path, flags: O_RDONLY, displayPath: name)
-    let info = try file.status()
-    if Path.isDirectory(info) {
+    let file = try FileDescriptor(path: path, flags: O_RDONLY, displayPath: name)
+    if Path.isDirectory(try file.status()) {
       throw SystemError("cannot read archive", path: name, code: EISDIR)
     }
+    self.file = file
+    stream = nil
+    archive = try Self.makeHandle(name)
+    // 1 MiB blocks: large enough for streaming, small enough for bounded memory.
+    try check(archive_read_open_fd(archive, file.rawValue, 1 << 20), "reading")
+  }
+
+  /// Reads an archive held in `bytes` (for example a member of an uncompressed archive, read in place): no copy
+  /// is made, libarchive is handed 1 MiB blocks and skips by moving the offset.
+  public init(bytes: RandomAccessBytes, size: Int64, displayPath: String) throws {
+    self.displayPath = displayPath
+    file = nil
+    let stream = ByteStream(bytes: bytes, size: size)
+    self.stream = stream
+    archive = try Self.makeHandle(displayPath)
+    try check(
+      archive_read_open2(
+        archive, Unmanaged.passUnretained(stream).toOpaque(), nil, ByteStream.read, ByteStream.skip, nil),
+      "reading")
+  }
+
+  private static func makeHandle(_ name: String) throws -> OpaquePointer {
     guard let handle = archive_read_new() else {
       throw ArchiveError.libarchive(archive: name, operation: "reading", code: ARCHIVE_FATAL, message: "out of memory")
     }
-    archive = handle
     archive_read_support_filter_all(handle)
     archive_read_support_format_tar(handle)
     archive_read_support_format_empty(handle)
-    // 1 MiB blocks: large enough for streaming, small enough for bounded memory.
-    try check(archive_read_open_fd(handle, file.rawValue, 1 << 20), "reading")
+    return handle
   }
 
   deinit {
@@ -140,7 +161,51 @@ public final class ArchiveReader {
   private func check(_ rc: Int32, _ operation: String) throws {
     // ARCHIVE_WARN is a diagnostic (for example an unknown pax keyword); the entry is still valid.
     guard rc < ARCHIVE_WARN else { return }
+    if let error = stream?.error { throw error }
     let message = archive_error_string(archive).map { String(cString: $0) } ?? "error \(rc)"
     throw ArchiveError.libarchive(archive: displayPath, operation: operation, code: rc, message: message)
+  }
+}
+
+/// Feeds libarchive from bytes read at offsets.
+private final class ByteStream {
+  let bytes: RandomAccessBytes
+  let size: Int64
+  var offset: Int64 = 0
+  var error: Error?
+  let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+
+  init(bytes: RandomAccessBytes, size: Int64) {
+    self.bytes = bytes
+    self.size = size
+  }
+
+  deinit { buffer.deallocate() }
+
+  static let read:
+    @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?, UnsafeMutablePointer<UnsafeRawPointer?>?)
+      -> Int = { _, context, output in
+        guard let context, let output else { return -1 }
+        let stream = Unmanaged<ByteStream>.fromOpaque(context).takeUnretainedValue()
+        let count = Int(min(Int64(stream.buffer.count), max(0, stream.size - stream.offset)))
+        guard count > 0 else { return 0 }
+        do {
+          let n = try stream.bytes.read(
+            into: UnsafeMutableRawBufferPointer(rebasing: stream.buffer[0..<count]), at: stream.offset)
+          stream.offset += Int64(n)
+          output.pointee = UnsafeRawPointer(stream.buffer.baseAddress)
+          return n
+        } catch {
+          stream.error = error
+          return -1
+        }
+      }
+
+  static let skip: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?, Int64) -> Int64 = { _, context, request in
+    guard let context else { return 0 }
+    let stream = Unmanaged<ByteStream>.fromOpaque(context).takeUnretainedValue()
+    let skipped = max(0, min(request, stream.size - stream.offset))
+    stream.offset += skipped
+    return skipped
   }
 }

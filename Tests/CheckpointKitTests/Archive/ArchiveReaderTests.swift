@@ -119,3 +119,27 @@ import Testing
     #expect(ArchiveFilter(fileExtensionOf: "backup.tar") == nil)
   }
 }
+
+@Suite struct ArchiveReaderBytesTests {
+  /// An archive inside another one is read where it lies, skipping unread members by moving the offset.
+  @Test(arguments: [ArchiveFilter.none, .gzip])
+  func readsAnArchiveFromBytesAtOffsets(_ compression: ArchiveFilter) throws {
+    let directory = try TemporaryDirectory()
+    let big = pseudoRandomBytes(count: 3 << 20)
+    try TestArchive.write(
+      [.file("skipped.bin", big), .file("wanted.txt", Array("inner".utf8))], to: directory.file("inner"),
+      compression: compression)
+    let bytes = try Files.read(directory.file("inner"))
+    let reader = try ArchiveReader(bytes: InMemoryBytes(bytes), size: Int64(bytes.count), displayPath: "outer:inner")
+    var found: [String: [UInt8]] = [:]
+    while let entry = try reader.next() {
+      if entry.path == "wanted.txt" { found[entry.path] = try reader.readAll(limit: 100, member: entry.path) }
+    }
+    #expect(found == ["wanted.txt": Array("inner".utf8)])
+    #expect(throws: ArchiveError.self) {
+      let truncated = Array(bytes.prefix(bytes.count / 2))
+      let cut = try ArchiveReader(bytes: InMemoryBytes(truncated), size: Int64(truncated.count), displayPath: "cut")
+      while let entry = try cut.next() { _ = try cut.readAll(limit: 1 << 30, member: entry.path) }
+    }
+  }
+}
