@@ -113,6 +113,21 @@ public struct PageMap: Sendable {
     self.regions = regions.sorted { $0.address < $1.address }
   }
 
+  /// The `pages_id` of a pagemap image, from its head entry alone (without decoding the other entries).
+  public static func pagesID(ofImage bytes: [UInt8]) throws -> UInt32 {
+    guard let kind = ImageFile.kind(ofPrefix: bytes.prefix(8)), kind.name == "PAGEMAP" else {
+      throw CRIUImageError.unexpectedKind(expected: "PAGEMAP", found: "another image")
+    }
+    var cursor = ByteCursor(bytes)
+    _ = try cursor.readBytes(8)
+    let head = try cursor.readSizedEntry()
+    do {
+      return try PagemapHead(serializedBytes: head, partial: true).pagesID
+    } catch {
+      throw CRIUImageError.invalidEntry(offset: 8, reason: "\(error)")
+    }
+  }
+
   /// Bytes of pages held in the pages file.
   public var presentBytes: Int64 {
     regions.reduce(0) { $0 + ($1.fileOffset == nil ? 0 : Int64($1.pageCount) * Int64(pageSize)) }

@@ -81,7 +81,9 @@ public struct InspectOptions: Equatable, Sendable {
     let base = Path.base(of: name)
     guard let id = UInt32(base.dropFirst("pages-".count).dropLast(".img".count)) else { return nil }
     for (member, bytes) in kept where member.hasPrefix(directory + "pagemap-") && !member.contains("pagemap-shmem-") {
-      guard let map = try? PageMap(image: ImageFile(decoding: bytes)), map.pagesID == id else { continue }
+      // Only the head is read to find the owner; the whole pagemap is decoded once, for that pid.
+      guard (try? PageMap.pagesID(ofImage: bytes)) == id, let map = try? PageMap(image: ImageFile(decoding: bytes))
+      else { continue }
       let pid = Path.base(of: member).dropFirst("pagemap-".count).dropLast(".img".count)
       guard let mmBytes = kept[directory + "mm-\(pid).img"],
         let mm = try ImageFile(decoding: mmBytes).messages(MmEntry.self).first

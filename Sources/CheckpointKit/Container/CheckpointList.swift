@@ -98,17 +98,9 @@ public struct CheckpointList: Sendable {
   /// directory does not exist or is not a directory.
   public static func archives(in directory: String) throws -> [String] {
     guard let info = try Path.status(directory), Path.isDirectory(info) else { return [] }
-    guard let handle = opendir(directory) else { throw SystemError("cannot read directory", path: directory) }
-    defer { closedir(handle) }
-    var names: [String] = []
-    while let entry = readdir(handle) {
-      let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-        String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-      }
-      guard name.hasPrefix(archivePrefix), let info = try Path.status(Path.join(directory, name)),
-        Path.isRegularFile(info)
-      else { continue }
-      names.append(name)
+    let names = try Path.entries(of: directory).filter { name in
+      guard name.hasPrefix(archivePrefix), let info = try Path.status(Path.join(directory, name)) else { return false }
+      return Path.isRegularFile(info)
     }
     return names.sorted().map { Path.join(directory, $0) }
   }

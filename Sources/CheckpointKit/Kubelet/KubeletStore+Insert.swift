@@ -234,7 +234,7 @@ extension KubeletStore {
 
   /// Removes temporary files left by an insert or extract that was killed (the lock is held, so none is live).
   private func removeStaleTemporaryFiles() {
-    guard let names = try? FileManager.default.contentsOfDirectory(atPath: target) else { return }
+    guard let names = try? Path.entries(of: target) else { return }
     for name in names where name.hasPrefix(AtomicFile.temporaryPrefix) {
       unlink(Path.join(target, name))
     }

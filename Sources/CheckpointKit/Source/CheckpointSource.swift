@@ -60,6 +60,7 @@ public final class CheckpointSource {
   /// Where the CRIU images are: `checkpoint/` in container checkpoints, empty in a bare image directory.
   public let imagePrefix: String
   var members: [String: Storage]
+  private var decoded: [String: ImageFile] = [:]
   private let archiveFile: FileDescriptor?
   private let spillFile: FileDescriptor?
 
@@ -205,10 +206,14 @@ public final class CheckpointSource {
   }
 
   /// Decodes the CRIU image `name` (relative to the image directory, e.g. `pstree.img`).
+  /// Each image is decoded once: commands ask for `files.img`, `mm-<pid>.img` and the like from several places.
   public func image(_ name: String) throws -> ImageFile {
     let member = imagePrefix + name
+    if let image = decoded[member] { return image }
     do {
-      return try ImageFile(decoding: try bytes(of: member))
+      let image = try ImageFile(decoding: try bytes(of: member))
+      decoded[member] = image
+      return image
     } catch let error as CRIUImageError {
       throw CheckpointError.corruptImage(source: displayPath, member: member, error)
     }
@@ -217,14 +222,7 @@ public final class CheckpointSource {
   private static func listDirectory(_ root: String) throws -> [String] {
     var result: [String] = []
     func walk(_ relative: String, depth: Int) throws {
-      let path = relative.isEmpty ? root : Path.join(root, relative)
-      guard let directory = opendir(path) else { throw SystemError("cannot read directory", path: path) }
-      defer { closedir(directory) }
-      while let entry = readdir(directory) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-          String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-        }
-        if name == "." || name == ".." { continue }
+      for name in try Path.entries(of: relative.isEmpty ? root : Path.join(root, relative)) {
         let child = relative.isEmpty ? name : relative + "/" + name
         guard let info = try Path.linkStatus(Path.join(root, child)) else { continue }
         if Path.isDirectory(info) {

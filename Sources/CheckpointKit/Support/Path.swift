@@ -48,6 +48,20 @@ public enum Path {
   /// True for a directory (after following links).
   public static func isDirectory(_ info: stat) -> Bool { info.st_mode & S_IFMT == S_IFDIR }
 
+  /// The names in a directory (without `.` and `..`), unsorted.
+  public static func entries(of directory: String) throws -> [String] {
+    guard let handle = opendir(directory) else { throw SystemError("cannot read directory", path: directory) }
+    defer { closedir(handle) }
+    var names: [String] = []
+    while let entry = readdir(handle) {
+      let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+        String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+      }
+      if name != "." && name != ".." { names.append(name) }
+    }
+    return names
+  }
+
   /// Flushes a directory's entries (after a rename) to the device.
   public static func syncDirectory(_ path: String) throws {
     let directory = try FileDescriptor(path: path, flags: O_RDONLY | O_DIRECTORY)
