@@ -3,6 +3,7 @@ import ArgumentParser
 extension CheckpointCtl {
   struct Completion: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "completion",
       abstract: "Generate the autocompletion script for the specified shell")
 
     enum Shell: String, ExpressibleByArgument, CaseIterable {

@@ -4,6 +4,7 @@ import CheckpointKit
 extension CheckpointCtl {
   struct Decode: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "decode",
       abstract: "Decode a CRIU image to JSON (like crit decode), or list the images of a checkpoint",
       discussion: """
         PATH is an image file, ARCHIVE:checkpoint/NAME.img, or a checkpoint directory or archive (then one line \
@@ -23,6 +24,7 @@ extension CheckpointCtl {
 
   struct Encode: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "encode",
       abstract: "Encode decode's JSON back into a CRIU image (like crit encode)")
 
     @Option(

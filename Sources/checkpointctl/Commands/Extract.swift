@@ -4,6 +4,7 @@ import CheckpointKit
 extension CheckpointCtl {
   struct Extract: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "extract",
       abstract: "Extract all kubelet checkpoints",
       discussion:
         "Writes checkpointed.pods and every <SandboxID>.tar into one archive (mode 0600); -o - writes to standard output."

@@ -4,6 +4,7 @@ import CheckpointKit
 extension CheckpointCtl {
   struct Insert: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "insert",
       abstract: "Insert an extracted kubelet checkpoint into a kubelet checkpoints directory",
       discussion: """
         Pods already present with identical metadata and archive are left alone; any other clash is an error and \

@@ -4,6 +4,7 @@ import CheckpointKit
 extension CheckpointCtl {
   struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "inspect",
       abstract: "Display information about a checkpoint",
       discussion: """
         For each container checkpoint (an archive of any compression, or an unpacked directory): its container, \

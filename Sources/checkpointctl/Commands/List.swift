@@ -4,6 +4,7 @@ import CheckpointKit
 extension CheckpointCtl {
   struct List: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "list",
       abstract: "List checkpoints stored in the default and additional directories",
       discussion: """
         Lists the kubelet API's checkpoint-* archives in each directory (not recursively), oldest first. The \

@@ -4,6 +4,7 @@ import CheckpointKit
 extension CheckpointCtl {
   struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "show",
       abstract: "Show information about available checkpoints",
       discussion: """
         With container checkpoints (archives of any compression, or unpacked directories) as arguments: a table \
