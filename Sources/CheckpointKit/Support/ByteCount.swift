@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// Human-readable byte counts, as upstream checkpointctl prints them.
 public enum ByteCount {
@@ -12,6 +12,16 @@ public enum ByteCount {
       value /= 1024
       unit += 1
     }
-    return String(format: "%.1f %@", value, units[unit])
+    return "\(oneDecimal(value)) \(units[unit])"
+  }
+
+  /// `value` with one decimal, rounded as C's `%.1f` rounds (Foundation's `String(format:)` is not needed).
+  static func oneDecimal(_ value: Double) -> String {
+    var buffer = [CChar](repeating: 0, count: 64)
+    let written = withVaList([value]) { arguments in
+      buffer.withUnsafeMutableBufferPointer { vsnprintf($0.baseAddress, $0.count, "%.1f", arguments) }
+    }
+    guard written > 0 else { return "\(value)" }
+    return String(decoding: buffer.prefix(Int(written)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
   }
 }
