@@ -91,6 +91,21 @@ enum EngineCheckpoints {
     #expect(mixed.stdout.split(separator: "\n").count == 4)
   }
 
+  /// A checkpoint that can only be read in order (`show <(cat x.tar)`) reads like the file itself.
+  @Test(arguments: ["busybox-ptree.tar", "busybox-sleep.tar.zst"])
+  func pipeShowsAndInspectsLikeItsFile(_ fixture: String) throws {
+    let directory = try TemporaryDirectory()
+    for command in [["show"], ["inspect", "--all"]] {
+      let bytes = try Files.read(Fixtures.path(fixture))
+      let fifo = try Files.fifo(named: "pipe", in: directory, feeding: bytes)
+      let piped = try CLI.run(command + ["pipe"], in: directory.path)
+      let file = try CLI.run(command + [fixture], in: Fixtures.root)
+      #expect(piped.status == 0, "\(piped.stderr)")
+      #expect(piped.stdout.replacingOccurrences(of: " from pipe\n", with: " from \(fixture)\n") == file.stdout)
+      unlink(fifo)
+    }
+  }
+
   @Test func engines() throws {
     let directory = try TemporaryDirectory()
     try EngineCheckpoints.write(

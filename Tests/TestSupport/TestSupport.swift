@@ -93,6 +93,33 @@ public enum Files {
 }
 
 /// Builds tar archives for tests with the project's own writer.
+extension Files {
+  /// A FIFO in `directory` that a background thread fills with `bytes` once a reader opens it: a file that can
+  /// only be read in order, like `<(cat archive)`.
+  public static func fifo(named name: String, in directory: TemporaryDirectory, feeding bytes: [UInt8]) throws
+    -> String
+  {
+    let path = directory.file(name)
+    guard mkfifo(path, 0o600) == 0 else { throw CocoaError(.fileWriteUnknown) }
+    // A reader may stop before the end (trailing padding); the writer then gets EPIPE, not a fatal signal.
+    signal(SIGPIPE, SIG_IGN)
+    Thread {
+      let fd = Glibc.open(path, O_WRONLY)
+      guard fd >= 0 else { return }
+      defer { Glibc.close(fd) }
+      bytes.withUnsafeBytes { buffer in
+        var done = 0
+        while done < buffer.count, let base = buffer.baseAddress {
+          let n = Glibc.write(fd, base + done, buffer.count - done)
+          if n <= 0 { break }
+          done += n
+        }
+      }
+    }.start()
+    return path
+  }
+}
+
 public struct TestArchive: Sendable {
   /// One member to write.
   public enum Member: Sendable {

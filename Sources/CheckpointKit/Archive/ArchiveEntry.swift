@@ -20,8 +20,8 @@ public struct ArchiveEntry: Equatable, Sendable {
   public var gid: Int64
   /// Link target for symbolic and hard links.
   public var linkTarget: String?
-  /// Offset of the member's data in the archive file, known only for uncompressed archives; lets the data be
-  /// read in place with `pread` later.
+  /// Offset of the member's data in the archive file, known only for uncompressed archives read from a file (not
+  /// a pipe); lets the data be read in place with `pread` later.
   public var dataOffset: Int64?
 
   /// A member description; links need `linkTarget`.

@@ -21,24 +21,36 @@ public final class ArchiveReader {
     let name = displayPath ?? path
     self.displayPath = name
     let file = try FileDescriptor(path: path, flags: O_RDONLY, displayPath: name)
-    if Path.isDirectory(try file.status()) {
+    let status = try file.status()
+    if Path.isDirectory(status) {
       throw SystemError("cannot read archive", path: name, code: EISDIR)
     }
     self.file = file
-    stream = nil
     archive = try Self.makeHandle(name)
-    // 1 MiB blocks: large enough for streaming, small enough for bounded memory.
-    try check(archive_read_open_fd(archive, file.rawValue, 1 << 20), "reading")
+    if status.st_mode & S_IFMT == S_IFREG {
+      // Read at offsets: listing an uncompressed archive reads only headers (small first reads, skips by offset).
+      let stream = ByteStream(bytes: file, size: Int64(status.st_size))
+      self.stream = stream
+      try open(stream)
+    } else {
+      // A pipe or device: 1 MiB blocks, large enough for streaming, small enough for bounded memory.
+      stream = nil
+      try check(archive_read_open_fd(archive, file.rawValue, 1 << 20), "reading")
+    }
   }
 
   /// Reads an archive held in `bytes` (for example a member of an uncompressed archive, read in place): no copy
-  /// is made, libarchive is handed 1 MiB blocks and skips by moving the offset.
+  /// is made, libarchive is handed blocks of up to 1 MiB and skips by moving the offset.
   public init(bytes: RandomAccessBytes, size: Int64, displayPath: String) throws {
     self.displayPath = displayPath
     file = nil
     let stream = ByteStream(bytes: bytes, size: size)
     self.stream = stream
     archive = try Self.makeHandle(displayPath)
+    try open(stream)
+  }
+
+  private func open(_ stream: ByteStream) throws {
     try check(
       archive_read_open2(
         archive, Unmanaged.passUnretained(stream).toOpaque(), nil, ByteStream.read, ByteStream.skip, nil),
@@ -58,6 +70,10 @@ public final class ArchiveReader {
   deinit {
     archive_read_free(archive)
   }
+
+  /// The open archive file when it can be read at offsets (a regular file, not a pipe): members with a
+  /// ``ArchiveEntry/dataOffset`` are read from it later, from the very file that was listed.
+  public var fileReadableAtOffsets: FileDescriptor? { stream == nil ? nil : file }
 
   /// The compression libarchive detected (valid after the first ``next()``).
   public var compression: ArchiveFilter? {
@@ -140,8 +156,9 @@ public final class ArchiveReader {
     if hardLink != nil { kind = .hardLink }
     let size = archive_entry_size_is_set(handle) != 0 ? archive_entry_size(handle) : 0
     var dataOffset: Int64?
-    if kind == .regular, compression == ArchiveFilter.none, archive_entry_sparse_count(handle) == 0 {
-      // With no compression, the bytes consumed so far end exactly where this member's data begins.
+    if kind == .regular, stream != nil, compression == ArchiveFilter.none, archive_entry_sparse_count(handle) == 0 {
+      // With no compression, the bytes consumed so far end exactly where this member's data begins (offsets only
+      // when the bytes can be read at offsets: not from a pipe).
       dataOffset = archive_filter_bytes(archive, -1)
     }
     let pathname = archive_entry_pathname(handle).map { String(cString: $0) } ?? ""
@@ -167,11 +184,15 @@ public final class ArchiveReader {
   }
 }
 
-/// Feeds libarchive from bytes read at offsets.
+/// Feeds libarchive from bytes read at offsets. Reads start at 64 KiB and double up to 1 MiB while libarchive
+/// keeps reading, and start small again after a skip: walking headers touches little memory, streaming data
+/// gets large reads.
 private final class ByteStream {
+  static let smallestRead = 64 << 10
   let bytes: RandomAccessBytes
   let size: Int64
   var offset: Int64 = 0
+  var nextRead = ByteStream.smallestRead
   var error: Error?
   let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
 
@@ -187,8 +208,9 @@ private final class ByteStream {
       -> Int = { _, context, output in
         guard let context, let output else { return -1 }
         let stream = Unmanaged<ByteStream>.fromOpaque(context).takeUnretainedValue()
-        let count = Int(min(Int64(stream.buffer.count), max(0, stream.size - stream.offset)))
+        let count = Int(min(Int64(stream.nextRead), max(0, stream.size - stream.offset)))
         guard count > 0 else { return 0 }
+        stream.nextRead = min(stream.nextRead * 2, stream.buffer.count)
         do {
           let n = try stream.bytes.read(
             into: UnsafeMutableRawBufferPointer(rebasing: stream.buffer[0..<count]), at: stream.offset)
@@ -206,6 +228,7 @@ private final class ByteStream {
     let stream = Unmanaged<ByteStream>.fromOpaque(context).takeUnretainedValue()
     let skipped = max(0, min(request, stream.size - stream.offset))
     stream.offset += skipped
+    stream.nextRead = smallestRead
     return skipped
   }
 }

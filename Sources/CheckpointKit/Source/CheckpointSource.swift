@@ -138,7 +138,7 @@ public final class CheckpointSource {
     members = found
     spillFile = spill
     kind = .archive(compression)
-    archiveFile = compression == .none ? try FileDescriptor(path: path, flags: O_RDONLY) : nil
+    archiveFile = compression == .none ? reader.fileReadableAtOffsets : nil
     imagePrefix =
       found.keys.contains(where: { $0.hasPrefix(CheckpointLayout.imageDirectory) })
       ? CheckpointLayout.imageDirectory : ""

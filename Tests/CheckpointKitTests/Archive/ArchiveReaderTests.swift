@@ -82,6 +82,20 @@ import Testing
     #expect(members.count == 4)
   }
 
+  /// A pipe cannot be read at offsets: it is streamed in blocks, and no member gets a data offset.
+  @Test(arguments: [ArchiveFilter.none, .zstd])
+  func readsAnArchiveFromAPipe(_ compression: ArchiveFilter) throws {
+    let directory = try TemporaryDirectory()
+    let (bytes, big) = try bigThenSmall(compression, in: directory)
+    let reader = try ArchiveReader(path: try Files.fifo(named: "fifo", in: directory, feeding: bytes))
+    var members: [String: [UInt8]] = [:]
+    while let entry = try reader.next() {
+      #expect(entry.dataOffset == nil)
+      members[entry.path] = try reader.readAll(limit: 1 << 30, member: entry.path)
+    }
+    #expect(members == ["skipped.bin": big, "wanted.txt": Array("inner".utf8)])
+  }
+
   @Test func refusesNonArchives() throws {
     let directory = try TemporaryDirectory()
     try Files.write(Array("this is not a tar archive at all, just text\n".utf8), to: directory.file("notar"))
@@ -124,12 +138,7 @@ import Testing
   /// An archive inside another one is read where it lies, skipping unread members by moving the offset.
   @Test(arguments: [ArchiveFilter.none, .gzip])
   func readsAnArchiveFromBytesAtOffsets(_ compression: ArchiveFilter) throws {
-    let directory = try TemporaryDirectory()
-    let big = pseudoRandomBytes(count: 3 << 20)
-    try TestArchive.write(
-      [.file("skipped.bin", big), .file("wanted.txt", Array("inner".utf8))], to: directory.file("inner"),
-      compression: compression)
-    let bytes = try Files.read(directory.file("inner"))
+    let (bytes, _) = try bigThenSmall(compression, in: try TemporaryDirectory())
     let reader = try ArchiveReader(bytes: InMemoryBytes(bytes), size: Int64(bytes.count), displayPath: "outer:inner")
     var found: [String: [UInt8]] = [:]
     while let entry = try reader.next() {
@@ -142,4 +151,40 @@ import Testing
       while let entry = try cut.next() { _ = try cut.readAll(limit: 1 << 30, member: entry.path) }
     }
   }
+
+  /// Listing an uncompressed archive reads headers only: small reads, and data skipped by moving the offset.
+  @Test func listingReadsHeadersNotData() throws {
+    let directory = try TemporaryDirectory()
+    let pages = [UInt8](repeating: 0x5a, count: 32 << 20)
+    try TestArchive.write(
+      [.file("config.dump", Array("{}".utf8)), .file("checkpoint/pages-1.img", pages), .file("spec.dump", [1])],
+      to: directory.file("x.tar"), compression: .none)
+    let bytes = CountingBytes(InMemoryBytes(try Files.read(directory.file("x.tar"))))
+    let reader = try ArchiveReader(bytes: bytes, size: Int64(bytes.inner.bytes.count), displayPath: "x.tar")
+    var names: [String] = []
+    while let entry = try reader.next() { names.append(entry.path) }
+    #expect(names == ["config.dump", "checkpoint/pages-1.img", "spec.dump"])
+    #expect(bytes.read < 256 << 10, "read \(bytes.read) bytes of a 32 MiB archive")
+  }
+}
+
+/// Counts the bytes read through it.
+private final class CountingBytes: RandomAccessBytes {
+  let inner: InMemoryBytes
+  var read = 0
+  init(_ inner: InMemoryBytes) { self.inner = inner }
+  func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws -> Int {
+    let n = try inner.read(into: buffer, at: offset)
+    read += n
+    return n
+  }
+}
+
+/// An archive of a 3 MiB member (returned too) followed by a small one, and its bytes.
+private func bigThenSmall(_ compression: ArchiveFilter, in directory: TemporaryDirectory) throws -> ([UInt8], [UInt8]) {
+  let big = pseudoRandomBytes(count: 3 << 20)
+  try TestArchive.write(
+    [.file("skipped.bin", big), .file("wanted.txt", Array("inner".utf8))], to: directory.file("inner"),
+    compression: compression)
+  return (try Files.read(directory.file("inner")), big)
 }
