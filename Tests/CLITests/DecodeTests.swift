@@ -16,6 +16,34 @@ import Testing
     #expect(entries[0].objectValue?["threads"] == .array([.integer(1)]))
   }
 
+  /// `decode /dev/stdin`, `decode <(…)`: an image or `ARCHIVE:member` read once, in order, from a pipe.
+  @Test func decodesFromPipes() throws {
+    let directory = try TemporaryDirectory()
+    let member = "checkpoint/pstree.img"
+    let expected = try CLI.run(["decode", Fixtures.path("busybox-ptree.tar") + ":" + member])
+    let image = try CheckpointSource(path: Fixtures.path("busybox-ptree.tar")).bytes(of: member)
+    _ = try Files.fifo(named: "image", in: directory, feeding: image)
+    let fromImage = try CLI.run(["decode", "image"], in: directory.path)
+    #expect(fromImage.status == 0, "\(fromImage.stderr)")
+    #expect(fromImage.stdout == expected.stdout)
+    for fixture in ["busybox-ptree.tar", "busybox-sleep.tar.zst"] {
+      let pipe = try Files.fifo(named: "archive", in: directory, feeding: try Files.read(Fixtures.path(fixture)))
+      let fromArchive = try CLI.run(["decode", "archive:" + member], in: directory.path)
+      let direct = try CLI.run(["decode", Fixtures.path(fixture) + ":" + member])
+      #expect(fromArchive.status == 0, "\(fromArchive.stderr)")
+      #expect(fromArchive.stdout == direct.stdout)
+      unlink(pipe)
+    }
+    // A whole archive cannot be listed from a pipe: one error line naming it.
+    _ = try Files.fifo(named: "listing", in: directory, feeding: try Files.read(Fixtures.path("busybox-ptree.tar")))
+    let listing = try CLI.run(["decode", "listing"], in: directory.path)
+    #expect(listing.status == 1)
+    #expect(
+      listing.stderr
+        == "Error: listing is not a CRIU image (checkpoints are listed only from a file or a directory)\n")
+    #expect(listing.stdout == "")
+  }
+
   @Test func encodeRebuildsTheImageByteForByte() throws {
     let directory = try TemporaryDirectory()
     for name in ["core-1.img", "mm-1.img", "pagemap-1.img", "files.img", "inventory.img"] {

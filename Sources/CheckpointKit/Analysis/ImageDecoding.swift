@@ -29,17 +29,25 @@ public enum ImageDecoding {
     if let info = try Path.status(path), Path.isDirectory(info) {
       return try listing(CheckpointSource(path: path, selection: listingSelection))
     }
+    if let info = try Path.status(path), !Path.isDirectory(info) {
+      // A pipe (`/dev/stdin`, `<(…)`) can be read only once: it must hold an image.
+      let bytes = try FileDescriptor(path: path, flags: O_RDONLY).readAll(limit: Int(CheckpointLayout.memberLimit))
+      let prefix = bytes.prefix(8)
+      guard ImageFile.kind(ofPrefix: prefix) != nil || looksLikeImage(prefix, name: path) else {
+        throw CheckpointError.notAnImage(path)
+      }
+      return try decodeImage(bytes, name: path, pretty: pretty)
+    }
     // ARCHIVE:member (the member may itself contain no colon; the archive path may).
     if let colon = path.lastIndex(of: ":") {
       let archive = String(path[..<colon])
       let member = String(path[path.index(after: colon)...])
-      if let info = try Path.status(archive), !member.isEmpty {
+      if try Path.status(archive) != nil, !member.isEmpty {
+        // A directory, an archive file, or an archive streamed through a pipe.
         let wanted = ArchiveEntry.normalize(member) ?? member
-        if Path.isDirectory(info) || Path.isRegularFile(info) {
-          let source = try CheckpointSource(path: archive, selection: .init(memory: { $0 == wanted }))
-          if let raw = rawKind(of: wanted) { return rawReport(kind: raw, size: try source.size(of: wanted)) }
-          return try decodeImage(source.bytes(of: wanted), name: "\(archive):\(wanted)", pretty: pretty)
-        }
+        let source = try CheckpointSource(path: archive, selection: .init(memory: { $0 == wanted }))
+        if let raw = rawKind(of: wanted) { return rawReport(kind: raw, size: try source.size(of: wanted)) }
+        return try decodeImage(source.bytes(of: wanted), name: "\(archive):\(wanted)", pretty: pretty)
       }
     }
     throw CheckpointError.missing(path)

@@ -6,6 +6,8 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
   case notACheckpoint(String)
   /// An archive with no members.
   case emptyArchive(String)
+  /// A pipe that does not hold a CRIU image (an archive is listed only from a file).
+  case notAnImage(String)
   /// A member the command needs is not there.
   case missingMember(source: String, member: String)
   /// A member of a compressed archive that the command did not ask for while streaming it.
@@ -19,6 +21,8 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     case .notACheckpoint(let path):
       return "\(path) is not a checkpoint: it has no CRIU images and no checkpoint directory"
     case .emptyArchive(let path): return "\(path) is an empty archive"
+    case .notAnImage(let path):
+      return "\(path) is not a CRIU image (checkpoints are listed only from a file or a directory)"
     case .missingMember(let source, let member): return "\(member) is missing in \(source)"
     case .notLoaded(let source, let member): return "\(member) of \(source) was not read"
     case .corruptImage(let source, let member, let error): return "\(source):\(member): \(error)"
