@@ -4,6 +4,9 @@ BINDIR ?= $(PREFIX)/bin
 DESTDIR ?=
 SWIFT ?= swift
 CONFIG ?= release
+# The Swift runtime and Foundation are linked into the binary: it runs on nodes without a Swift toolchain and
+# starts in about half the time (no dynamic loading of the Swift libraries and their ICU data).
+STATIC ?= --static-swift-stdlib
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/$(CONFIG)/checkpointctl
 
@@ -18,7 +21,7 @@ deps:
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libarchive-dev pkg-config; }
 
 build: deps
-	$(SWIFT) build -c $(CONFIG) --product checkpointctl
+	$(SWIFT) build -c $(CONFIG) $(STATIC) --product checkpointctl
 
 # Builds and shows the bundled example kubelet checkpoint directory.
 example: build
@@ -31,7 +34,7 @@ test: deps
 
 install: build
 	install -d $(DESTDIR)$(BINDIR)
-	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/checkpointctl
+	install -m 0755 -s $(BIN) $(DESTDIR)$(BINDIR)/checkpointctl
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/checkpointctl
@@ -45,7 +48,7 @@ bench: build
 # Regenerates Sources/CRIU/Generated from Sources/CRIU/Protos (the output is committed; CI never runs this).
 protos:
 	@command -v protoc >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq protobuf-compiler; }
-	$(SWIFT) build -c release --product protoc-gen-swift
+	$(SWIFT) build -c release $(STATIC) --product protoc-gen-swift
 	rm -f Sources/CRIU/Generated/*.pb.swift
 	protoc --plugin=protoc-gen-swift=.build/release/protoc-gen-swift \
 	  --swift_opt=Visibility=Public --swift_opt=FileNaming=PathToUnderscores \
