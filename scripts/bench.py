@@ -199,6 +199,47 @@ def measure(label, ours, reference, prepare, repeat):
             "peak_rss_mib": max(rss)}
 
 
+def wall_ms(argv, repeat=60):
+    """Median wall time of `argv` in milliseconds, started directly (no /usr/bin/time in between)."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def bytes_read(argv):
+    """Bytes the command reads with read/pread (loader included), counted by strace; None without strace."""
+    if not shutil.which("strace"):
+        return None
+    with tempfile.NamedTemporaryFile(mode="r") as trace:
+        subprocess.run(["strace", "-f", "-qq", "-e", "trace=read,pread64,readv,preadv", "-o", trace.name, *argv],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        total = 0
+        for line in trace:
+            result = line.rsplit("=", 1)[-1].split()
+            if result and result[0].isdigit():
+                total += int(result[0])
+        return total
+
+
+def startup_report(binary, plain):
+    """`show` of an uncompressed archive against `tar -tvf`: whole runs, process start, and what is left."""
+    ours, tar = wall_ms([binary, "show", plain]), wall_ms(["tar", "-tvf", plain])
+    ours_start, tar_start = wall_ms([binary, "--version"]), wall_ms(["tar", "--version"])
+    print(f"show (tar) in detail, medians of 60 runs:")
+    print(f"  whole run        checkpointctl {ours:6.2f} ms   tar -tvf      {tar:6.2f} ms   ratio {ours / tar:5.2f}x")
+    print(f"  process start    --version     {ours_start:6.2f} ms   tar --version {tar_start:6.2f} ms")
+    work, tar_work = max(ours - ours_start, 0.01), max(tar - tar_start, 0.01)
+    print(f"  beyond start     checkpointctl {work:6.2f} ms   tar -tvf      {tar_work:6.2f} ms   ratio {work / tar_work:5.2f}x")
+    ours_read, tar_read = bytes_read([binary, "show", plain]), bytes_read(["tar", "-tvf", plain])
+    if ours_read is not None:
+        size = os.path.getsize(plain)
+        print(f"  bytes read       checkpointctl {ours_read / 1024:6.0f} KiB  tar -tvf      {tar_read / 1024:6.0f} KiB"
+              f"  (archive: {size / MIB:.0f} MiB)")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--binary", default=".build/release/checkpointctl")
@@ -217,6 +258,9 @@ def main():
     for r in results:
         print(f"{r['benchmark']:<34} {r['checkpointctl_s']:>13.2f}s {r['reference_s']:>9.2f}s "
               f"{r['ratio']:>6.2f}x {r['peak_rss_mib']:>7.1f} MiB{r.get('note', '')}")
+    if args.only in (None, "criu"):
+        startup_report(os.path.abspath(args.binary),
+                       os.path.join(os.path.abspath(args.data), "checkpoint-1g", "checkpoint.tar"))
 
 
 def criu_benchmarks(args):
