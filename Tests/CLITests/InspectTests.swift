@@ -812,3 +812,81 @@ func withoutTrailingSpaces(_ text: String) -> String {
     #expect(tree["threads"] != nil && tree["memory_maps"] != nil)
   }
 }
+
+/// PACKET and NETLINK sockets (no fixture has one): busybox-sleep with two more descriptors, written with
+/// `decode` and `encode`.
+@Suite struct PacketAndNetlinkSocketTests {
+  static let fileEntries = """
+    {"type": "NETLINKSK", "id": 100, "nlsk": {"id": 100, "ino": 4242, "protocol": 0, "state": 0, "portid": 77,
+     "groups": [1, 2], "opts": {"so_sndbuf": 212992, "so_rcvbuf": 212992}}},
+    {"type": "PACKETSK", "id": 101, "psk": {"id": 101, "type": 3, "protocol": 3, "ifindex": 0,
+     "opts": {"so_sndbuf": 4096, "so_rcvbuf": 8192}}},
+    {"type": "PACKETSK", "id": 102, "psk": {"id": 102, "type": 2, "protocol": 35020, "ifindex": 2,
+     "opts": {"so_sndbuf": 4096, "so_rcvbuf": 8192}}}
+    """
+  static let descriptors = """
+    {"id": 100, "flags": 0, "type": "NETLINKSK", "fd": 7}, {"id": 101, "flags": 0, "type": "PACKETSK", "fd": 8},
+    {"id": 102, "flags": 0, "type": "PACKETSK", "fd": 9}
+    """
+
+  /// Appends `entries` (JSON text) to the entries of `image` in the checkpoint at `directory`.
+  static func append(_ entries: String, to image: String, in directory: String) throws {
+    let path = directory + "/checkpoint/" + image
+    let decoded = try CLI.run(["decode", path])
+    #expect(decoded.status == 0, "\(decoded.stderr)")
+    let text = decoded.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    try Files.write(Array((String(text.dropLast(2)) + ", " + entries + "]}").utf8), to: path + ".json")
+    let encoded = try CLI.run(["encode", "-i", path + ".json", "-o", path])
+    #expect(encoded.status == 0, "\(encoded.stderr)")
+    unlink(path + ".json")
+  }
+
+  static func checkpoint(in directory: TemporaryDirectory) throws -> String {
+    let path = directory.file("sockets")
+    mkdir(path, 0o700)
+    try SafeExtraction.extract(try ArchiveReader(path: Fixtures.path("busybox-sleep.tar")), into: path)
+    try append(fileEntries, to: "files.img", in: path)
+    try append(descriptors, to: "fdinfo-2.img", in: path)
+    return path
+  }
+
+  @Test func treeShowsWhatEachSocketIs() throws {
+    let directory = try TemporaryDirectory()
+    _ = try Self.checkpoint(in: directory)
+    let result = try CLI.run(["inspect", "--files", "--sockets", "sockets"], in: directory.path)
+    #expect(result.status == 0, "\(result.stderr)")
+    let lines = result.stdout.split(separator: "\n").map { $0.drop { $0 == " " || $0 == "│" } }
+    #expect(lines.contains("├── [NETLINKSK 7]  NETLINK ROUTE (UNCONNECTED)  port 77, groups 0x200000001"))
+    #expect(lines.contains("├── [PACKETSK 8]  PACKET RAW  ALL on every interface"))
+    #expect(lines.contains("├── [PACKETSK 9]  PACKET DGRAM  0x88cc on interface 2"))
+    #expect(lines.contains("├── [NETLINK ROUTE (UNCONNECTED)]  port 77, groups 0x200000001"))
+    #expect(lines.contains("├── [PACKET RAW]  ALL on every interface"))
+    #expect(lines.contains("└── [PACKET DGRAM]  0x88cc on interface 2"))
+  }
+
+  @Test func jsonHasAStableSchema() throws {
+    let directory = try TemporaryDirectory()
+    _ = try Self.checkpoint(in: directory)
+    let result = try CLI.run(["inspect", "--sockets", "--format", "json", "sockets"], in: directory.path)
+    #expect(result.status == 0, "\(result.stderr)")
+    let document = try JSONValue(parsing: result.stdoutBytes)
+    let sockets = try #require(document.arrayValue?.first?.objectValue?["sockets"]?.arrayValue?.first?.objectValue)
+    let data = try #require(sockets["open_sockets"]?.arrayValue).compactMap { $0.objectValue?["data"] }
+    #expect(
+      data == [
+        .object([
+          "type": .string("NETLINK"), "family": .string("ROUTE"), "state": .string("UNCONNECTED"),
+          "port_id": .integer(77), "groups": .array([.integer(1), .integer(2)]),
+          "send_buf": .string("208.0 KiB"), "recv_buf": .string("208.0 KiB"),
+        ]),
+        .object([
+          "type": .string("PACKET"), "socket_type": .string("RAW"), "ether_type": .string("ALL"),
+          "ifindex": .integer(0), "send_buf": .string("4.0 KiB"), "recv_buf": .string("8.0 KiB"),
+        ]),
+        .object([
+          "type": .string("PACKET"), "socket_type": .string("DGRAM"), "ether_type": .string("0x88cc"),
+          "ifindex": .integer(2), "send_buf": .string("4.0 KiB"), "recv_buf": .string("8.0 KiB"),
+        ]),
+      ])
+  }
+}

@@ -22,7 +22,8 @@ public struct OpenFile: Equatable, Sendable {
 public struct OpenSocket: Equatable, Sendable {
   /// `TCP`, `UDP`, `UNIX`, `PACKET`, `NETLINK` (for INET sockets of another protocol, its number).
   public var type: String
-  /// UNIX sockets: `STREAM`, `DGRAM`, `SEQPACKET`; empty for the others.
+  /// UNIX: `STREAM`, `DGRAM`, `SEQPACKET`; PACKET: `RAW`, `DGRAM`; NETLINK: the netlink family (`ROUTE`,
+  /// `AUDIT`, `GENERIC`, …, or its number; `family` in JSON); empty for INET.
   public var socketType: String
   /// The kernel state (`LISTEN`, `ESTABLISHED`, `CLOSE`, …).
   public var state: String
@@ -38,6 +39,13 @@ public struct OpenSocket: Equatable, Sendable {
   public var address: String
   /// UNIX: the peer's inode (0 when none).
   public var peer: UInt32
+  /// PACKET: the EtherType received (`ALL`, `IP`, `ARP`, `IPV6`, or `0x88cc`); empty for the others.
+  public var etherType: String = ""
+  /// PACKET: the interface index it is bound to (0: every interface).
+  public var interfaceIndex: UInt32 = 0
+  /// NETLINK: its port id (0 when unbound) and multicast groups (bit mask words).
+  public var portID: UInt32 = 0
+  public var groups: [UInt32] = []
   /// The inode.
   public var inode: UInt32
   /// SO_SNDBUF in bytes (the buffer's size, not queued data).
@@ -57,8 +65,11 @@ public struct OpenSocket: Equatable, Sendable {
       var text = address.isEmpty ? "(unnamed)" : address
       if peer != 0 { text += " -> peer \(peer)" }
       return text
-    case "PACKET", "NETLINK":
-      return "socket[\(inode)]"
+    case "PACKET":
+      return "\(etherType) on " + (interfaceIndex == 0 ? "every interface" : "interface \(interfaceIndex)")
+    case "NETLINK":
+      let mask = groups.reversed().map { MemoryMapping.hex(UInt64($0), width: 8) }.joined().drop { $0 == "0" }
+      return "port \(portID)" + (mask.isEmpty ? "" : ", groups 0x\(mask)")
     default:
       return
         "\(Self.endpoint(source, sourcePort)) -> \(Self.endpoint(destination, destinationPort)) "
@@ -168,6 +179,17 @@ struct FileTable {
 
   static func state(_ value: UInt32) -> String { states[value] ?? "state \(value)" }
 
+  /// Packet socket types (`SOCK_DGRAM`, `SOCK_RAW`).
+  static let packetTypes: [UInt32: String] = [2: "DGRAM", 3: "RAW", 10: "PACKET"]
+  /// EtherTypes a packet socket is commonly bound to (host byte order, as CRIU stores them).
+  static let etherTypes: [UInt32: String] = [0x0003: "ALL", 0x0800: "IP", 0x0806: "ARP", 0x86DD: "IPV6"]
+  /// Netlink families (`NETLINK_ROUTE` = 0, …).
+  static let netlinkFamilies: [UInt32: String] = [
+    0: "ROUTE", 1: "UNUSED", 2: "USERSOCK", 3: "FIREWALL", 4: "SOCK_DIAG", 5: "NFLOG", 6: "XFRM", 7: "SELINUX",
+    8: "ISCSI", 9: "AUDIT", 10: "FIB_LOOKUP", 11: "CONNECTOR", 12: "NETFILTER", 13: "IP6_FW", 14: "DNRTMSG",
+    15: "KOBJECT_UEVENT", 16: "GENERIC", 18: "SCSITRANSPORT", 19: "ECRYPTFS", 20: "RDMA", 21: "CRYPTO", 22: "SMC",
+  ]
+
   /// The socket a file entry describes, if it is one.
   static func socket(_ entry: FileEntry) -> OpenSocket? {
     var socket = OpenSocket(
@@ -196,12 +218,23 @@ struct FileTable {
       socket.sendBuffer = usk.opts.soSndbuf
       socket.receiveBuffer = usk.opts.soRcvbuf
     case .packetsk:
+      let psk = entry.psk
       socket.type = "PACKET"
-      socket.inode = entry.id
+      socket.socketType = packetTypes[psk.type] ?? "type \(psk.type)"
+      socket.etherType = etherTypes[psk.protocol] ?? "0x" + MemoryMapping.hex(UInt64(psk.protocol), width: 4)
+      socket.interfaceIndex = psk.ifindex
+      socket.sendBuffer = psk.opts.soSndbuf
+      socket.receiveBuffer = psk.opts.soRcvbuf
     case .netlinksk:
+      let nlsk = entry.nlsk
       socket.type = "NETLINK"
-      socket.state = state(entry.nlsk.state)
-      socket.inode = entry.nlsk.ino
+      socket.socketType = netlinkFamilies[nlsk.protocol] ?? "\(nlsk.protocol)"
+      socket.state = nlsk.state == 1 ? "CONNECTED" : "UNCONNECTED"
+      socket.inode = nlsk.ino
+      socket.portID = nlsk.portid
+      socket.groups = nlsk.groups
+      socket.sendBuffer = nlsk.opts.soSndbuf
+      socket.receiveBuffer = nlsk.opts.soRcvbuf
     default:
       return nil
     }

@@ -41,7 +41,8 @@ extension InspectReport {
     "pod_name", "kubernetes_namespace", "annotations",
     "pid", "command", "cmdline", "task_state", "environment_variables", "threads", "memory_maps", "children",
     "open_files", "open_sockets", "protocol", "data", "destination", "type", "source", "fd", "path",
-    "socket_type", "address", "state", "src", "src_port", "dst", "dst_port", "peer", "send_buf", "recv_buf",
+    "socket_type", "family", "address", "state", "src", "src_port", "dst", "dst_port", "peer", "ether_type",
+    "ifindex", "port_id", "groups", "send_buf", "recv_buf",
     // Beyond upstream (see `json(_:)`).
     "rootfs_diff", "criu", "dump_log", "resident", "size", "mode",
     "files", "deleted", "image_version", "plugins", "lsm_type", "dump_criu_run_id",
@@ -176,7 +177,9 @@ extension OpenFile {
 
 extension OpenSocket {
   /// `{protocol, data: {type, socket_type?, address?, state, src, src_port, dst, dst_port?, peer?, send_buf,
-  /// recv_buf}}`.
+  /// recv_buf}}`; beyond upstream, PACKET sockets have `socket_type` (`RAW`, `DGRAM`), `ether_type` (`ALL`,
+  /// `IP`, …, or `0x88cc`) and `ifindex` (0: every interface); NETLINK sockets `family` (`ROUTE`, `AUDIT`, …),
+  /// `state` (`CONNECTED`, `UNCONNECTED`), `port_id` and `groups` (the multicast group bit mask as 32-bit words).
   var jsonValue: JSONValue {
     var data: [String: JSONValue] = ["type": .string(type)]
     if !state.isEmpty { data["state"] = .string(state) }
@@ -185,8 +188,18 @@ extension OpenSocket {
       data["socket_type"] = .string(socketType)
       if !address.isEmpty { data["address"] = .string(address) }
       if peer != 0 { data["peer"] = .unsigned(UInt64(peer)) }
-    case "PACKET", "NETLINK":
-      break
+    case "PACKET":
+      data["socket_type"] = .string(socketType)
+      data["ether_type"] = .string(etherType)
+      data["ifindex"] = .unsigned(UInt64(interfaceIndex))
+      data["send_buf"] = .string(ByteCount.format(Int64(sendBuffer)))
+      data["recv_buf"] = .string(ByteCount.format(Int64(receiveBuffer)))
+    case "NETLINK":
+      data["family"] = .string(socketType)
+      data["port_id"] = .unsigned(UInt64(portID))
+      data["groups"] = .array(groups.map { .unsigned(UInt64($0)) })
+      data["send_buf"] = .string(ByteCount.format(Int64(sendBuffer)))
+      data["recv_buf"] = .string(ByteCount.format(Int64(receiveBuffer)))
     default:
       data["src"] = .string(source)
       data["src_port"] = .unsigned(UInt64(sourcePort))
