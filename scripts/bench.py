@@ -240,6 +240,11 @@ def startup_report(binary, plain):
               f"  (archive: {size / MIB:.0f} MiB)")
 
 
+def duration(seconds):
+    """Seconds with two decimals, or milliseconds under a tenth of a second."""
+    return f"{seconds * 1000:.1f}ms" if seconds < 0.1 else f"{seconds:.2f}s"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--binary", default=".build/release/checkpointctl")
@@ -256,7 +261,7 @@ def main():
         results += criu_benchmarks(args)
     print(f"{'benchmark':<34} {'checkpointctl':>14} {'reference':>10} {'ratio':>7} {'peak RSS':>10}")
     for r in results:
-        print(f"{r['benchmark']:<34} {r['checkpointctl_s']:>13.2f}s {r['reference_s']:>9.2f}s "
+        print(f"{r['benchmark']:<34} {duration(r['checkpointctl_s']):>14} {duration(r['reference_s']):>10} "
               f"{r['ratio']:>6.2f}x {r['peak_rss_mib']:>7.1f} MiB{r.get('note', '')}")
     if args.only in (None, "criu"):
         startup_report(os.path.abspath(args.binary),
