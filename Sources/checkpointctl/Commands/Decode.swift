@@ -8,7 +8,8 @@ extension CheckpointCtl {
       abstract: "Decode a CRIU image to JSON (like crit decode), or list the images of a checkpoint",
       discussion: """
         PATH is an image file, ARCHIVE:checkpoint/NAME.img, or a checkpoint directory or archive (then one line \
-        per image: name, kind, entry count, size). The JSON is crit's: {"magic": ..., "entries": [...]}.
+        per image: name, kind, entry count, size). An image, or the ARCHIVE of ARCHIVE:member, may come through \
+        a pipe (/dev/stdin). The JSON is crit's: {"magic": ..., "entries": [...]}.
         """)
 
     @Argument(help: ArgumentHelp("Image, ARCHIVE:MEMBER, directory or archive", valueName: "path"))
