@@ -126,7 +126,7 @@ public final class CheckpointSource {
       } else if selection.randomAccess(name) {
         let file = try spill ?? Self.makeSpillFile()
         spill = file
-        let size = try Self.copy(reader, into: file, at: spillOffset)
+        let size = try Self.copy(reader, into: file)
         found[name] = .spilled(offset: spillOffset, size: size)
         spillOffset += size
       } else if selection.memory(name) {
@@ -248,21 +248,10 @@ public final class CheckpointSource {
     return FileDescriptor(rawValue: fd, displayPath: "temporary file")
   }
 
-  private static func copy(_ reader: ArchiveReader, into file: FileDescriptor, at offset: Int64) throws -> Int64 {
-    var written: Int64 = 0
-    try reader.forEachBlock { block in
-      guard let base = block.baseAddress else { return }
-      var done = 0
-      while done < block.count {
-        let n = retrying {
-          pwrite(file.rawValue, base + done, block.count - done, off_t(offset + written) + off_t(done))
-        }
-        guard n > 0 else { throw SystemError("cannot write", path: "a temporary file") }
-        done += n
-      }
-      written += Int64(block.count)
-    }
-    return written
+  /// Appends the current member to the spill file, which is only ever appended to (its position is where the
+  /// member starts): decompressing and writing overlap on two threads, and nothing is synced.
+  private static func copy(_ reader: ArchiveReader, into file: FileDescriptor) throws -> Int64 {
+    try PipelinedCopy.copy(into: file, startsWriteback: false) { try reader.read(into: $0) }
   }
 }
 

@@ -11,6 +11,7 @@ public final class BackgroundWriter: @unchecked Sendable {
   static let writebackInterval: Int64 = 8 << 20
 
   private let file: FileDescriptor
+  private let startsWriteback: Bool
   private let buffers: [UnsafeMutableRawBufferPointer]
   private var counts: [Int]
   private let empty = DispatchSemaphore(value: 0)
@@ -23,9 +24,11 @@ public final class BackgroundWriter: @unchecked Sendable {
   private let lock = NSLock()
   private var storedError: Error?
 
-  /// Starts the writer thread for `file`.
-  public init(file: FileDescriptor) {
+  /// Starts the writer thread for `file`, which is written from its current position. `startsWriteback: false`
+  /// leaves the data in the page cache (a temporary file that will be read back, never synced).
+  public init(file: FileDescriptor, startsWriteback: Bool = true) {
     self.file = file
+    self.startsWriteback = startsWriteback
     buffers = (0..<Self.bufferCount).map { _ in
       UnsafeMutableRawBufferPointer.allocate(byteCount: Self.bufferSize, alignment: 4096)
     }
@@ -119,7 +122,7 @@ public final class BackgroundWriter: @unchecked Sendable {
         do {
           try file.write(UnsafeRawBufferPointer(rebasing: buffers[index][0..<count]))
           written += Int64(count)
-          if written - writebackStart >= Self.writebackInterval {
+          if startsWriteback && written - writebackStart >= Self.writebackInterval {
             _ = checkpointctl_start_writeback(file.rawValue, writebackStart, written - writebackStart)
             writebackStart = written
           }
@@ -140,9 +143,9 @@ public enum PipelinedCopy {
   /// Fills buffers with `produce` (which returns 0 at the end) and writes them to `file` on a second thread;
   /// returns the number of bytes copied. The file is not synced: the caller decides when.
   public static func copy(
-    into file: FileDescriptor, produce: (UnsafeMutableRawBufferPointer) throws -> Int
+    into file: FileDescriptor, startsWriteback: Bool = true, produce: (UnsafeMutableRawBufferPointer) throws -> Int
   ) throws -> Int64 {
-    let writer = BackgroundWriter(file: file)
+    let writer = BackgroundWriter(file: file, startsWriteback: startsWriteback)
     var total: Int64 = 0
     do {
       while true {

@@ -24,6 +24,27 @@ import Testing
     #expect(try Files.read(directory.file("out")) == data)
   }
 
+  /// Two copies appended to one file without write-back (how a spill file is filled): each starts where the
+  /// previous one ended.
+  @Test func appendsFromTheFilePosition() throws {
+    let directory = try TemporaryDirectory()
+    let first = pseudoRandomBytes(count: (3 << 20) + 11, seed: 1)
+    let second = pseudoRandomBytes(count: 5000, seed: 2)
+    let file = try FileDescriptor(path: directory.file("out"), flags: O_RDWR | O_CREAT | O_EXCL)
+    for data in [first, second] {
+      var offset = 0
+      let copied = try PipelinedCopy.copy(into: file, startsWriteback: false) { buffer in
+        let n = min(buffer.count, data.count - offset)
+        buffer.copyBytes(from: data[offset..<offset + n])
+        offset += n
+        return n
+      }
+      #expect(copied == Int64(data.count))
+    }
+    try file.close()
+    #expect(try Files.read(directory.file("out")) == first + second)
+  }
+
   @Test func producerErrorsAreRethrown() throws {
     let directory = try TemporaryDirectory()
     let file = try FileDescriptor(path: directory.file("out"), flags: O_WRONLY | O_CREAT | O_EXCL)
