@@ -813,15 +813,16 @@ func withoutTrailingSpaces(_ text: String) -> String {
   }
 }
 
-/// PACKET and NETLINK sockets (no fixture has one): busybox-sleep with two more descriptors, written with
-/// `decode` and `encode`.
+/// PACKET and NETLINK sockets (no fixture has one): busybox-sleep with three more descriptors, written with
+/// `decode` and `encode`. CRIU stores a packet socket's protocol in network byte order, as `socket()` takes it:
+/// 768 is `htons(ETH_P_ALL)`, 52360 is `htons(0x88cc)` (LLDP) on this little-endian machine.
 @Suite struct PacketAndNetlinkSocketTests {
   static let fileEntries = """
     {"type": "NETLINKSK", "id": 100, "nlsk": {"id": 100, "ino": 4242, "protocol": 0, "state": 0, "portid": 77,
      "groups": [1, 2], "opts": {"so_sndbuf": 212992, "so_rcvbuf": 212992}}},
-    {"type": "PACKETSK", "id": 101, "psk": {"id": 101, "type": 3, "protocol": 3, "ifindex": 0,
+    {"type": "PACKETSK", "id": 101, "psk": {"id": 101, "type": 3, "protocol": 768, "ifindex": 0,
      "opts": {"so_sndbuf": 4096, "so_rcvbuf": 8192}}},
-    {"type": "PACKETSK", "id": 102, "psk": {"id": 102, "type": 2, "protocol": 35020, "ifindex": 2,
+    {"type": "PACKETSK", "id": 102, "psk": {"id": 102, "type": 2, "protocol": 52360, "ifindex": 2,
      "opts": {"so_sndbuf": 4096, "so_rcvbuf": 8192}}}
     """
   static let descriptors = """

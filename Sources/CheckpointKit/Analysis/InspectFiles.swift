@@ -43,8 +43,9 @@ public struct OpenSocket: Equatable, Sendable {
   public var etherType: String = ""
   /// PACKET: the interface index it is bound to (0: every interface).
   public var interfaceIndex: UInt32 = 0
-  /// NETLINK: its port id (0 when unbound) and multicast groups (bit mask words).
+  /// NETLINK: its port id (0 when unbound).
   public var portID: UInt32 = 0
+  /// NETLINK: the multicast groups it joined, a bit mask in 32-bit words (bit 0 of word 0 is group 1).
   public var groups: [UInt32] = []
   /// The inode.
   public var inode: UInt32
@@ -181,8 +182,10 @@ struct FileTable {
 
   /// Packet socket types (`SOCK_DGRAM`, `SOCK_RAW`).
   static let packetTypes: [UInt32: String] = [2: "DGRAM", 3: "RAW", 10: "PACKET"]
-  /// EtherTypes a packet socket is commonly bound to (host byte order, as CRIU stores them).
-  static let etherTypes: [UInt32: String] = [0x0003: "ALL", 0x0800: "IP", 0x0806: "ARP", 0x86DD: "IPV6"]
+  /// EtherTypes a packet socket is commonly bound to (0: none yet, it receives nothing until bound).
+  static let etherTypes: [UInt16: String] = [
+    0x0000: "NONE", 0x0003: "ALL", 0x0800: "IP", 0x0806: "ARP", 0x86DD: "IPV6",
+  ]
   /// Netlink families (`NETLINK_ROUTE` = 0, …).
   static let netlinkFamilies: [UInt32: String] = [
     0: "ROUTE", 1: "UNUSED", 2: "USERSOCK", 3: "FIREWALL", 4: "SOCK_DIAG", 5: "NFLOG", 6: "XFRM", 7: "SELINUX",
@@ -221,7 +224,9 @@ struct FileTable {
       let psk = entry.psk
       socket.type = "PACKET"
       socket.socketType = packetTypes[psk.type] ?? "type \(psk.type)"
-      socket.etherType = etherTypes[psk.protocol] ?? "0x" + MemoryMapping.hex(UInt64(psk.protocol), width: 4)
+      // CRIU stores the protocol as the socket call takes it: in network byte order.
+      let etherType = UInt16(bigEndian: UInt16(truncatingIfNeeded: psk.protocol))
+      socket.etherType = etherTypes[etherType] ?? "0x" + MemoryMapping.hex(UInt64(etherType), width: 4)
       socket.interfaceIndex = psk.ifindex
       socket.sendBuffer = psk.opts.soSndbuf
       socket.receiveBuffer = psk.opts.soRcvbuf
