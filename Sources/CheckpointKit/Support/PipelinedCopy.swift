@@ -3,8 +3,8 @@ import Foundation
 import Glibc
 
 /// Writes a file on a second thread, so producing the bytes (decompressing, formatting) and writing them
-/// overlap. Memory is bounded by a ring of four 1 MiB buffers. The writer starts the kernel's write-back every
-/// 8 MiB, so the closing `fsync` finds the data already on its way to the device.
+/// overlap. Memory is bounded by a ring of four 1 MiB buffers. Unless told otherwise, the writer starts the
+/// kernel's write-back every 8 MiB, so the closing `fsync` finds the data already on its way to the device.
 public final class BackgroundWriter: @unchecked Sendable {
   static let bufferCount = 4
   static let bufferSize = 1 << 20
@@ -13,7 +13,9 @@ public final class BackgroundWriter: @unchecked Sendable {
   private let file: FileDescriptor
   private let startsWriteback: Bool
   private let buffers: [UnsafeMutableRawBufferPointer]
-  private var counts: [Int]
+  /// Bytes in each buffer, written by the producer and read by the writer thread (ordered by the semaphores;
+  /// raw memory, so no copy-on-write array is shared between the threads).
+  private let counts: UnsafeMutableBufferPointer<Int>
   private let empty = DispatchSemaphore(value: 0)
   private let full = DispatchSemaphore(value: 0)
   private let finished = DispatchSemaphore(value: 0)
@@ -32,7 +34,8 @@ public final class BackgroundWriter: @unchecked Sendable {
     buffers = (0..<Self.bufferCount).map { _ in
       UnsafeMutableRawBufferPointer.allocate(byteCount: Self.bufferSize, alignment: 4096)
     }
-    counts = Array(repeating: 0, count: Self.bufferCount)
+    counts = UnsafeMutableBufferPointer.allocate(capacity: Self.bufferCount)
+    counts.initialize(repeating: 0)
     // Created at zero and signalled up: libdispatch traps when a semaphore is released below its initial value.
     for _ in 0..<Self.bufferCount { empty.signal() }
     let thread = Thread { [self] in drain() }
@@ -43,6 +46,7 @@ public final class BackgroundWriter: @unchecked Sendable {
   deinit {
     if !isFinished { try? finish() }
     buffers.forEach { $0.deallocate() }
+    counts.deallocate()
   }
 
   /// The error the writer thread met, if any.
