@@ -4,8 +4,9 @@ import Glibc
 /// Streams the members of a tar archive, plain or compressed (gzip, zstd, xz, bzip2), with the compression
 /// detected from the bytes, never from the file name.
 ///
-/// Memory does not grow with the archive: data is read in blocks. For an uncompressed archive each entry
-/// carries its ``ArchiveEntry/dataOffset``, so a member can be read in place later without another pass.
+/// Memory does not grow with the archive: data is read in blocks. For an uncompressed archive read from a file
+/// (not a pipe) each entry carries its ``ArchiveEntry/dataOffset``, so a member can be read in place later
+/// without another pass. A regular file is read up to the size it had when it was opened.
 public final class ArchiveReader {
   /// The archive's path as the user gave it; every error names it.
   public let displayPath: String

@@ -245,7 +245,7 @@ public final class CheckpointSource {
     _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
     _ = fchmod(fd, 0o600)
     template.withUnsafeBufferPointer { buffer in _ = buffer.baseAddress.map { unlink($0) } }
-    return FileDescriptor(rawValue: fd, displayPath: "temporary file")
+    return FileDescriptor(rawValue: fd, displayPath: "a temporary file in \(directory)")
   }
 
   /// Appends the current member to the spill file, which is only ever appended to (its position is where the
