@@ -92,7 +92,6 @@ public enum Files {
   }
 }
 
-/// Builds tar archives for tests with the project's own writer.
 extension Files {
   /// A FIFO in `directory` that a background thread fills with `bytes` once a reader opens it: a file that can
   /// only be read in order, like `<(cat archive)`.
@@ -104,7 +103,8 @@ extension Files {
     // A reader may stop before the end (trailing padding); the writer then gets EPIPE, not a fatal signal.
     signal(SIGPIPE, SIG_IGN)
     Thread {
-      let fd = Glibc.open(path, O_WRONLY)
+      // Close-on-exec: a command started meanwhile by another test must not hold the write end open.
+      let fd = Glibc.open(path, O_WRONLY | O_CLOEXEC)
       guard fd >= 0 else { return }
       defer { Glibc.close(fd) }
       bytes.withUnsafeBytes { buffer in
@@ -120,6 +120,7 @@ extension Files {
   }
 }
 
+/// Builds tar archives for tests with the project's own writer.
 public struct TestArchive: Sendable {
   /// One member to write.
   public enum Member: Sendable {
