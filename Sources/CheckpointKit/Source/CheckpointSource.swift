@@ -111,6 +111,8 @@ public final class CheckpointSource {
     let reader = try ArchiveReader(path: path)
     var found: [String: Storage] = [:]
     var spill: FileDescriptor?
+    // One writer thread fills the spill file for all members: decompressing and writing overlap.
+    var spillWriter: BackgroundWriter?
     var spillOffset: Int64 = 0
     var compression = ArchiveFilter.none
     while let entry = try reader.next() {
@@ -126,7 +128,9 @@ public final class CheckpointSource {
       } else if selection.randomAccess(name) {
         let file = try spill ?? Self.makeSpillFile()
         spill = file
-        let size = try Self.copy(reader, into: file)
+        let writer = spillWriter ?? BackgroundWriter(file: file, startsWriteback: false)
+        spillWriter = writer
+        let size = try writer.append { try reader.read(into: $0) }
         found[name] = .spilled(offset: spillOffset, size: size)
         spillOffset += size
       } else if selection.memory(name) {
@@ -135,6 +139,8 @@ public final class CheckpointSource {
         found[name] = .skipped(size: entry.size)
       }
     }
+    // Every spilled byte is in the file before anything reads it back.
+    try spillWriter?.finish()
     members = found
     spillFile = spill
     kind = .archive(compression)
@@ -248,11 +254,6 @@ public final class CheckpointSource {
     return FileDescriptor(rawValue: fd, displayPath: "a temporary file in \(directory)")
   }
 
-  /// Appends the current member to the spill file, which is only ever appended to (its position is where the
-  /// member starts): decompressing and writing overlap on two threads, and nothing is synced.
-  private static func copy(_ reader: ArchiveReader, into file: FileDescriptor) throws -> Int64 {
-    try PipelinedCopy.copy(into: file, startsWriteback: false) { try reader.read(into: $0) }
-  }
 }
 
 /// The kept byte ranges of a member streamed from a compressed archive; reads outside them come back short.

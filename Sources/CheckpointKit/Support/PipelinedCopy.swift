@@ -150,18 +150,9 @@ public enum PipelinedCopy {
     into file: FileDescriptor, startsWriteback: Bool = true, produce: (UnsafeMutableRawBufferPointer) throws -> Int
   ) throws -> Int64 {
     let writer = BackgroundWriter(file: file, startsWriteback: startsWriteback)
-    var total: Int64 = 0
+    let total: Int64
     do {
-      while true {
-        let buffer = writer.acquire()
-        let count = try produce(buffer)
-        if count == 0 {
-          writer.release()
-          break
-        }
-        try writer.submit(count)
-        total += Int64(count)
-      }
+      total = try writer.append(produce: produce)
     } catch {
       try? writer.finish()
       throw error
@@ -175,5 +166,21 @@ extension BackgroundWriter {
   /// Gives back an acquired buffer unused.
   func release() {
     empty.signal()
+  }
+
+  /// Fills buffers with `produce` (which returns 0 at the end) and hands them to the writer; returns the
+  /// number of bytes. The writer stays open for more: several streams can follow each other in one file.
+  public func append(produce: (UnsafeMutableRawBufferPointer) throws -> Int) throws -> Int64 {
+    var total: Int64 = 0
+    while true {
+      let buffer = acquire()
+      let count = try produce(buffer)
+      if count == 0 {
+        release()
+        return total
+      }
+      try submit(count)
+      total += Int64(count)
+    }
   }
 }
