@@ -33,6 +33,19 @@ import Testing
     #expect(shown.stdout.replacingOccurrences(of: target, with: source) == original.stdout)
   }
 
+  /// The same store gives the same archive, byte for byte.
+  @Test func extractIsDeterministic() throws {
+    let directory = try TemporaryDirectory()
+    let source = try KubeletFixtures.example(in: directory)
+    for name in ["a.tar.zst", "b.tar.zst"] {
+      let result = try CLI.run(["extract", "-t", source, "-o", directory.file(name)])
+      #expect(result.status == 0, "\(result.stderr)")
+    }
+    let first = try Files.read(directory.file("a.tar.zst"))
+    #expect(first.count > 1000)
+    #expect(first == (try Files.read(directory.file("b.tar.zst"))))
+  }
+
   @Test func extractToStandardOutput() throws {
     let directory = try TemporaryDirectory()
     let source = try KubeletFixtures.example(in: directory)
