@@ -16,27 +16,25 @@ public enum ImageDecoding {
 
   /// Decodes `path`: an image file, `ARCHIVE:member`, or a directory or archive to list.
   public static func decode(_ path: String, pretty: Bool) throws -> String {
-    if let info = try Path.status(path), Path.isRegularFile(info) {
+    if let info = try Path.status(path) {
+      if Path.isDirectory(info) {
+        return try listing(CheckpointSource(path: path, selection: listingSelection))
+      }
       let file = try FileDescriptor(path: path, flags: O_RDONLY)
+      let limit = Int(CheckpointLayout.memberLimit)
+      guard Path.isRegularFile(info) else {
+        // A pipe (`/dev/stdin`, `<(…)`) can be read only once: it must hold an image.
+        let bytes = try file.readAll(limit: limit)
+        guard looksLikeImage(bytes.prefix(8), name: path) else { throw CheckpointError.notAnImage(path) }
+        return try decodeImage(bytes, name: path, pretty: pretty)
+      }
       var prefix = [UInt8](repeating: 0, count: 8)
       let n = try prefix.withUnsafeMutableBytes { try file.read(into: $0, at: 0) }
-      if ImageFile.kind(ofPrefix: prefix[0..<n]) != nil || looksLikeImage(prefix[0..<n], name: path) {
-        return try decodeImage(file.readAll(limit: Int(CheckpointLayout.memberLimit)), name: path, pretty: pretty)
+      if looksLikeImage(prefix[0..<n], name: path) {
+        return try decodeImage(file.readAll(limit: limit), name: path, pretty: pretty)
       }
       if let raw = rawKind(of: path) { return rawReport(kind: raw, size: Int64(info.st_size)) }
       return try listing(CheckpointSource(path: path, selection: listingSelection))
-    }
-    if let info = try Path.status(path), Path.isDirectory(info) {
-      return try listing(CheckpointSource(path: path, selection: listingSelection))
-    }
-    if let info = try Path.status(path), !Path.isDirectory(info) {
-      // A pipe (`/dev/stdin`, `<(…)`) can be read only once: it must hold an image.
-      let bytes = try FileDescriptor(path: path, flags: O_RDONLY).readAll(limit: Int(CheckpointLayout.memberLimit))
-      let prefix = bytes.prefix(8)
-      guard ImageFile.kind(ofPrefix: prefix) != nil || looksLikeImage(prefix, name: path) else {
-        throw CheckpointError.notAnImage(path)
-      }
-      return try decodeImage(bytes, name: path, pretty: pretty)
     }
     // ARCHIVE:member (the member may itself contain no colon; the archive path may).
     if let colon = path.lastIndex(of: ":") {
@@ -53,8 +51,10 @@ public enum ImageDecoding {
     throw CheckpointError.missing(path)
   }
 
-  /// Image-like files that are not archives: the common or service prefix, or an `.img` name that is not raw.
+  /// Image-like files that are not archives: a known magic, the common or service prefix, or an `.img` name
+  /// that is not raw.
   static func looksLikeImage(_ prefix: ArraySlice<UInt8>, name: String) -> Bool {
+    if ImageFile.kind(ofPrefix: prefix) != nil { return true }
     var cursor = ByteCursor(Array(prefix))
     if let first = try? cursor.readUInt32(), first == ImageMagic.common || first == ImageMagic.service { return true }
     return name.hasSuffix(".img") && rawKind(of: name) == nil
