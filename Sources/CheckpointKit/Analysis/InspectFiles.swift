@@ -198,6 +198,7 @@ struct FileTable {
     var socket = OpenSocket(
       type: "", socketType: "", state: "", source: "", sourcePort: 0, destination: "", destinationPort: 0,
       address: "", peer: 0, inode: 0, sendBuffer: 0, receiveBuffer: 0)
+    let options: SkOptsEntry
     switch entry.type {
     case .inetsk:
       let isk = entry.isk
@@ -208,8 +209,7 @@ struct FileTable {
       socket.destination = address(isk.dstAddr.isEmpty ? Array(repeating: 0, count: isk.srcAddr.count) : isk.dstAddr)
       socket.destinationPort = isk.dstPort
       socket.inode = isk.ino
-      socket.sendBuffer = isk.opts.soSndbuf
-      socket.receiveBuffer = isk.opts.soRcvbuf
+      options = isk.opts
     case .unixsk:
       let usk = entry.usk
       socket.type = "UNIX"
@@ -218,8 +218,7 @@ struct FileTable {
       socket.address = unixName([UInt8](usk.name))
       socket.peer = usk.peer
       socket.inode = usk.ino
-      socket.sendBuffer = usk.opts.soSndbuf
-      socket.receiveBuffer = usk.opts.soRcvbuf
+      options = usk.opts
     case .packetsk:
       let psk = entry.psk
       socket.type = "PACKET"
@@ -228,8 +227,7 @@ struct FileTable {
       let etherType = UInt16(bigEndian: UInt16(truncatingIfNeeded: psk.protocol))
       socket.etherType = etherTypes[etherType] ?? "0x" + MemoryMapping.hex(UInt64(etherType), width: 4)
       socket.interfaceIndex = psk.ifindex
-      socket.sendBuffer = psk.opts.soSndbuf
-      socket.receiveBuffer = psk.opts.soRcvbuf
+      options = psk.opts
     case .netlinksk:
       let nlsk = entry.nlsk
       socket.type = "NETLINK"
@@ -238,11 +236,12 @@ struct FileTable {
       socket.inode = nlsk.ino
       socket.portID = nlsk.portid
       socket.groups = nlsk.groups
-      socket.sendBuffer = nlsk.opts.soSndbuf
-      socket.receiveBuffer = nlsk.opts.soRcvbuf
+      options = nlsk.opts
     default:
       return nil
     }
+    socket.sendBuffer = options.soSndbuf
+    socket.receiveBuffer = options.soRcvbuf
     return socket
   }
 
