@@ -10,7 +10,7 @@ STATIC ?= --static-swift-stdlib
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/$(CONFIG)/checkpointctl
 
-.PHONY: all deps build example test install uninstall bench protos format clean
+.PHONY: all deps test-deps build example test install uninstall bench protos format clean
 
 all: build
 
@@ -27,8 +27,15 @@ build: deps
 example: build
 	$(BIN) show --target Tests/Fixtures/kubelet-store --show-pod-uid
 
+# Tools the tests run as independent references and to build archives as users build them (`tar --zstd`).
+TEST_TOOLS := zstd
+test-deps: deps
+	@missing=""; for tool in $(TEST_TOOLS); do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	  [ -z "$$missing" ] || { echo "Installing$$missing"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing; }
+
 # The whole test suite (unit and end-to-end).
-test: deps
+test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 

@@ -22,7 +22,7 @@ public enum CRIUImageError: Error, Equatable, CustomStringConvertible {
     case .truncated(let offset, let needed, let available):
       return "image is truncated at byte \(offset): \(needed) bytes needed, \(available) left"
     case .unknownMagic(let offset, let found):
-      return "unknown image magic 0x\(String(found, radix: 16)) at byte \(offset)"
+      return "unknown magic 0x\(String(found, radix: 16)) at byte \(offset)"
     case .unexpectedKind(let expected, let found):
       return "expected a \(expected) image, found \(found)"
     case .oversizedEntry(let offset, let size, let remaining):

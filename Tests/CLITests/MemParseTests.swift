@@ -98,7 +98,7 @@ import Testing
     (["memparse", "--pid", "6", "raw/piggie"], "process 6 is a zombie task: it has no memory"),
     (["memparse", "--pid", "1", "busybox-needle.tar", "busybox-shm.tar.gz"], "--pid takes exactly one checkpoint"),
     (["memparse"], "Missing expected argument"),
-    (["memparse", "missing.tar"], "missing.tar does not exist"),
+    (["memparse", "missing.tar"], "stat missing.tar: no such file or directory"),
   ])
   func errors(_ arguments: [String], _ message: String) throws {
     let result = try CLI.run(arguments, in: Fixtures.root)
@@ -110,7 +110,7 @@ import Testing
   @Test func badInputsAreReportedAndTheRestShown() throws {
     let result = try CLI.run(["memparse", "missing.tar", "busybox-needle.tar"], in: Fixtures.root)
     #expect(result.status == 1)
-    #expect(result.stderr == "Error: missing.tar does not exist\n")
+    #expect(result.stderr == "Error: stat missing.tar: no such file or directory\n")
     #expect(result.stdout.contains("Displaying processes memory sizes from busybox-needle.tar"))
   }
 }

@@ -263,3 +263,54 @@ public final class RunningCommand: @unchecked Sendable {
       signaled: process.terminationReason == .uncaughtSignal)
   }
 }
+
+extension CLI {
+  /// Runs `checkpointctl arguments…` with standard output and standard error on one pipe, as a terminal or
+  /// `2>&1` shows them: the order of lines across the two streams is what a user sees.
+  public static func runMerged(_ arguments: [String], in directory: String? = nil) throws -> (
+    status: Int32, output: String
+  ) {
+    try Tool.runMerged(binary, arguments, in: directory)
+  }
+}
+
+/// Runs other programs (`tar`, `zstd`), as independent references and to build inputs the way users build them.
+public enum Tool {
+  /// Runs `executable` (a path, or a name looked up in `PATH`) and fails unless it exits 0.
+  @discardableResult
+  public static func run(_ executable: String, _ arguments: [String], in directory: String? = nil) throws -> String {
+    let result = try runMerged(executable, arguments, in: directory)
+    guard result.status == 0 else {
+      throw Failure(description: "\(executable) \(arguments.joined(separator: " ")) failed: \(result.output)")
+    }
+    return result.output
+  }
+
+  /// A program that did not exit 0.
+  public struct Failure: Error, CustomStringConvertible {
+    public var description: String
+  }
+
+  /// Runs `executable` with standard output and standard error on one pipe.
+  public static func runMerged(_ executable: String, _ arguments: [String], in directory: String? = nil) throws -> (
+    status: Int32, output: String
+  ) {
+    let process = Process()
+    if executable.contains("/") {
+      process.executableURL = URL(fileURLWithPath: executable)
+      process.arguments = arguments
+    } else {
+      process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+      process.arguments = [executable] + arguments
+    }
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    let output = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+  }
+}

@@ -98,9 +98,7 @@ struct FileTable {
   init(source: CheckpointSource) throws {
     self.source = source
     var files: [UInt32: FileEntry] = [:]
-    if source.contains(source.imagePrefix + "files.img") {
-      for entry in try source.image("files.img").messages(FileEntry.self) { files[entry.id] = entry }
-    }
+    for entry in try source.image("files.img").messages(FileEntry.self) { files[entry.id] = entry }
     self.files = files
     var deleted = Set<UInt32>()
     if source.contains(source.imagePrefix + Self.remapImage) {
@@ -114,11 +112,8 @@ struct FileTable {
 
   /// The descriptors of `pid`, in fd order.
   func descriptors(of pid: UInt32) throws -> [FdinfoEntry] {
-    guard source.contains(source.imagePrefix + "ids-\(pid).img") else { return [] }
     let ids = try source.image("ids-\(pid).img").messages(TaskKobjIdsEntry.self).first ?? TaskKobjIdsEntry()
-    let name = "fdinfo-\(ids.filesID).img"
-    guard source.contains(source.imagePrefix + name) else { return [] }
-    return try source.image(name).messages(FdinfoEntry.self).sorted { $0.fd < $1.fd }
+    return try source.image("fdinfo-\(ids.filesID).img").messages(FdinfoEntry.self).sorted { $0.fd < $1.fd }
   }
 
   /// Descriptors as `[TYPE FD]  what`, then cwd and root.
@@ -126,11 +121,9 @@ struct FileTable {
     var result = descriptors.map { fd in
       OpenFile(type: Self.typeName(fd.type), descriptor: String(fd.fd), path: describe(id: fd.id, type: fd.type))
     }
-    if source.contains(source.imagePrefix + "fs-\(pid).img") {
-      let fs = try source.image("fs-\(pid).img").messages(FsEntry.self).first ?? FsEntry()
-      result.append(OpenFile(type: "", descriptor: "cwd", path: path(ofRegular: fs.cwdID)))
-      result.append(OpenFile(type: "", descriptor: "root", path: path(ofRegular: fs.rootID)))
-    }
+    let fs = try source.image("fs-\(pid).img").messages(FsEntry.self).first ?? FsEntry()
+    result.append(OpenFile(type: "", descriptor: "cwd", path: path(ofRegular: fs.cwdID)))
+    result.append(OpenFile(type: "", descriptor: "root", path: path(ofRegular: fs.rootID)))
     return result
   }
 

@@ -24,7 +24,7 @@ public struct InspectedProcess: Equatable, Sendable {
 
   /// The process tree's roots (or only `options.pid`'s subtree), with the details `options` ask for.
   static func tree(of source: CheckpointSource, options: InspectOptions) throws -> [InspectedProcess] {
-    let processes = try source.processes()
+    let processes = try CheckpointError.inView("failed to get process tree") { try source.processes() }
     let pids = Set(processes.map(\.pid))
     var children: [UInt32: [CheckpointProcess]] = [:]
     for process in processes where pids.contains(process.ppid) && process.ppid != process.pid {
@@ -79,32 +79,54 @@ struct ProcessDetails {
   init(source: CheckpointSource, options: InspectOptions) throws {
     self.source = source
     self.options = options
-    files = options.files || options.sockets ? try FileTable(source: source) : nil
+    files =
+      options.files || options.sockets
+      ? try CheckpointError.inView(Self.filesContext(options)) { try FileTable(source: source) } : nil
     maps = options.memoryMaps ? try MemoryMaps(source: source) : nil
+  }
+
+  /// Upstream's phrase for a failure of `--files`, or of `--sockets` alone (which reads the same descriptors).
+  static func filesContext(_ options: InspectOptions) -> String {
+    options.files ? "failed to get file descriptors" : "failed to get sockets: failed to get file descriptors"
   }
 
   func inspect(_ process: CheckpointProcess) throws -> InspectedProcess {
     var node = InspectedProcess(process: process, children: [])
-    if options.readsMemory {
-      let mm = try source.image("mm-\(process.pid).img").messages(MmEntry.self).first ?? MmEntry()
-      let memory = try source.memory(pid: process.pid)
-      if options.psTreeCmd {
-        let bytes = try Self.read(memory, from: mm.mmArgStart, to: mm.mmArgEnd)
-        node.commandLine = Self.commandLine(bytes)
-      }
-      if options.psTreeEnv {
-        let bytes = try Self.read(memory, from: mm.mmEnvStart, to: mm.mmEnvEnd)
-        node.environment = Self.environment(bytes)
+    if options.psTreeCmd {
+      node.commandLine = try CheckpointError.inView("failed to process command line arguments") {
+        Self.commandLine(try readArea(of: process.pid) { ($0.mmArgStart, $0.mmArgEnd) })
       }
     }
-    if options.threads { node.threads = try InspectedThread.threads(of: process, in: source) }
-    if let maps { node.memoryMaps = try MemoryMapping.mappings(of: process.pid, in: source, names: maps) }
+    if options.psTreeEnv {
+      node.environment = try CheckpointError.inView("failed to process environment variables") {
+        Self.environment(try readArea(of: process.pid) { ($0.mmEnvStart, $0.mmEnvEnd) })
+      }
+    }
+    if options.threads {
+      node.threads = try CheckpointError.inView("failed to get threads") {
+        try InspectedThread.threads(of: process, in: source)
+      }
+    }
+    if let maps {
+      node.memoryMaps = try CheckpointError.inView("failed to get memory maps") {
+        try MemoryMapping.mappings(of: process.pid, in: source, names: maps)
+      }
+    }
     if let files {
-      let descriptors = try files.descriptors(of: process.pid)
-      if options.files { node.files = try files.openFiles(of: process.pid, descriptors: descriptors) }
-      if options.sockets { node.sockets = files.sockets(descriptors) }
+      try CheckpointError.inView(Self.filesContext(options)) {
+        let descriptors = try files.descriptors(of: process.pid)
+        if options.files { node.files = try files.openFiles(of: process.pid, descriptors: descriptors) }
+        if options.sockets { node.sockets = files.sockets(descriptors) }
+      }
     }
     return node
+  }
+
+  /// The bytes of a memory area whose bounds `mm-<pid>.img` gives (the argument or environment strings).
+  func readArea(of pid: UInt32, bounds: (MmEntry) -> (UInt64, UInt64)) throws -> [UInt8] {
+    let mm = try source.image("mm-\(pid).img").messages(MmEntry.self).first ?? MmEntry()
+    let (start, end) = bounds(mm)
+    return try Self.read(source.memory(pid: pid), from: start, to: end)
   }
 
   /// Largest argument or environment area read (the kernel limits both far below this).

@@ -23,6 +23,8 @@ public struct InspectReport: Sendable {
   public var rootFSDiff: RootFSDiff?
   /// CRIU's inventory facts and dump log (`--dump-log`), `nil` when not asked for.
   public var criu: CRIUSummary?
+  /// What was left out and why (a `network.status` that is not JSON), for standard error.
+  public var warnings: [String] = []
 
   /// Opens `path` (an archive of any compression, or a checkpoint directory) and reads what `options` ask for.
   public init(path: String, options: InspectOptions) throws {
@@ -32,10 +34,21 @@ public struct InspectReport: Sendable {
   /// Reads what `options` ask for from an opened checkpoint.
   public init(source: CheckpointSource, options: InspectOptions) throws {
     checkpoint = try ContainerCheckpoint(source: source)
-    networks =
-      source.contains(Self.networkStatus)
-      ? NetworkInterface.parse(networkStatus: (try? source.bytes(of: Self.networkStatus)) ?? []) : []
-    statistics = options.stats ? try DumpStatistics(source: source) : nil
+    networks = []
+    if source.contains(Self.networkStatus) {
+      // Upstream shows the container without network details when network.status is unreadable; so does this,
+      // saying why.
+      let bytes = try source.bytes(of: Self.networkStatus)
+      if let reason = JSONSyntax.firstError(in: bytes) {
+        warnings.append(
+          "\(source.displayPath):\(Self.networkStatus) is not valid JSON (\(reason)): network details are not shown")
+      } else {
+        networks = NetworkInterface.parse(networkStatus: bytes)
+      }
+    }
+    statistics =
+      options.stats
+      ? try CheckpointError.inView("failed to get dump statistics") { try DumpStatistics(source: source) } : nil
     mounts = options.mounts ? try SpecMount.read(from: source) : nil
     showsMetadata = options.metadata
     processTree = options.showsProcessTree ? try InspectedProcess.tree(of: source, options: options) : nil
@@ -101,9 +114,8 @@ public struct DumpStatistics: Equatable, Sendable {
   /// Pages written to `pages-*.img`.
   public var pagesWritten: UInt64
 
-  /// Decodes the source's `stats-dump`; `nil` when the checkpoint has none.
+  /// Decodes the source's `stats-dump`, which must be there; `nil` when it holds no dump statistics.
   public init?(source: CheckpointSource) throws {
-    guard source.contains(InspectReport.statsDump) else { return nil }
     let image: ImageFile
     do {
       image = try ImageFile(decoding: source.bytes(of: InspectReport.statsDump))

@@ -29,6 +29,7 @@ public enum MemParse {
   ) throws {
     let source = try CheckpointSource(path: path, selection: memorySelection)
     _ = try source.processWithMemory(pid: pid)
+    try filter.check(source, pid: pid)
     let memory = try source.memory(pid: pid)
     guard let output, output != "-" else {
       if !raw { banner("\nDisplaying memory pages content for process ID \(pid) from checkpoint: \(path)\n\n") }

@@ -47,6 +47,21 @@ public struct MemoryFilter: Equatable, Sendable {
     return digits.isEmpty ? nil : UInt64(digits, radix: 16)
   }
 
+  /// The flags that look at VMAs (`--vma`, `--perm`), which need the process's `mm-<pid>.img`; `nil` for none.
+  public var vmaFlags: String? {
+    switch (kinds.isEmpty, permissions == 0) {
+    case (true, true): return nil
+    case (false, true): return "--vma"
+    case (true, false): return "--perm"
+    case (false, false): return "--vma and --perm"
+    }
+  }
+
+  /// Fails, naming the image, when the filter looks at VMAs and the process has none recorded.
+  func check(_ source: CheckpointSource, pid: UInt32) throws {
+    if let flags = vmaFlags { try source.requireMemoryMap(pid: pid, for: flags) }
+  }
+
   /// The kinds a VMA belongs to.
   public static func kinds(of vma: VmaEntry) -> Set<VMAKind> {
     var result: Set<VMAKind> = []

@@ -118,6 +118,7 @@ public enum MemorySearch {
     let maps = try MemoryMaps(source: source)
     var hits: [MemoryHit] = []
     for process in processes {
+      try filter.check(source, pid: process.pid)
       let memory = try source.memory(pid: process.pid)
       for range in filter.apply(memory.ranges(), memory: memory) {
         try scan(range, memory: memory, pattern: pattern) { address, length in

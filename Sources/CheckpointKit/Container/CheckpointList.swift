@@ -35,6 +35,14 @@ public struct CheckpointList: Sendable {
   public var entries: [Entry]
   /// Archives (or directories) that could not be read, in the order met.
   public var failures: [ContainerShowReport.Failure]
+  /// The failures of each directory, by index in ``directories``.
+  var failuresByDirectory: [Int: [ContainerShowReport.Failure]] = [:]
+
+  /// One piece of what `list` writes, on standard output or standard error.
+  public enum Output: Equatable, Sendable {
+    case standardOutput(String)
+    case standardError(String)
+  }
 
   /// Reads every `checkpoint-*` file directly in each directory; a missing directory holds none, and an
   /// unreadable directory or archive is recorded in ``failures``.
@@ -43,12 +51,17 @@ public struct CheckpointList: Sendable {
     listedDirectories = []
     entries = []
     failures = []
-    for directory in directories {
+    for (index, directory) in directories.enumerated() {
+      var failed: [ContainerShowReport.Failure] = []
+      defer {
+        failures += failed
+        failuresByDirectory[index] = failed
+      }
       let archives: [String]
       do {
         archives = try Self.archives(in: directory)
       } catch {
-        failures.append(.init(path: directory, message: "\(error)"))
+        failed.append(.init(path: directory, message: "\(error)"))
         continue
       }
       guard !archives.isEmpty else { continue }
@@ -57,7 +70,7 @@ public struct CheckpointList: Sendable {
         do {
           entries.append(try Self.entry(for: ContainerCheckpoint(path: path)))
         } catch {
-          failures.append(.init(path: path, message: ContainerShowReport.message(for: error, input: path)))
+          failed.append(.init(path: path, message: "\(error)"))
         }
       }
     }
@@ -80,18 +93,36 @@ public struct CheckpointList: Sendable {
       path: checkpoint.path)
   }
 
-  /// What `list` prints: `Listing checkpoints in path: <dir>` for each directory that holds checkpoints, then one
-  /// table over all of them; or `No checkpoints found in [<dirs>]`.
+  /// What `list` prints on standard output: `Listing checkpoints in path: <dir>` for each directory that holds
+  /// checkpoints, then one table over all of them; or `No checkpoints found in [<dirs>]`.
   public var text: String {
+    output.compactMap { if case .standardOutput(let text) = $0 { text } else { nil } }.joined()
+  }
+
+  /// Everything `list` writes, in upstream's order: for each directory, its `Listing checkpoints in path:` line,
+  /// then one `Error extracting information from <archive>: <reason>` line on standard error for each archive
+  /// of it that could not be read; then the table (or `No checkpoints found in [<dirs>]`).
+  public var output: [Output] {
+    var result: [Output] = []
+    for (index, directory) in directories.enumerated() {
+      if listedDirectories.contains(directory) {
+        result.append(.standardOutput("Listing checkpoints in path: \(directory)\n"))
+      }
+      for failure in failuresByDirectory[index] ?? [] {
+        let line =
+          failure.path == directory
+          ? "Error: \(failure.message)" : "Error extracting information from \(failure.path): \(failure.message)"
+        result.append(.standardError(line + "\n"))
+      }
+    }
     guard !listedDirectories.isEmpty else {
-      return "No checkpoints found in [\(directories.joined(separator: " "))]\n"
+      return result + [.standardOutput("No checkpoints found in [\(directories.joined(separator: " "))]\n")]
     }
     let header = ["Namespace", "Pod", "Container", "Engine", "Time Checkpointed", "Checkpoint Name"]
     let rows = entries.map { entry in
       [entry.namespace, entry.pod, entry.container, entry.engine.displayName, entry.time?.rfc822 ?? "", entry.fileName]
     }
-    return listedDirectories.map { "Listing checkpoints in path: \($0)\n" }.joined()
-      + PlainTable.render(ContainerShowReport.headed(header, rows))
+    return result + [.standardOutput(PlainTable.render(ContainerShowReport.headed(header, rows)))]
   }
 
   /// The `checkpoint-*` regular files (links followed) directly in `directory`, sorted by name; none when the

@@ -42,14 +42,17 @@ public struct ContainerCheckpoint: Sendable {
     try self.init(source: CheckpointSource(path: path, selection: Self.selection))
   }
 
-  /// Reads the metadata of an opened checkpoint, which must have `checkpoint/`, `config.dump` and `spec.dump`.
+  /// Reads the metadata of an opened checkpoint, which must have `config.dump`, `spec.dump` and a `checkpoint/`
+  /// directory (possibly empty: the metadata alone is enough here). Checked in this order, stopping at the first
+  /// failure as upstream does (an empty archive fails earlier, when it is opened).
   public init(source: CheckpointSource) throws {
     let path = source.displayPath
-    guard source.imagePrefix == CheckpointLayout.imageDirectory else {
-      throw ContainerCheckpointError.notAContainerCheckpoint(path)
+    if source.kind == .imageDirectory && !source.contains(ContainerConfig.fileName) {
+      throw ContainerCheckpointError.imageDirectory(path)
     }
     let config = try ContainerConfig(json: source.bytes(of: ContainerConfig.fileName), source: path)
     let spec = try SpecDump(json: source.bytes(of: SpecDump.fileName), source: path)
+    guard source.hasImageDirectory else { throw ContainerCheckpointError.notAContainerCheckpoint(path) }
     try self.init(path: path, config: config, spec: spec)
     var checkpointSize: Int64 = 0
     var pagesSize: Int64 = 0

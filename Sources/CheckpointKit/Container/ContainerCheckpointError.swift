@@ -1,7 +1,9 @@
 /// Errors raised while reading a container checkpoint's metadata (`config.dump`, `spec.dump`).
 public enum ContainerCheckpointError: Error, Equatable, CustomStringConvertible {
-  /// A source with no `checkpoint/` directory (a bare CRIU image directory, or an unrelated archive).
+  /// A source whose metadata is fine but that has no `checkpoint/` directory, not even an empty one.
   case notAContainerCheckpoint(String)
+  /// A bare CRIU image directory (no container metadata) where a container checkpoint is needed.
+  case imageDirectory(String)
   /// A metadata member that is there but empty.
   case emptyMember(source: String, member: String)
   /// A metadata member that is not the JSON it should be.
@@ -11,10 +13,15 @@ public enum ContainerCheckpointError: Error, Equatable, CustomStringConvertible 
 
   public var description: String {
     switch self {
+    // Upstream's phrases, which scripts match, with the checkpoint and member named.
     case .notAContainerCheckpoint(let path):
-      return "\(path) is not a container checkpoint: it has no checkpoint directory"
-    case .emptyMember(let source, let member): return "\(member) is empty in \(source)"
-    case .invalidMember(let source, let member, let reason): return "\(source):\(member) is invalid: \(reason)"
+      return "checkpoint directory is missing in the archive file: \(path)"
+    case .imageDirectory(let path):
+      return "\(path): config.dump: no such file or directory (a CRIU image directory, not a container checkpoint)"
+    case .emptyMember(let source, let member):
+      return "failed to unmarshal \(source):\(member): unexpected end of JSON input"
+    case .invalidMember(let source, let member, let reason):
+      return "failed to unmarshal \(source):\(member): \(reason)"
     case .invalidCRIOMetadata(let source, let reason):
       return "\(source): failed to read \(SpecDump.crioMetadata): \(reason)"
     }

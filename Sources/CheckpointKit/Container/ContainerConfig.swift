@@ -69,6 +69,9 @@ func decodeMember<T: Decodable>(_ type: T.Type, _ bytes: [UInt8], source: String
   if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09 }) {
     throw ContainerCheckpointError.emptyMember(source: source, member: member)
   }
+  if let syntaxError = JSONSyntax.firstError(in: bytes) {
+    throw ContainerCheckpointError.invalidMember(source: source, member: member, reason: syntaxError)
+  }
   do {
     return try JSONDecoder().decode(T.self, from: Data(bytes))
   } catch let error as DecodingError {

@@ -1,9 +1,10 @@
 extension CheckpointSource {
   /// The memory of process `pid`: its VMAs (`mm-<pid>.img`), private pages (`pagemap-<pid>.img` and the
   /// `pages-<pages_id>.img` it names) and the shared memory it maps: anonymous shared objects
-  /// (`pagemap-shmem-<shmid>.img`) and memfds, found through `files.img` and `memfd.img`.
+  /// (`pagemap-shmem-<shmid>.img`) and memfds, found through `files.img` and `memfd.img`. Without `mm-<pid>.img`
+  /// the process has no VMAs: its private pages can still be read and searched (see ``hasMemoryMap(pid:)``).
   public func memory(pid: UInt32, pageSize: Int = 4096) throws -> ProcessMemory {
-    let mm = try image("mm-\(pid).img").messages(MmEntry.self).first ?? MmEntry()
+    let mm = try hasMemoryMap(pid: pid) ? image("mm-\(pid).img").messages(MmEntry.self).first ?? MmEntry() : MmEntry()
     let privateMemory = try reader(pagemap: "pagemap-\(pid).img", pageSize: pageSize)
     var objects: [UInt64: MemoryReader?] = [:]
     var mappings: [UInt64: MemoryReader] = [:]
@@ -15,6 +16,16 @@ extension CheckpointSource {
       if let reader = objects[shmid] ?? nil { mappings[vma.start] = reader }
     }
     return ProcessMemory(pid: pid, vmas: mm.vmas, privateMemory: privateMemory, sharedMappings: mappings)
+  }
+
+  /// True when the checkpoint has the process's VMAs (`mm-<pid>.img`).
+  public func hasMemoryMap(pid: UInt32) -> Bool { contains(imagePrefix + "mm-\(pid).img") }
+
+  /// Fails, naming `mm-<pid>.img`, when the process's VMAs are needed for `what` and the image is missing.
+  func requireMemoryMap(pid: UInt32, for what: String) throws {
+    guard !hasMemoryMap(pid: pid) else { return }
+    throw CheckpointError.needsImage(
+      what: what, source: displayPath, member: imagePrefix + "mm-\(pid).img")
   }
 
   /// The shared-memory object id a VMA maps, if it maps one.
@@ -39,6 +50,9 @@ extension CheckpointSource {
       throw CheckpointError.corruptImage(source: displayPath, member: imagePrefix + name, error)
     }
     let pagesName = imagePrefix + "pages-\(pageMap.pagesID).img"
+    let hasPages = pageMap.regions.contains { $0.fileOffset != nil }
+    // A pagemap that lists pages without its pages file cannot be read (lazy-only pagemaps need none).
+    if hasPages && !contains(pagesName) { throw CheckpointError.missingMember(source: displayPath, member: pagesName) }
     let pages: RandomAccessBytes = contains(pagesName) ? try randomAccess(pagesName) : InMemoryBytes([])
     let needsParent = pageMap.regions.contains { $0.flags.contains(.parent) }
     let parent = needsParent ? try parentSource()?.reader(pagemap: name, pageSize: pageSize) : nil

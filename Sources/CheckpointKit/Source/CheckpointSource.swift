@@ -60,6 +60,8 @@ public final class CheckpointSource {
   /// Where the CRIU images are: `checkpoint/` in container checkpoints, empty in a bare image directory.
   public let imagePrefix: String
   var members: [String: Storage]
+  /// Normalised names of the directories it holds (`checkpoint`), explicit entries or implied by members.
+  public let directories: Set<String>
   private var decoded: [String: ImageFile] = [:]
   private let archiveFile: FileDescriptor?
   private let spillFile: FileDescriptor?
@@ -78,8 +80,15 @@ public final class CheckpointSource {
     kind = other.kind
     self.imagePrefix = imagePrefix
     members = other.members
+    directories = other.directories
     archiveFile = other.archiveFile
     spillFile = other.spillFile
+  }
+
+  /// True when the checkpoint has a `checkpoint/` image directory, even an empty one (upstream accepts an archive
+  /// whose `checkpoint/` holds nothing and reads its metadata alone).
+  public var hasImageDirectory: Bool {
+    directories.contains(String(CheckpointLayout.imageDirectory.dropLast()))
   }
 
   /// Normalised names of the regular-file members, sorted.
@@ -95,9 +104,15 @@ public final class CheckpointSource {
       archiveFile = nil
       spillFile = nil
       var found: [String: Storage] = [:]
-      for name in try Self.listDirectory(path) { found[name] = .file(Path.join(path, name)) }
+      var subdirectories: Set<String> = []
+      for (name, isDirectory) in try Self.listDirectory(path) {
+        if isDirectory { subdirectories.insert(name) } else { found[name] = .file(Path.join(path, name)) }
+      }
       members = found
-      if found.keys.contains(where: { $0.hasPrefix(CheckpointLayout.imageDirectory) }) {
+      directories = subdirectories
+      if subdirectories.contains(String(CheckpointLayout.imageDirectory.dropLast()))
+        || found[ContainerConfig.fileName] != nil
+      {
         kind = .containerDirectory
         imagePrefix = CheckpointLayout.imageDirectory
       } else if found["inventory.img"] != nil || found["pstree.img"] != nil {
@@ -110,6 +125,7 @@ public final class CheckpointSource {
     }
     let reader = try ArchiveReader(path: path)
     var found: [String: Storage] = [:]
+    var directoryNames: Set<String> = []
     var spill: FileDescriptor?
     // One writer thread fills the spill file for all members: decompressing and writing overlap.
     var spillWriter: BackgroundWriter?
@@ -117,6 +133,10 @@ public final class CheckpointSource {
     var compression = ArchiveFilter.none
     while let entry = try reader.next() {
       compression = reader.compression ?? .none
+      if entry.kind == .directory, let name = try SafeExtraction.checkedName(of: entry, in: path) {
+        directoryNames.insert(name)
+        continue
+      }
       guard entry.kind == .regular, let name = try SafeExtraction.checkedName(of: entry, in: path) else { continue }
       if let offset = entry.dataOffset {
         found[name] = .inPlace(offset: offset, size: entry.size)
@@ -141,14 +161,22 @@ public final class CheckpointSource {
     }
     // Every spilled byte is in the file before anything reads it back.
     try spillWriter?.finish()
+    // Members imply their directories: upstream wants an explicit `checkpoint/` entry, this accepts both.
+    for name in found.keys {
+      var parent = Path.directory(of: name)
+      while parent != "." && !parent.isEmpty && directoryNames.insert(parent).inserted {
+        parent = Path.directory(of: parent)
+      }
+    }
     members = found
+    directories = directoryNames
     spillFile = spill
     kind = .archive(compression)
     archiveFile = compression == .none ? reader.fileReadableAtOffsets : nil
     imagePrefix =
-      found.keys.contains(where: { $0.hasPrefix(CheckpointLayout.imageDirectory) })
+      directoryNames.contains(String(CheckpointLayout.imageDirectory.dropLast()))
       ? CheckpointLayout.imageDirectory : ""
-    if found.isEmpty {
+    if found.isEmpty && directoryNames.isEmpty {
       throw CheckpointError.emptyArchive(path)
     }
   }
@@ -225,16 +253,18 @@ public final class CheckpointSource {
     }
   }
 
-  private static func listDirectory(_ root: String) throws -> [String] {
-    var result: [String] = []
+  /// Regular files and directories below `root` (three levels), relative names with whether each is a directory.
+  private static func listDirectory(_ root: String) throws -> [(String, Bool)] {
+    var result: [(String, Bool)] = []
     func walk(_ relative: String, depth: Int) throws {
       for name in try Path.entries(of: relative.isEmpty ? root : Path.join(root, relative)) {
         let child = relative.isEmpty ? name : relative + "/" + name
         guard let info = try Path.linkStatus(Path.join(root, child)) else { continue }
         if Path.isDirectory(info) {
+          result.append((child, true))
           if depth < 2 { try walk(child, depth: depth + 1) }
         } else if Path.isRegularFile(info) {
-          result.append(child)
+          result.append((child, false))
         }
       }
     }

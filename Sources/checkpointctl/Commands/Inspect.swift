@@ -90,17 +90,22 @@ extension CheckpointCtl {
         var reports: [InspectReport] = []
         var failure: Error?
         do {
-          try forEachInput(inputs) { reports.append(try InspectReport(path: $0, options: options)) }
+          try forEachInput(inputs) { reports.append(try report($0, options)) }
         } catch {
           failure = error
         }
         if !reports.isEmpty { emit(InspectReport.json(reports) + "\n") }
         if let failure { throw failure }
       } else {
-        try forEachInput(inputs) { input in
-          emit(try InspectReport(path: input, options: options).treeText(path: input))
-        }
+        try forEachInput(inputs) { input in emit(try report(input, options).treeText(path: input)) }
       }
+    }
+
+    /// Reads one checkpoint; what it leaves out (an unreadable network.status) is said on stderr.
+    private func report(_ input: String, _ options: InspectOptions) throws -> InspectReport {
+      let report = try InspectReport(path: input, options: options)
+      for warning in report.warnings { emitError("Warning: \(warning)\n") }
+      return report
     }
   }
 }

@@ -19,8 +19,12 @@ extension CheckpointCtl {
 
     func run() throws {
       let list = CheckpointList(directories: directories.isEmpty ? [CheckpointList.defaultDirectory] : directories)
-      for failure in list.failures { emitError("Error: \(failure)\n") }
-      emit(list.text)
+      for part in list.output {
+        switch part {
+        case .standardOutput(let text): emit(text)
+        case .standardError(let text): emitError(text)
+        }
+      }
     }
   }
 }
