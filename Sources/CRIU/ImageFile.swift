@@ -72,10 +72,10 @@ public struct ImageFile: @unchecked Sendable {
     while !cursor.isAtEnd {
       let offset = cursor.offset
       let payload = try cursor.readSizedEntry()
-      let type = head == nil && entries.isEmpty && kind.headType != nil ? kind.headType : kind.entryType
+      let type = kind.messageType(at: (head == nil ? 0 : 1) + entries.count, first: head ?? entries.first?.message)
       let message: any Message
       do {
-        message = try (type ?? kind.entryType).init(serializedBytes: payload, partial: true, options: options)
+        message = try type.init(serializedBytes: payload, partial: true, options: options)
       } catch {
         throw CRIUImageError.invalidEntry(offset: offset, reason: "\(error)")
       }
@@ -160,7 +160,14 @@ extension ExtraPayload {
         throw CRIUImageError.invalidExtra(offset: entryOffset, reason: "not a tcp stream entry")
       }
       return try cursor.readBytes(Int(stream.inqLen) + Int(stream.outqLen))
-    case .restOfFile:
+    case .ghost:
+      if let chunk = message as? GhostChunkEntry {
+        guard let count = Int(exactly: chunk.len), count <= cursor.remaining else {
+          throw CRIUImageError.invalidExtra(offset: entryOffset, reason: "chunk of \(chunk.len) bytes")
+        }
+        return try cursor.readBytes(count)
+      }
+      if (message as? GhostFileEntry)?.chunks == true { return nil }
       return try cursor.readBytes(cursor.remaining)
     }
   }

@@ -1,62 +1,62 @@
 import Foundation
 import SwiftProtobuf
 
-/// crit-compatible JSON for images: `{"magic": NAME, "entries": [ … ]}` with proto field names, integers (64-bit
-/// too) as numbers, enums by name, bytes as base64, only the fields present, and raw payloads under `extra`.
+/// Images as crit's JSON: `{"magic": NAME, "entries": [ … ]}`, each entry in crit's dictionary form (see
+/// ``CritJSON``) with raw payloads under `extra` (`base64.encodebytes` text; tcp queues as `{"inq", "outq"}`).
 public enum ImageJSON {
-  static var encodingOptions: JSONEncodingOptions {
-    var options = JSONEncodingOptions()
-    options.alwaysPrintInt64sAsNumbers = true
-    options.preserveProtoFieldNames = true
-    return options
+  /// The image as `crit decode` writes it: one line, or with `pretty` (`crit decode --pretty`) indented by four
+  /// spaces with crit's renderings. Text is escaped as Python's `json` does (non-ASCII as `\uXXXX`).
+  public static func decode(_ image: ImageFile, pretty: Bool = false) throws -> String {
+    try document(image, pretty: pretty).rendered(indent: pretty ? 4 : nil) + "\n"
   }
 
-  /// The image as crit's `decode` writes it (one line), or for people with `pretty` (see ``PrettyImage``).
-  public static func decode(_ image: ImageFile, pretty: Bool = false) throws -> String {
+  /// The image as crit's JSON document.
+  public static func document(_ image: ImageFile, pretty: Bool) throws -> OrderedJSON {
     var entries: [OrderedJSON] = []
-    if let head = image.head { entries.append(try json(head)) }
+    if let head = image.head { entries.append(try CritJSON.object(head, pretty: pretty)) }
     for entry in image.entries {
-      var object = try json(entry.message)
+      var object = try CritJSON.object(entry.message, pretty: pretty)
       if let extra = entry.extra, case .object(var members) = object {
         members.append(("extra", extraJSON(extra, entry: entry, kind: image.kind)))
         object = .object(members)
       }
       entries.append(object)
     }
-    var document = OrderedJSON.object([("magic", .string(image.kind.name)), ("entries", .array(entries))])
-    if pretty { document = PrettyImage.transform(document, kind: image.kind) }
-    return document.rendered(indent: pretty ? 4 : nil) + "\n"
+    return .object([("magic", .string(image.kind.name)), ("entries", .array(entries))])
   }
 
-  /// Turns decode's (non-pretty) JSON back into an image.
+  /// Turns crit's JSON (`crit decode` output, with or without `--pretty`) back into an image, as `crit encode`
+  /// does.
   public static func encode(_ text: [UInt8]) throws -> ImageFile {
-    let document: JSONValue
+    guard let string = String(bytes: text, encoding: .utf8) else {
+      throw CRIUImageError.invalidJSON("not UTF-8 text")
+    }
+    let document: OrderedJSON
     do {
-      document = try JSONValue(parsing: text)
+      document = try OrderedJSON(parsing: string)
     } catch {
-      throw CRIUImageError.invalidJSON("not valid JSON")
+      throw CRIUImageError.invalidJSON("not valid JSON (\(error))")
     }
-    guard let name = document.objectValue?["magic"]?.stringValue else {
-      throw CRIUImageError.invalidJSON("no \"magic\" name")
-    }
+    guard case .string(let name)? = document["magic"] else { throw CRIUImageError.invalidJSON("no \"magic\" name") }
     guard let kind = ImageKind.named(name) else { throw CRIUImageError.invalidJSON("unknown magic \(quote(name))") }
-    guard let values = document.objectValue?["entries"]?.arrayValue else {
+    guard case .array(let values)? = document["entries"] else {
       throw CRIUImageError.invalidJSON("no \"entries\" array")
     }
     var image = ImageFile(kind: kind, entries: [])
-    var options = JSONDecodingOptions()
-    options.ignoreUnknownFields = false
     for (index, value) in values.enumerated() {
-      guard var object = value.objectValue else { throw CRIUImageError.invalidJSON("entry \(index) is not an object") }
-      let extra = try object.removeValue(forKey: "extra").map { try extraBytes($0, kind: kind, index: index) }
-      let isHead = index == 0 && kind.headType != nil
-      let type = isHead ? (kind.headType ?? kind.entryType) : kind.entryType
-      let message: any Message
-      do {
-        message = try type.init(jsonString: JSONValue.object(object).formatted(), options: options)
-      } catch {
-        throw CRIUImageError.invalidJSON("entry \(index): \(error)")
+      guard case .object(var members) = value else {
+        throw CRIUImageError.invalidJSON("entries[\(index)] is not an object")
       }
+      var extra: [UInt8]?
+      if let position = members.lastIndex(where: { $0.0 == "extra" }) {
+        extra = try extraBytes(members[position].1, index: index)
+        members.removeAll { $0.0 == "extra" }
+      }
+      let isHead = index == 0 && kind.headType != nil
+      let type = kind.messageType(at: index, first: image.head ?? image.entries.first?.message)
+      let message = try CritJSON.message(.object(members), type: type, path: "entries[\(index)]")
+      // crit writes a ghost file's contents only when it has no chunks.
+      if let ghost = message as? GhostFileEntry, ghost.chunks { extra = nil }
       if isHead {
         image.head = message
       } else {
@@ -66,33 +66,30 @@ public enum ImageJSON {
     return image
   }
 
-  /// A message as ordered JSON.
-  static func json(_ message: any Message) throws -> OrderedJSON {
-    try OrderedJSON(parsing: message.jsonString(options: encodingOptions))
-  }
-
   static func extraJSON(_ extra: [UInt8], entry: ImageEntry, kind: ImageKind) -> OrderedJSON {
     if case .tcpQueues = kind.extra, let stream = entry.message as? TcpStreamEntry {
-      let inq = Int(stream.inqLen)
+      let inq = min(Int(stream.inqLen), extra.count)
       return .object([
-        ("inq", .string(Data(extra.prefix(inq)).base64EncodedString())),
-        ("outq", .string(Data(extra.dropFirst(inq)).base64EncodedString())),
+        ("inq", .string(CritText.base64Lines(Array(extra.prefix(inq))))),
+        ("outq", .string(CritText.base64Lines(Array(extra.dropFirst(inq))))),
       ])
     }
-    return .string(Data(extra).base64EncodedString())
+    return .string(CritText.base64Lines(extra))
   }
 
-  static func extraBytes(_ value: JSONValue, kind: ImageKind, index: Int) throws -> [UInt8] {
-    func decode(_ text: String?) throws -> [UInt8] {
-      guard let text, let data = Data(base64Encoded: text) else {
-        throw CRIUImageError.invalidJSON("entry \(index): extra is not base64")
+  static func extraBytes(_ value: OrderedJSON, index: Int) throws -> [UInt8] {
+    func decode(_ value: OrderedJSON?, _ path: String) throws -> [UInt8] {
+      guard case .string(let text)? = value else {
+        throw CRIUImageError.invalidJSON("entries[\(index)].\(path) is not a base64 string")
       }
-      return [UInt8](data)
+      do {
+        return try CritText.base64Bytes(text)
+      } catch let error as CritValueError {
+        throw CRIUImageError.invalidJSON("entries[\(index)].\(path): \(error.message)")
+      }
     }
-    if case .object(let queues) = value {
-      return try decode(queues["inq"]?.stringValue) + decode(queues["outq"]?.stringValue)
-    }
-    return try decode(value.stringValue)
+    if case .object = value { return try decode(value["inq"], "extra.inq") + decode(value["outq"], "extra.outq") }
+    return try decode(value, "extra")
   }
 
   private static func quote(_ text: String) -> String { JSONValue.quote(text) }

@@ -89,7 +89,7 @@ extension ImageKind {
     ImageKind("CREDS", 0x5402_3547, CredsEntry.self),
     ImageKind("SIGACT", 0x5534_4201, SaEntry.self),
     ImageKind("VMAS", 0x5412_3737, VmaEntry.self),
-    ImageKind("GHOST_FILE", 0x5258_3605, GhostFileEntry.self, extra: .restOfFile),
+    ImageKind("GHOST_FILE", 0x5258_3605, GhostFileEntry.self, extra: .ghost),
     ImageKind("MEMFD_INODE", 0x4845_3499, MemfdInodeEntry.self),
     ImageKind("TTY_FILES", 0x5943_3025, TtyFileEntry.self),
     ImageKind("TTY_INFO", 0x5945_3036, TtyInfoEntry.self),
@@ -131,6 +131,16 @@ enum ExtraPayload: Sendable {
   case sized(@Sendable (any Message) -> Int?)
   /// tcp-stream: the receive queue (`inq_len`) then the send queue (`outq_len`).
   case tcpQueues
-  /// ghost-file: everything after the entry (chunks or the file contents).
-  case restOfFile
+  /// ghost-file: without `chunks`, the file contents (everything after the entry); with `chunks`, the entries
+  /// that follow are `GhostChunkEntry`s, each followed by its `len` bytes.
+  case ghost
+}
+
+extension ImageKind {
+  /// The message type of entry `index` of an image (the head, if any, is entry 0), given the first entry.
+  public func messageType(at index: Int, first: (any Message)?) -> any Message.Type {
+    if index == 0, let headType { return headType }
+    if case .ghost = extra, index > 0, (first as? GhostFileEntry)?.chunks == true { return GhostChunkEntry.self }
+    return entryType
+  }
 }

@@ -36,11 +36,44 @@ public indirect enum OrderedJSON: Equatable, Sendable {
     return members.first { $0.0 == key }?.1
   }
 
-  /// JSON text; `indent` nil gives one line.
+  /// JSON text as Python's `json.dump` writes it: `indent` nil gives one line (`", "` and `": "` between
+  /// items), otherwise that many spaces per level; strings are ASCII (see ``quote(_:)``).
   public func rendered(indent: Int? = nil) -> String {
     var output = ""
     write(to: &output, level: 0, indent: indent)
     return output
+  }
+
+  /// A JSON string literal as Python's `json.dumps` writes it (`ensure_ascii`): `\"`, `\\`, `\b`, `\f`,
+  /// `\n`, `\r`, `\t`, and every other character outside printable ASCII as `\u` and four lower-case hex
+  /// digits (a surrogate pair above U+FFFF).
+  public static func quote(_ text: String) -> String {
+    var result = "\""
+    for scalar in text.unicodeScalars {
+      switch scalar {
+      case "\"": result += "\\\""
+      case "\\": result += "\\\\"
+      case "\n": result += "\\n"
+      case "\r": result += "\\r"
+      case "\t": result += "\\t"
+      case "\u{8}": result += "\\b"
+      case "\u{c}": result += "\\f"
+      default:
+        if (0x20..<0x7F).contains(scalar.value) {
+          result.unicodeScalars.append(scalar)
+        } else if scalar.value > 0xFFFF {
+          let value = scalar.value - 0x10000
+          result += escaped(0xD800 + (value >> 10)) + escaped(0xDC00 + (value & 0x3FF))
+        } else {
+          result += escaped(scalar.value)
+        }
+      }
+    }
+    return result + "\""
+  }
+
+  private static func escaped(_ unit: UInt32) -> String {
+    "\\u" + String(unit, radix: 16).leftPadded(to: 4)
   }
 
   private func write(to output: inout String, level: Int, indent: Int?) {
@@ -51,7 +84,7 @@ public indirect enum OrderedJSON: Equatable, Sendable {
     case .null: output += "null"
     case .bool(let value): output += value ? "true" : "false"
     case .number(let text): output += text
-    case .string(let text): output += JSONValue.quote(text)
+    case .string(let text): output += OrderedJSON.quote(text)
     case .array(let values):
       guard !values.isEmpty else {
         output += "[]"
@@ -70,16 +103,20 @@ public indirect enum OrderedJSON: Equatable, Sendable {
       }
       output += "{"
       for (index, (key, value)) in members.enumerated() {
-        output += (index > 0 ? separator : "") + newline + JSONValue.quote(key) + ": "
+        output += (index > 0 ? separator : "") + newline + OrderedJSON.quote(key) + ": "
         value.write(to: &output, level: level + 1, indent: indent)
       }
       output += closing + "}"
     }
   }
 
+  /// Arrays and objects nested deeper than this are refused (the parser recurses).
+  public static let maxDepth = 512
+
   private struct Parser {
     let bytes: [UInt8]
     var position = 0
+    var depth = 0
 
     init(_ bytes: [UInt8]) { self.bytes = bytes }
 
@@ -102,7 +139,15 @@ public indirect enum OrderedJSON: Equatable, Sendable {
     mutating func value() throws -> OrderedJSON {
       skipSpace()
       guard position < bytes.count else { throw fail("unexpected end") }
-      switch bytes[position] {
+      let opening = bytes[position]
+      if opening == UInt8(ascii: "{") || opening == UInt8(ascii: "[") {
+        guard depth < OrderedJSON.maxDepth else { throw fail("nesting deeper than \(OrderedJSON.maxDepth)") }
+        depth += 1
+      }
+      defer {
+        if opening == UInt8(ascii: "{") || opening == UInt8(ascii: "[") { depth -= 1 }
+      }
+      switch opening {
       case UInt8(ascii: "{"):
         position += 1
         var members: [(String, OrderedJSON)] = []

@@ -176,14 +176,14 @@ public nonisolated struct PacAddressKeys: Sendable {
   /// Clears the value of `apdbkeyHi`. Subsequent reads from it will return its default value.
   public mutating func clearApdbkeyHi() {self._apdbkeyHi = nil}
 
-  public var pacEnabledKeys: UInt64 {
-    get {_pacEnabledKeys ?? 0}
-    set {_pacEnabledKeys = newValue}
+  public var pacEnabledKey: UInt64 {
+    get {_pacEnabledKey ?? 0}
+    set {_pacEnabledKey = newValue}
   }
-  /// Returns true if `pacEnabledKeys` has been explicitly set.
-  public var hasPacEnabledKeys: Bool {self._pacEnabledKeys != nil}
-  /// Clears the value of `pacEnabledKeys`. Subsequent reads from it will return its default value.
-  public mutating func clearPacEnabledKeys() {self._pacEnabledKeys = nil}
+  /// Returns true if `pacEnabledKey` has been explicitly set.
+  public var hasPacEnabledKey: Bool {self._pacEnabledKey != nil}
+  /// Clears the value of `pacEnabledKey`. Subsequent reads from it will return its default value.
+  public mutating func clearPacEnabledKey() {self._pacEnabledKey = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -197,7 +197,7 @@ public nonisolated struct PacAddressKeys: Sendable {
   fileprivate var _apdakeyHi: UInt64? = nil
   fileprivate var _apdbkeyLo: UInt64? = nil
   fileprivate var _apdbkeyHi: UInt64? = nil
-  fileprivate var _pacEnabledKeys: UInt64? = nil
+  fileprivate var _pacEnabledKey: UInt64? = nil
 }
 
 public nonisolated struct PacGenericKeys: Sendable {
@@ -418,7 +418,7 @@ nonisolated extension UserAarch64FpsimdContextEntry: SwiftProtobuf.Message, Swif
 
 nonisolated extension PacAddressKeys: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PacAddressKeys"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}apiakey_lo\0\u{3}apiakey_hi\0\u{3}apibkey_lo\0\u{3}apibkey_hi\0\u{3}apdakey_lo\0\u{3}apdakey_hi\0\u{3}apdbkey_lo\0\u{3}apdbkey_hi\0\u{3}pac_enabled_keys\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}apiakey_lo\0\u{3}apiakey_hi\0\u{3}apibkey_lo\0\u{3}apibkey_hi\0\u{3}apdakey_lo\0\u{3}apdakey_hi\0\u{3}apdbkey_lo\0\u{3}apdbkey_hi\0\u{3}pac_enabled_key\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -434,7 +434,7 @@ nonisolated extension PacAddressKeys: SwiftProtobuf.Message, SwiftProtobuf._Mess
       case 6: try { try decoder.decodeSingularUInt64Field(value: &self._apdakeyHi) }()
       case 7: try { try decoder.decodeSingularUInt64Field(value: &self._apdbkeyLo) }()
       case 8: try { try decoder.decodeSingularUInt64Field(value: &self._apdbkeyHi) }()
-      case 9: try { try decoder.decodeSingularUInt64Field(value: &self._pacEnabledKeys) }()
+      case 9: try { try decoder.decodeSingularUInt64Field(value: &self._pacEnabledKey) }()
       default: break
       }
     }
@@ -469,7 +469,7 @@ nonisolated extension PacAddressKeys: SwiftProtobuf.Message, SwiftProtobuf._Mess
     try { if let v = self._apdbkeyHi {
       try visitor.visitSingularUInt64Field(value: v, fieldNumber: 8)
     } }()
-    try { if let v = self._pacEnabledKeys {
+    try { if let v = self._pacEnabledKey {
       try visitor.visitSingularUInt64Field(value: v, fieldNumber: 9)
     } }()
     try unknownFields.traverse(visitor: &visitor)
@@ -484,7 +484,7 @@ nonisolated extension PacAddressKeys: SwiftProtobuf.Message, SwiftProtobuf._Mess
     if lhs._apdakeyHi != rhs._apdakeyHi {return false}
     if lhs._apdbkeyLo != rhs._apdbkeyLo {return false}
     if lhs._apdbkeyHi != rhs._apdbkeyHi {return false}
-    if lhs._pacEnabledKeys != rhs._pacEnabledKeys {return false}
+    if lhs._pacEnabledKey != rhs._pacEnabledKey {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

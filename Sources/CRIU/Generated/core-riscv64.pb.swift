@@ -377,14 +377,14 @@ public nonisolated struct ThreadInfoRiscv64: Sendable {
   /// Clears the value of `gpregs`. Subsequent reads from it will return its default value.
   public mutating func clearGpregs() {self._gpregs = nil}
 
-  public var fpregs: UserRiscv64DExtEntry {
-    get {_fpregs ?? UserRiscv64DExtEntry()}
-    set {_fpregs = newValue}
+  public var fpsimd: UserRiscv64DExtEntry {
+    get {_fpsimd ?? UserRiscv64DExtEntry()}
+    set {_fpsimd = newValue}
   }
-  /// Returns true if `fpregs` has been explicitly set.
-  public var hasFpregs: Bool {self._fpregs != nil}
-  /// Clears the value of `fpregs`. Subsequent reads from it will return its default value.
-  public mutating func clearFpregs() {self._fpregs = nil}
+  /// Returns true if `fpsimd` has been explicitly set.
+  public var hasFpsimd: Bool {self._fpsimd != nil}
+  /// Clears the value of `fpsimd`. Subsequent reads from it will return its default value.
+  public mutating func clearFpsimd() {self._fpsimd = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -393,7 +393,7 @@ public nonisolated struct ThreadInfoRiscv64: Sendable {
   fileprivate var _clearTidAddr_p: UInt64? = nil
   fileprivate var _tls: UInt64? = nil
   fileprivate var _gpregs: UserRiscv64RegsEntry? = nil
-  fileprivate var _fpregs: UserRiscv64DExtEntry? = nil
+  fileprivate var _fpsimd: UserRiscv64DExtEntry? = nil
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
@@ -728,7 +728,7 @@ nonisolated extension UserRiscv64DExtEntry: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension ThreadInfoRiscv64: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ThreadInfoRiscv64"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}clear_tid_addr\0\u{1}tls\0\u{1}gpregs\0\u{1}fpregs\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}clear_tid_addr\0\u{1}tls\0\u{1}gpregs\0\u{1}fpsimd\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -739,7 +739,7 @@ nonisolated extension ThreadInfoRiscv64: SwiftProtobuf.Message, SwiftProtobuf._M
       case 1: try { try decoder.decodeSingularUInt64Field(value: &self._clearTidAddr_p) }()
       case 2: try { try decoder.decodeSingularUInt64Field(value: &self._tls) }()
       case 3: try { try decoder.decodeSingularMessageField(value: &self._gpregs) }()
-      case 4: try { try decoder.decodeSingularMessageField(value: &self._fpregs) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._fpsimd) }()
       default: break
       }
     }
@@ -759,7 +759,7 @@ nonisolated extension ThreadInfoRiscv64: SwiftProtobuf.Message, SwiftProtobuf._M
     try { if let v = self._gpregs {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
     } }()
-    try { if let v = self._fpregs {
+    try { if let v = self._fpsimd {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
     } }()
     try unknownFields.traverse(visitor: &visitor)
@@ -769,7 +769,7 @@ nonisolated extension ThreadInfoRiscv64: SwiftProtobuf.Message, SwiftProtobuf._M
     if lhs._clearTidAddr_p != rhs._clearTidAddr_p {return false}
     if lhs._tls != rhs._tls {return false}
     if lhs._gpregs != rhs._gpregs {return false}
-    if lhs._fpregs != rhs._fpregs {return false}
+    if lhs._fpsimd != rhs._fpsimd {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -296,6 +296,39 @@ public nonisolated struct UserX86RegsEntry: @unchecked Sendable {
   fileprivate var _storage = _StorageClass.defaultInstance
 }
 
+/// Control-flow enforcement state (CET): the CET configuration and the shadow
+/// stack pointer.  crit shows both in hex.
+public nonisolated struct UserX86CetEntry: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var cet: UInt64 {
+    get {_cet ?? 0}
+    set {_cet = newValue}
+  }
+  /// Returns true if `cet` has been explicitly set.
+  public var hasCet: Bool {self._cet != nil}
+  /// Clears the value of `cet`. Subsequent reads from it will return its default value.
+  public mutating func clearCet() {self._cet = nil}
+
+  public var ssp: UInt64 {
+    get {_ssp ?? 0}
+    set {_ssp = newValue}
+  }
+  /// Returns true if `ssp` has been explicitly set.
+  public var hasSsp: Bool {self._ssp != nil}
+  /// Clears the value of `ssp`. Subsequent reads from it will return its default value.
+  public mutating func clearSsp() {self._ssp = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _cet: UInt64? = nil
+  fileprivate var _ssp: UInt64? = nil
+}
+
 /// Extended state components beyond the legacy FXSAVE area.
 public nonisolated struct UserX86XsaveEntry: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -325,13 +358,21 @@ public nonisolated struct UserX86XsaveEntry: Sendable {
 
   public var pkru: [UInt32] = []
 
-  public var cet: [UInt64] = []
+  public var cet: UserX86CetEntry {
+    get {_cet ?? UserX86CetEntry()}
+    set {_cet = newValue}
+  }
+  /// Returns true if `cet` has been explicitly set.
+  public var hasCet: Bool {self._cet != nil}
+  /// Clears the value of `cet`. Subsequent reads from it will return its default value.
+  public mutating func clearCet() {self._cet = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _xstateBv: UInt64? = nil
+  fileprivate var _cet: UserX86CetEntry? = nil
 }
 
 /// FXSAVE-format FPU state, optionally followed by XSAVE components.
@@ -530,14 +571,14 @@ public nonisolated struct UserDescT: Sendable {
   /// Clears the value of `segNotPresent`. Subsequent reads from it will return its default value.
   public mutating func clearSegNotPresent() {self._segNotPresent = nil}
 
-  public var useable: Bool {
-    get {_useable ?? false}
-    set {_useable = newValue}
+  public var usable: Bool {
+    get {_usable ?? false}
+    set {_usable = newValue}
   }
-  /// Returns true if `useable` has been explicitly set.
-  public var hasUseable: Bool {self._useable != nil}
-  /// Clears the value of `useable`. Subsequent reads from it will return its default value.
-  public mutating func clearUseable() {self._useable = nil}
+  /// Returns true if `usable` has been explicitly set.
+  public var hasUsable: Bool {self._usable != nil}
+  /// Clears the value of `usable`. Subsequent reads from it will return its default value.
+  public mutating func clearUsable() {self._usable = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -552,7 +593,7 @@ public nonisolated struct UserDescT: Sendable {
   fileprivate var _readExecOnly: Bool? = nil
   fileprivate var _limitInPages: Bool? = nil
   fileprivate var _segNotPresent: Bool? = nil
-  fileprivate var _useable: Bool? = nil
+  fileprivate var _usable: Bool? = nil
 }
 
 /// crit shows clear_tid_addr in hex.
@@ -866,6 +907,45 @@ nonisolated extension UserX86RegsEntry: SwiftProtobuf.Message, SwiftProtobuf._Me
   }
 }
 
+nonisolated extension UserX86CetEntry: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".UserX86CetEntry"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}cet\0\u{1}ssp\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self._cet) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self._ssp) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._cet {
+      try visitor.visitSingularUInt64Field(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._ssp {
+      try visitor.visitSingularUInt64Field(value: v, fieldNumber: 2)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: UserX86CetEntry, rhs: UserX86CetEntry) -> Bool {
+    if lhs._cet != rhs._cet {return false}
+    if lhs._ssp != rhs._ssp {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension UserX86XsaveEntry: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".UserX86XsaveEntry"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}xstate_bv\0\u{3}ymmh_space\0\u{3}bndreg_state\0\u{3}bndcsr_state\0\u{3}opmask_reg\0\u{3}zmm_upper\0\u{3}hi16_zmm\0\u{1}pkru\0\u{1}cet\0")
@@ -884,7 +964,7 @@ nonisolated extension UserX86XsaveEntry: SwiftProtobuf.Message, SwiftProtobuf._M
       case 6: try { try decoder.decodeRepeatedUInt64Field(value: &self.zmmUpper) }()
       case 7: try { try decoder.decodeRepeatedUInt64Field(value: &self.hi16Zmm) }()
       case 8: try { try decoder.decodeRepeatedUInt32Field(value: &self.pkru) }()
-      case 9: try { try decoder.decodeRepeatedUInt64Field(value: &self.cet) }()
+      case 9: try { try decoder.decodeSingularMessageField(value: &self._cet) }()
       default: break
       }
     }
@@ -919,9 +999,9 @@ nonisolated extension UserX86XsaveEntry: SwiftProtobuf.Message, SwiftProtobuf._M
     if !self.pkru.isEmpty {
       try visitor.visitRepeatedUInt32Field(value: self.pkru, fieldNumber: 8)
     }
-    if !self.cet.isEmpty {
-      try visitor.visitRepeatedUInt64Field(value: self.cet, fieldNumber: 9)
-    }
+    try { if let v = self._cet {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -934,7 +1014,7 @@ nonisolated extension UserX86XsaveEntry: SwiftProtobuf.Message, SwiftProtobuf._M
     if lhs.zmmUpper != rhs.zmmUpper {return false}
     if lhs.hi16Zmm != rhs.hi16Zmm {return false}
     if lhs.pkru != rhs.pkru {return false}
-    if lhs.cet != rhs.cet {return false}
+    if lhs._cet != rhs._cet {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1089,7 +1169,7 @@ nonisolated extension UserX86FpregsEntry: SwiftProtobuf.Message, SwiftProtobuf._
 
 nonisolated extension UserDescT: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".UserDescT"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}entry_number\0\u{3}base_addr\0\u{1}limit\0\u{3}seg_32bit\0\u{3}contents_h\0\u{3}contents_l\0\u{3}read_exec_only\0\u{3}limit_in_pages\0\u{3}seg_not_present\0\u{1}useable\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}entry_number\0\u{3}base_addr\0\u{1}limit\0\u{3}seg_32bit\0\u{3}contents_h\0\u{3}contents_l\0\u{3}read_exec_only\0\u{3}limit_in_pages\0\u{3}seg_not_present\0\u{1}usable\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1106,7 +1186,7 @@ nonisolated extension UserDescT: SwiftProtobuf.Message, SwiftProtobuf._MessageIm
       case 7: try { try decoder.decodeSingularBoolField(value: &self._readExecOnly) }()
       case 8: try { try decoder.decodeSingularBoolField(value: &self._limitInPages) }()
       case 9: try { try decoder.decodeSingularBoolField(value: &self._segNotPresent) }()
-      case 10: try { try decoder.decodeSingularBoolField(value: &self._useable) }()
+      case 10: try { try decoder.decodeSingularBoolField(value: &self._usable) }()
       default: break
       }
     }
@@ -1144,7 +1224,7 @@ nonisolated extension UserDescT: SwiftProtobuf.Message, SwiftProtobuf._MessageIm
     try { if let v = self._segNotPresent {
       try visitor.visitSingularBoolField(value: v, fieldNumber: 9)
     } }()
-    try { if let v = self._useable {
+    try { if let v = self._usable {
       try visitor.visitSingularBoolField(value: v, fieldNumber: 10)
     } }()
     try unknownFields.traverse(visitor: &visitor)
@@ -1160,7 +1240,7 @@ nonisolated extension UserDescT: SwiftProtobuf.Message, SwiftProtobuf._MessageIm
     if lhs._readExecOnly != rhs._readExecOnly {return false}
     if lhs._limitInPages != rhs._limitInPages {return false}
     if lhs._segNotPresent != rhs._segNotPresent {return false}
-    if lhs._useable != rhs._useable {return false}
+    if lhs._usable != rhs._usable {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -165,8 +165,8 @@ public nonisolated struct CredsEntry: @unchecked Sendable {
   /// Clears the value of `apparmorData`. Subsequent reads from it will return its default value.
   public mutating func clearApparmorData() {_uniqueStorage()._apparmorData = nil}
 
-  public var noNewPrivs: Bool {
-    get {_storage._noNewPrivs ?? false}
+  public var noNewPrivs: UInt32 {
+    get {_storage._noNewPrivs ?? 0}
     set {_uniqueStorage()._noNewPrivs = newValue}
   }
   /// Returns true if `noNewPrivs` has been explicitly set.
@@ -212,7 +212,7 @@ nonisolated extension CredsEntry: SwiftProtobuf.Message, SwiftProtobuf._MessageI
     var _lsmProfile: String? = nil
     var _lsmSockcreate: String? = nil
     var _apparmorData: Data? = nil
-    var _noNewPrivs: Bool? = nil
+    var _noNewPrivs: UInt32? = nil
     var _capAmb: [UInt32] = []
 
       // This property is used as the initial default value for new instances of the type.
@@ -278,7 +278,7 @@ nonisolated extension CredsEntry: SwiftProtobuf.Message, SwiftProtobuf._MessageI
         case 15: try { try decoder.decodeSingularStringField(value: &_storage._lsmProfile) }()
         case 16: try { try decoder.decodeSingularStringField(value: &_storage._lsmSockcreate) }()
         case 17: try { try decoder.decodeSingularBytesField(value: &_storage._apparmorData) }()
-        case 18: try { try decoder.decodeSingularBoolField(value: &_storage._noNewPrivs) }()
+        case 18: try { try decoder.decodeSingularUInt32Field(value: &_storage._noNewPrivs) }()
         case 19: try { try decoder.decodeRepeatedUInt32Field(value: &_storage._capAmb) }()
         default: break
         }
@@ -344,7 +344,7 @@ nonisolated extension CredsEntry: SwiftProtobuf.Message, SwiftProtobuf._MessageI
         try visitor.visitSingularBytesField(value: v, fieldNumber: 17)
       } }()
       try { if let v = _storage._noNewPrivs {
-        try visitor.visitSingularBoolField(value: v, fieldNumber: 18)
+        try visitor.visitSingularUInt32Field(value: v, fieldNumber: 18)
       } }()
       if !_storage._capAmb.isEmpty {
         try visitor.visitRepeatedUInt32Field(value: _storage._capAmb, fieldNumber: 19)

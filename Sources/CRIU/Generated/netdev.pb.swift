@@ -196,7 +196,7 @@ public nonisolated struct NetnsId: Sendable {
   /// Clears the value of `targetNsID`. Subsequent reads from it will return its default value.
   public mutating func clearTargetNsID() {self._targetNsID = nil}
 
-  public var netnsidValue: UInt32 {
+  public var netnsidValue: Int32 {
     get {_netnsidValue ?? 0}
     set {_netnsidValue = newValue}
   }
@@ -210,7 +210,7 @@ public nonisolated struct NetnsId: Sendable {
   public init() {}
 
   fileprivate var _targetNsID: UInt32? = nil
-  fileprivate var _netnsidValue: UInt32? = nil
+  fileprivate var _netnsidValue: Int32? = nil
 }
 
 /// Sole entry of netns-<ns>.img.
@@ -440,7 +440,7 @@ nonisolated extension NetnsId: SwiftProtobuf.Message, SwiftProtobuf._MessageImpl
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularUInt32Field(value: &self._targetNsID) }()
-      case 2: try { try decoder.decodeSingularUInt32Field(value: &self._netnsidValue) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self._netnsidValue) }()
       default: break
       }
     }
@@ -455,7 +455,7 @@ nonisolated extension NetnsId: SwiftProtobuf.Message, SwiftProtobuf._MessageImpl
       try visitor.visitSingularUInt32Field(value: v, fieldNumber: 1)
     } }()
     try { if let v = self._netnsidValue {
-      try visitor.visitSingularUInt32Field(value: v, fieldNumber: 2)
+      try visitor.visitSingularInt32Field(value: v, fieldNumber: 2)
     } }()
     try unknownFields.traverse(visitor: &visitor)
   }

@@ -58,14 +58,14 @@ public nonisolated struct SitEntry: Sendable {
   /// Clears the value of `tos`. Subsequent reads from it will return its default value.
   public mutating func clearTos() {self._tos = nil}
 
-  public var nopmtudisc: Bool {
-    get {_nopmtudisc ?? false}
-    set {_nopmtudisc = newValue}
+  public var pmtudisc: Bool {
+    get {_pmtudisc ?? false}
+    set {_pmtudisc = newValue}
   }
-  /// Returns true if `nopmtudisc` has been explicitly set.
-  public var hasNopmtudisc: Bool {self._nopmtudisc != nil}
-  /// Clears the value of `nopmtudisc`. Subsequent reads from it will return its default value.
-  public mutating func clearNopmtudisc() {self._nopmtudisc = nil}
+  /// Returns true if `pmtudisc` has been explicitly set.
+  public var hasPmtudisc: Bool {self._pmtudisc != nil}
+  /// Clears the value of `pmtudisc`. Subsequent reads from it will return its default value.
+  public mutating func clearPmtudisc() {self._pmtudisc = nil}
 
   public var proto: UInt32 {
     get {_proto ?? 0}
@@ -150,7 +150,7 @@ public nonisolated struct SitEntry: Sendable {
   fileprivate var _link: UInt32? = nil
   fileprivate var _ttl: UInt32? = nil
   fileprivate var _tos: UInt32? = nil
-  fileprivate var _nopmtudisc: Bool? = nil
+  fileprivate var _pmtudisc: Bool? = nil
   fileprivate var _proto: UInt32? = nil
   fileprivate var _flags: UInt32? = nil
   fileprivate var _encapType: UInt32? = nil
@@ -167,7 +167,7 @@ fileprivate nonisolated let _protobuf_package = "criu"
 
 nonisolated extension SitEntry: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SitEntry"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}link\0\u{1}local\0\u{1}remote\0\u{1}ttl\0\u{1}tos\0\u{1}nopmtudisc\0\u{1}proto\0\u{1}flags\0\u{3}encap_type\0\u{3}encap_flags\0\u{3}encap_sport\0\u{3}encap_dport\0\u{3}rd_prefixlen\0\u{3}rd_prefix\0\u{3}relay_prefixlen\0\u{3}relay_prefix\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}link\0\u{1}local\0\u{1}remote\0\u{1}ttl\0\u{1}tos\0\u{1}pmtudisc\0\u{1}proto\0\u{1}flags\0\u{3}encap_type\0\u{3}encap_flags\0\u{3}encap_sport\0\u{3}encap_dport\0\u{3}rd_prefixlen\0\u{3}rd_prefix\0\u{3}relay_prefixlen\0\u{3}relay_prefix\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -180,7 +180,7 @@ nonisolated extension SitEntry: SwiftProtobuf.Message, SwiftProtobuf._MessageImp
       case 3: try { try decoder.decodeRepeatedUInt32Field(value: &self.remote) }()
       case 4: try { try decoder.decodeSingularUInt32Field(value: &self._ttl) }()
       case 5: try { try decoder.decodeSingularUInt32Field(value: &self._tos) }()
-      case 6: try { try decoder.decodeSingularBoolField(value: &self._nopmtudisc) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self._pmtudisc) }()
       case 7: try { try decoder.decodeSingularUInt32Field(value: &self._proto) }()
       case 8: try { try decoder.decodeSingularUInt32Field(value: &self._flags) }()
       case 9: try { try decoder.decodeSingularUInt32Field(value: &self._encapType) }()
@@ -216,7 +216,7 @@ nonisolated extension SitEntry: SwiftProtobuf.Message, SwiftProtobuf._MessageImp
     try { if let v = self._tos {
       try visitor.visitSingularUInt32Field(value: v, fieldNumber: 5)
     } }()
-    try { if let v = self._nopmtudisc {
+    try { if let v = self._pmtudisc {
       try visitor.visitSingularBoolField(value: v, fieldNumber: 6)
     } }()
     try { if let v = self._proto {
@@ -258,7 +258,7 @@ nonisolated extension SitEntry: SwiftProtobuf.Message, SwiftProtobuf._MessageImp
     if lhs.remote != rhs.remote {return false}
     if lhs._ttl != rhs._ttl {return false}
     if lhs._tos != rhs._tos {return false}
-    if lhs._nopmtudisc != rhs._nopmtudisc {return false}
+    if lhs._pmtudisc != rhs._pmtudisc {return false}
     if lhs._proto != rhs._proto {return false}
     if lhs._flags != rhs._flags {return false}
     if lhs._encapType != rhs._encapType {return false}

@@ -9,13 +9,18 @@ extension CheckpointCtl {
       discussion: """
         PATH is an image file, ARCHIVE:checkpoint/NAME.img, or a checkpoint directory or archive (then one line \
         per image: name, kind, entry count, size). An image, or the ARCHIVE of ARCHIVE:member, may come through \
-        a pipe (/dev/stdin). The JSON is crit's: {"magic": ..., "entries": [...]}.
+        a pipe (/dev/stdin). The JSON is crit's (CRIU 4.2), field for field: {"magic": ..., "entries": [...]}, \
+        enums by name, bytes and payloads ("extra") as base64 lines, unix socket names quoted-printable.
         """)
 
     @Argument(help: ArgumentHelp("Image, ARCHIVE:MEMBER, directory or archive", valueName: "path"))
     var path: String
 
-    @Flag(help: "Render for people: flag names, hex addresses, IP addresses, task states, payload sizes")
+    @Flag(
+      help: """
+        Render as crit decode --pretty does: hex addresses and registers, flag names, major:minor devices, \
+        IP addresses, crit's names of task states and socket values
+        """)
     var pretty = false
 
     func run() throws {
@@ -26,7 +31,8 @@ extension CheckpointCtl {
   struct Encode: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "encode",
-      abstract: "Encode decode's JSON back into a CRIU image (like crit encode)")
+      abstract:
+        "Encode crit's JSON (decode's output, with or without --pretty) back into a CRIU image (like crit encode)")
 
     @Option(
       name: [.customShort("i"), .long], help: ArgumentHelp("JSON input (default: standard input)", valueName: "file"))
