@@ -9,8 +9,16 @@ CONFIG ?= release
 STATIC ?= --static-swift-stdlib
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/$(CONFIG)/checkpointctl
+MANDIR ?= $(PREFIX)/share/man/man1
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+# Where `make man` and the completion scripts are written before they are installed.
+GENDIR ?= .build/generated
+# `make install BIN=path/to/checkpointctl` installs a binary built elsewhere instead of building one.
+BUILT_BIN := $(if $(filter command line,$(origin BIN)),,build)
 
-.PHONY: all deps test-deps build example test install uninstall bench protos format clean
+.PHONY: all deps test-deps build example test man completions install uninstall bench protos format clean
 
 all: build
 
@@ -28,9 +36,11 @@ example: build
 	$(BIN) show --target Tests/Fixtures/kubelet-store --show-pod-uid
 
 # Tools the tests run as independent references and to build archives as users build them (`tar --zstd`).
-TEST_TOOLS := zstd
+# Each entry is tool[:apt package] when the package is named otherwise (readelf comes with binutils).
+TEST_TOOLS := zstd man:man-db
 test-deps: deps
-	@missing=""; for tool in $(TEST_TOOLS); do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	@missing=""; for entry in $(TEST_TOOLS); do tool=$${entry%%:*}; package=$${entry#*:}; \
+	  command -v $$tool >/dev/null || missing="$$missing $$package"; done; \
 	  [ -z "$$missing" ] || { echo "Installing$$missing"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing; }
 
@@ -39,12 +49,36 @@ test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-install: build
-	install -d $(DESTDIR)$(BINDIR)
-	install -m 0755 -s $(BIN) $(DESTDIR)$(BINDIR)/checkpointctl
+# checkpointctl(1) and one page per command, written by the binary from its own command definitions.
+man: $(BUILT_BIN)
+	rm -rf $(GENDIR)/man && $(BIN) generate-manual $(GENDIR)/man
 
+completions: $(BUILT_BIN)
+	mkdir -p $(GENDIR)/completions
+	$(BIN) completion bash > $(GENDIR)/completions/checkpointctl
+	$(BIN) completion zsh > $(GENDIR)/completions/_checkpointctl
+	$(BIN) completion fish > $(GENDIR)/completions/checkpointctl.fish
+
+# The binary, the manual pages and the bash, zsh and fish completions.
+install: man completions
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) \
+	  $(DESTDIR)$(FISHCOMPDIR)
+	install -m 0755 -s $(BIN) $(DESTDIR)$(BINDIR)/checkpointctl
+	install -m 0644 $(GENDIR)/man/*.1 $(DESTDIR)$(MANDIR)/
+	install -m 0644 $(GENDIR)/completions/checkpointctl $(DESTDIR)$(BASHCOMPDIR)/checkpointctl
+	install -m 0644 $(GENDIR)/completions/_checkpointctl $(DESTDIR)$(ZSHCOMPDIR)/_checkpointctl
+	install -m 0644 $(GENDIR)/completions/checkpointctl.fish $(DESTDIR)$(FISHCOMPDIR)/checkpointctl.fish
+
+# Removes the files install wrote (the page names come from the same command definitions); with DESTDIR (a staging
+# tree) the directories left empty are removed too, up to DESTDIR.
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/checkpointctl
+	@[ -d $(GENDIR)/man ] || $(MAKE) --no-print-directory man
+	rm -f $(DESTDIR)$(BINDIR)/checkpointctl $(DESTDIR)$(BASHCOMPDIR)/checkpointctl \
+	  $(DESTDIR)$(ZSHCOMPDIR)/_checkpointctl $(DESTDIR)$(FISHCOMPDIR)/checkpointctl.fish
+	for page in $(GENDIR)/man/*.1; do rm -f "$(DESTDIR)$(MANDIR)/$${page##*/}"; done
+	@[ -z "$(DESTDIR)" ] || for dir in $(BINDIR) $(MANDIR) $(BASHCOMPDIR) $(ZSHCOMPDIR) $(FISHCOMPDIR); do \
+	  while [ "$$dir" != / ] && [ "$$dir" != . ] && rmdir "$(DESTDIR)$$dir" 2>/dev/null; do dir=$$(dirname "$$dir"); done; \
+	done
 
 # Times checkpointctl against tar/zstd on the same data in one run and prints the ratios.
 bench: build

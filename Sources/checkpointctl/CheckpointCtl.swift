@@ -17,11 +17,12 @@ struct CheckpointCtl: ParsableCommand {
     version: "checkpointctl version \(version)",
     subcommands: [
       Show.self, Extract.self, Insert.self, List.self, Inspect.self, MemParse.self, Decode.self, Encode.self,
-      Completion.self,
+      Completion.self, Plugin.self, GenerateManual.self,
     ]
   )
 
   static func main() {
+    execPluginIfNamed(Array(CommandLine.arguments.dropFirst()))
     do {
       var command = try parseAsRoot()
       try command.run()
@@ -34,7 +35,7 @@ struct CheckpointCtl: ParsableCommand {
   static func exit(with error: Error) -> Never {
     let code = exitCode(for: error)
     if code == .success {
-      print(fullMessage(for: error))
+      print(addingPlugins(to: fullMessage(for: error)))
       Foundation.exit(0)
     }
     if let exitCode = error as? ExitCode {

@@ -1,4 +1,6 @@
 import ArgumentParser
+import CheckpointKit
+import Foundation
 
 extension CheckpointCtl {
   struct Completion: ParsableCommand {
@@ -14,13 +16,127 @@ extension CheckpointCtl {
     var shell: Shell
 
     func run() throws {
-      let kind: CompletionShell =
-        switch shell {
-        case .bash: .bash
-        case .zsh: .zsh
-        case .fish: .fish
-        }
-      emit(CheckpointCtl.completionScript(for: kind))
+      emit(try CheckpointCtl.completionScriptWithPlugins(for: shell))
     }
+  }
+
+  /// swift-argument-parser's script for `shell`, plus what it cannot know: plugin names (the executables
+  /// `checkpointctl-<name>` on `PATH` when completing, not when the script was made) as sub-commands, file names
+  /// for a plugin's arguments, and file names for arguments and option values that have no completion of their own
+  /// (checkpoint archives, directories, output files).
+  static func completionScriptWithPlugins(for shell: Completion.Shell) throws -> String {
+    let builtins = builtinCommandNames.sorted()
+    switch shell {
+    case .bash:
+      return completionScript(for: .bash) + """
+
+        # Plugins (checkpointctl-<name> on PATH) complete as sub-commands, their arguments as file names; file names
+        # also wherever nothing else is offered (-o default).
+        _checkpointctl_with_plugins() {
+            local -i index
+            for ((index = 1; index < COMP_CWORD; index++)); do
+                case "${COMP_WORDS[index]}" in
+                -*) ;;
+                \(builtins.joined(separator: "|")))
+                    _checkpointctl "$@"
+                    return
+                    ;;
+                *)
+                    COMPREPLY=()
+                    return
+                    ;;
+                esac
+            done
+            _checkpointctl "$@"
+            if [[ "${2}" != -* ]]; then
+                local plugin
+                while IFS= read -r plugin; do
+                    case "${plugin#checkpointctl-}" in
+                    \(builtins.joined(separator: "|"))) ;;
+                    *) COMPREPLY+=("${plugin#checkpointctl-}") ;;
+                    esac
+                done < <(compgen -c -- "checkpointctl-${2}" | sort -u)
+            fi
+        }
+
+        complete -o filenames -o bashdefault -o default -F _checkpointctl_with_plugins checkpointctl
+
+        """
+    case .zsh:
+      var script = completionScript(for: .zsh)
+      // Plugins next to the sub-commands, with their path as description.
+      script = script.replacingFirst(
+        "        _describe -V subcommand subcommands && ret=0\n",
+        with: """
+                  local -a plugins=(${${(k)commands[(I)checkpointctl-*]}#checkpointctl-})
+                  plugins=(${plugins:#(\(builtins.joined(separator: "|")))})
+                  _describe -V subcommand subcommands -- plugins && ret=0
+
+          """)
+      // A plugin's arguments: file names.
+      script = script.replacingFirst(
+        "            \"_checkpointctl_${words[1]}\" && ret=0\n            ;;\n        esac\n",
+        with: """
+                      "_checkpointctl_${words[1]}" && ret=0
+                      ;;
+                  *)
+                      _files && ret=0
+                      ;;
+                  esac
+
+          """)
+      // Arguments and option values without a completion of their own (`:checkpoint:`): file names.
+      return script.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+        line.hasSuffix(":'") && line.trimmingPrefix(while: { $0 == " " }).hasPrefix("'")
+          && !line.hasSuffix("::'") ? line.dropLast() + "_files'" : Substring(line)
+      }.joined(separator: "\n")
+    case .fish:
+      var script = completionScript(for: .fish)
+      // Option values without a completion of their own: file names.
+      script = script.replacingAll(" -rfka ''", with: " -rF")
+      let commands = try ManualCommand.decode(dumpHelp: _dumpHelp())
+      var lines: [String] = [
+        "",
+        "# Plugins (checkpointctl-<name> on PATH) complete as sub-commands, their arguments as file names.",
+        "function __checkpointctl_plugins",
+        "    for file in $PATH/checkpointctl-*",
+        "        test -f $file -a -x $file; or continue",
+        "        set -l name (string replace -r '^.*/checkpointctl-' '' -- $file)",
+        "        contains -- $name \(builtins.joined(separator: " ")); or echo $name",
+        "    end",
+        "end",
+        "function __checkpointctl_in_plugin",
+        "    set -l tokens (commandline -opc)",
+        "    test (count $tokens) -ge 2; or return 1",
+        "    string match -q -- '-*' $tokens[2]; and return 1",
+        "    not contains -- $tokens[2] \(builtins.joined(separator: " "))",
+        "end",
+        "complete -c 'checkpointctl' -n '__checkpointctl_should_offer_completions_for_positional \"checkpointctl\" -eq 1' -fa '(__checkpointctl_plugins)' -d 'Plugin'",
+        "complete -c 'checkpointctl' -n '__checkpointctl_in_plugin' -F",
+        "# Positional arguments without a completion of their own: file names.",
+      ]
+      for command in commands.visibleSubcommands
+      where command.visibleArguments.contains(where: { $0.isPositional && $0.allValues == nil })
+        && command.visibleSubcommands.isEmpty
+      {
+        lines.append(
+          "complete -c 'checkpointctl' -n '__checkpointctl_should_offer_completions_for_positional "
+            + "\"checkpointctl \(command.commandName)\" -ge 1' -F")
+      }
+      return script + lines.joined(separator: "\n") + "\n"
+    }
+  }
+}
+
+extension String {
+  /// The text with the first `target` replaced, or unchanged when there is none.
+  fileprivate func replacingFirst(_ target: String, with replacement: String) -> String {
+    guard let range = range(of: target) else { return self }
+    return replacingCharacters(in: range, with: replacement)
+  }
+
+  /// The text with every `target` replaced.
+  fileprivate func replacingAll(_ target: String, with replacement: String) -> String {
+    replacingOccurrences(of: target, with: replacement)
   }
 }
