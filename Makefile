@@ -37,7 +37,7 @@ example: build
 
 # Tools the tests run as independent references and to build archives as users build them (`tar --zstd`).
 # Each entry is tool[:apt package] when the package is named otherwise (readelf comes with binutils).
-TEST_TOOLS := zstd man:man-db
+TEST_TOOLS := zstd gdb readelf:binutils man:man-db
 test-deps: deps
 	@missing=""; for entry in $(TEST_TOOLS); do tool=$${entry%%:*}; package=$${entry#*:}; \
 	  command -v $$tool >/dev/null || missing="$$missing $$package"; done; \

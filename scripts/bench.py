@@ -64,7 +64,7 @@ def encode(binary, document, path):
 def make_checkpoint(binary, directory, size):
     """A CRIU image directory of one process with `size` MiB of pages, built with our own encoder."""
     marker = os.path.join(directory, ".complete")
-    if os.path.exists(marker) and open(marker).read() == f"{size} v2":
+    if os.path.exists(marker) and open(marker).read() == f"{size} v3":
         return
     shutil.rmtree(directory, ignore_errors=True)
     images = os.path.join(directory, "images", "checkpoint")
@@ -73,8 +73,16 @@ def make_checkpoint(binary, directory, size):
     pages = size * MIB // 4096
     encode(binary, {"magic": "PSTREE", "entries": [{"pid": 1, "ppid": 0, "pgid": 1, "sid": 1, "threads": [1]}]},
            os.path.join(images, "pstree.img"))
-    encode(binary, {"magic": "CORE", "entries": [{"mtype": "X86_64", "tc": {"task_state": 1, "comm": "bench"}}]},
-           os.path.join(images, "core-1.img"))
+    # Registers as CRIU saves them (coredump needs them for NT_PRSTATUS).
+    gpregs = {name: 0 for name in ("r15", "r14", "r13", "r12", "bp", "bx", "r11", "r10", "r9", "r8", "ax", "cx",
+                                   "dx", "si", "di", "orig_ax", "cs", "flags", "ss", "fs_base", "gs_base", "ds",
+                                   "es", "fs", "gs")}
+    gpregs.update({"ip": 0x401000, "sp": base + 0x1000, "cs": 0x33, "ss": 0x2b, "flags": 0x246})
+    fpregs = {"cwd": 0x37f, "swd": 0, "twd": 0, "fop": 0, "rip": 0, "rdp": 0, "mxcsr": 0x1f80, "mxcsr_mask": 0xffff,
+              "st_space": [0] * 32, "xmm_space": [0] * 64}
+    core = {"mtype": "X86_64", "thread_info": {"clear_tid_addr": 0, "gpregs": gpregs, "fpregs": fpregs},
+            "tc": {"task_state": 1, "comm": "bench"}}
+    encode(binary, {"magic": "CORE", "entries": [core]}, os.path.join(images, "core-1.img"))
     vma = {"start": base, "end": base + pages * 4096, "pgoff": 0, "shmid": 0, "prot": 3, "flags": 34,
            "status": 513, "fd": -1}
     encode(binary, {"magic": "MM", "entries": [{"vmas": [vma]}]}, os.path.join(images, "mm-1.img"))
@@ -100,7 +108,7 @@ def make_checkpoint(binary, directory, size):
             tar.add(os.path.join(directory, "images", name), arcname=name)
     subprocess.run(["zstd", "-q", "-f", plain, "-o", plain + ".zst"], check=True)
     with open(marker, "w") as f:
-        f.write(f"{size} v2")
+        f.write(f"{size} v3")
 
 
 def make_image_directory(source, directory, copies):
@@ -252,13 +260,15 @@ def main():
     parser.add_argument("--size", type=int, default=1024, help="MiB of sandbox archives")
     parser.add_argument("--pods", type=int, default=4)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--only", choices=["kubelet", "criu"], help="run one group of benchmarks")
+    parser.add_argument("--only", choices=["kubelet", "criu", "coredump"], help="run one group of benchmarks")
     args = parser.parse_args()
     results = []
     if args.only in (None, "kubelet"):
         results += kubelet_benchmarks(args)
     if args.only in (None, "criu"):
         results += criu_benchmarks(args)
+    if args.only in (None, "coredump"):
+        results += coredump_benchmarks(args)
     print(f"{'benchmark':<34} {'checkpointctl':>14} {'reference':>10} {'ratio':>7} {'peak RSS':>10}")
     for r in results:
         print(f"{r['benchmark']:<34} {duration(r['checkpointctl_s']):>14} {duration(r['reference_s']):>10} "
@@ -341,6 +351,47 @@ def criu_benchmarks(args):
     print("references: decode = cat of the same images; memparse --raw/-o = cat of the pages file;")
     print("            search = tar -xOf (after zstd -dc) | grep -c -a of the same archive;")
     print("            show, inspect = tar -tvf (tar) and zstd -dc > /dev/null (tar.zst) of the same archive")
+    return results
+
+
+def coredump_benchmarks(args):
+    """coredump of the 1 GiB process against extracting its pages with tar (after zstd -dc) into a file."""
+    binary = os.path.abspath(args.binary)
+    data = os.path.abspath(args.data)
+    checkpoint = os.path.join(data, "checkpoint-1g")
+    make_checkpoint(binary, checkpoint, args.size)
+    plain = os.path.join(checkpoint, "checkpoint.tar")
+    packed = os.path.join(checkpoint, "checkpoint.tar.zst")
+    cores = os.path.join(data, "cores")
+    pages = os.path.join(data, "pages.out")
+
+    def settle():
+        # Each run starts with no earlier output and no dirty pages left.
+        shutil.rmtree(cores, ignore_errors=True)
+        os.makedirs(cores)
+        if os.path.exists(pages):
+            os.remove(pages)
+        subprocess.run(["sync"], check=True)
+
+    results = []
+    for label, archive, extract in (
+            ("coredump (tar, 1 GiB)", plain, f"tar -xOf {plain} --wildcards 'checkpoint/pages-*' > {pages}"),
+            ("coredump (tar.zst, 1 GiB)", packed,
+             f"zstd -dc {packed} | tar -xOf - --wildcards 'checkpoint/pages-*' > {pages}")):
+        result = measure(
+            label,
+            lambda archive=archive: run([binary, "coredump", "-o", cores, archive]),
+            lambda extract=extract: run(["sh", "-c", extract]),
+            settle, args.repeat)
+        core = os.path.join(cores, "core.1")
+        if os.path.exists(core):
+            info = os.stat(core)
+            result["note"] = f"  (core {info.st_size / MIB:.0f} MiB, {info.st_blocks * 512 / MIB:.0f} MiB on disk)"
+        results.append(result)
+    settle()
+    shutil.rmtree(cores, ignore_errors=True)
+    print("references: coredump = tar -xOf ARCHIVE 'checkpoint/pages-*' > file (zstd -dc | tar for tar.zst);")
+    print("            the core is fsynced before it is renamed into place, the reference file is not")
     return results
 
 

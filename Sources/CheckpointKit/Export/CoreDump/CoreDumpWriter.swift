@@ -1,0 +1,266 @@
+import CRIU
+import CSystemShims
+import Glibc
+
+/// `coredump`: a gdb-loadable ELF core (`core.<pid>`) for every process of a checkpoint, or the chosen ones.
+///
+/// Every selected process is checked (images present and consistent) before anything is written. Each core
+/// is written under a temporary name beside its destination and moved into place when complete, so a failure
+/// never leaves a partial core. Memory is streamed in 1 MiB pieces: pages not in the checkpoint, and pages of
+/// zeros, are holes of a sparse file.
+public enum CoreDumpWriter {
+  /// What to write.
+  public struct Options: Sendable {
+    /// Processes to dump; empty means every process that has memory.
+    public var pids: [UInt32]
+    /// Directory of the `core.<pid>` files (created `0700` when missing).
+    public var outputDirectory: String
+    /// A directory holding the container's root file system (for example its mounted image).
+    public var sysroot: String?
+    /// Replace existing cores.
+    public var force: Bool
+
+    /// Options with these fields.
+    public init(pids: [UInt32] = [], outputDirectory: String = ".", sysroot: String? = nil, force: Bool = false) {
+      self.pids = pids
+      self.outputDirectory = outputDirectory
+      self.sysroot = sysroot
+      self.force = force
+    }
+  }
+
+  /// One written core.
+  public struct Result: Equatable, Sendable {
+    /// The process id.
+    public var pid: UInt32
+    /// The process's `comm`.
+    public var name: String
+    /// Number of threads (one `NT_PRSTATUS` each).
+    public var threads: Int
+    /// Path of the core.
+    public var path: String
+    /// Bytes the core takes on disk (it is sparse).
+    public var sizeOnDisk: Int64
+    /// Mapped files with the build-id CRIU recorded, sorted by path.
+    public var buildIDs: [BuildID]
+
+    /// A mapped file and its build-id in hex.
+    public struct BuildID: Equatable, Sendable {
+      /// The path in the container.
+      public var path: String
+      /// The build-id in hex.
+      public var id: String
+    }
+
+    /// The summary line and one `build-id` line per mapped file.
+    public var summary: String {
+      var text = "\(path): pid \(pid) (\(name)), \(threads) thread\(threads == 1 ? "" : "s"), "
+      text += "\(ByteCount.format(sizeOnDisk)) on disk\n"
+      for entry in buildIDs { text += "  build-id \(entry.id) \(entry.path)\n" }
+      return text
+    }
+  }
+
+  /// Members `coredump` reads: images in memory, pages and file layers at random offsets.
+  static let selection = CheckpointSource.Selection(
+    memory: { name in
+      if name == RootFSDiff.deletedFilesName { return true }
+      let base = Path.base(of: name)
+      return base == "pstree.img" || base == "files.img" || base == "memfd.img" || base.hasPrefix("core-")
+        || base.hasPrefix("pagemap-") || base.hasPrefix("mm-")
+    },
+    randomAccess: { name in
+      CheckpointLayout.isPages(name) || name == RootFSDiff.archiveName || name == CoreFileSources.devShmArchive
+    })
+
+  /// Writes the cores of `checkpoint`; `note` gets a line for every process skipped (zombies), `wrote` each
+  /// written core as soon as it is in place.
+  public static func write(
+    checkpoint: String, options: Options, pageSize: Int = 4096, note: (String) -> Void, wrote: (Result) -> Void
+  ) throws {
+    let source = try CheckpointSource(path: checkpoint, selection: selection)
+    let processes = try source.processes()
+    var selected: [CheckpointProcess] = []
+    // Notes wait until every image is checked: a bad checkpoint gives one error line and nothing else.
+    var skipped: [String] = []
+    if options.pids.isEmpty {
+      for process in processes {
+        if process.state.hasResources {
+          selected.append(process)
+        } else {
+          skipped.append(
+            "process \(process.pid) (\(process.name)) is a \(process.state.description.lowercased()): no core written")
+        }
+      }
+    } else {
+      for pid in options.pids where !selected.contains(where: { $0.pid == pid }) {
+        guard let process = processes.first(where: { $0.pid == pid }) else {
+          throw CoreDumpError.noSuchProcess(source: checkpoint, pid: pid)
+        }
+        guard process.state.hasResources else { throw CoreDumpError.zombie(source: checkpoint, pid: pid) }
+        selected.append(process)
+      }
+    }
+    let directory = options.outputDirectory
+    if try Path.status(directory) == nil { _ = try Path.makeDirectories(directory) }
+    let destinations = selected.map { Path.join(directory, "core.\($0.pid)") }
+    if !options.force {
+      for path in destinations where try Path.linkStatus(path) != nil { throw CoreDumpError.exists(path: path) }
+    }
+    var files: [UInt64: RegFileEntry] = [:]
+    if source.contains(source.imagePrefix + "files.img") {
+      for entry in try source.image("files.img").messages(FileEntry.self) where entry.hasReg {
+        files[UInt64(entry.id)] = entry.reg
+      }
+    }
+    var wanted: Set<String> = []
+    for process in selected where source.hasMemoryMap(pid: process.pid) {
+      let vmas = try source.image("mm-\(process.pid).img").messages(MmEntry.self).first?.vmas ?? []
+      for entry in CorePlan.mappedFiles(vmas, files: files).values { wanted.insert(entry.name) }
+    }
+    let fileSources = try CoreFileSources(source: source, sysroot: options.sysroot, wanted: wanted)
+    let plans = try selected.map {
+      try CorePlan(process: $0, source: source, files: files, fileSources: fileSources, pageSize: pageSize)
+    }
+    skipped.forEach(note)
+    for (plan, path) in zip(plans, destinations) {
+      let size = try writeCore(plan, to: path, replace: options.force, pageSize: pageSize)
+      wrote(
+        Result(
+          pid: plan.process.pid, name: plan.process.name, threads: plan.threadCount, path: path, sizeOnDisk: size,
+          buildIDs: plan.buildIDs.map { Result.BuildID(path: $0.path, id: $0.buildID) }))
+    }
+  }
+
+  /// Writes one core; returns its size on disk.
+  static func writeCore(_ plan: CorePlan, to path: String, replace: Bool, pageSize: Int) throws -> Int64 {
+    let file = try AtomicFile(destination: path)
+    let output = CoreOutput(file: file.descriptor, pageSize: pageSize)
+    do {
+      try plan.headers.withUnsafeBytes { try output.write($0, at: 0) }
+      for segment in plan.segments where segment.header.fileSize > 0 {
+        try write(segment, memory: plan.memory, to: output)
+      }
+      try plan.notes.withUnsafeBytes { try output.write($0, at: plan.notesOffset) }
+      guard ftruncate(file.descriptor.rawValue, off_t(plan.fileSize)) == 0 else {
+        throw SystemError("cannot write", path: path)
+      }
+      try file.commit(replace: replace)
+    } catch let error as CoreDumpError {
+      throw error
+    } catch {
+      throw CoreDumpError.writing(path: path, reason: "\(error)")
+    }
+    guard let info = try Path.status(path) else { return 0 }
+    return Int64(info.st_blocks) * 512
+  }
+
+  /// Writes a segment's bytes: the mapped file's (if any) with the saved pages over them.
+  static func write(_ segment: CorePlan.Segment, memory: ProcessMemory, to output: CoreOutput) throws {
+    let start = segment.vma.start
+    let size = segment.header.fileSize
+    let base = segment.header.offset
+    let buffer = output.buffer
+    if let file = segment.file {
+      var done: UInt64 = 0
+      var next = 0
+      while done < size {
+        let count = Int(min(UInt64(buffer.count), size - done))
+        let part = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count])
+        var filled = 0
+        if let position = Int64(exactly: segment.vma.pgoff + done) {
+          filled = try file.read(into: part, at: position)
+        }
+        if filled < count {
+          UnsafeMutableRawBufferPointer(rebasing: part[filled...]).initializeMemory(as: UInt8.self, repeating: 0)
+        }
+        // The saved pages (copy-on-write copies) replace the file's bytes.
+        let window = (start + done)..<(start + done + UInt64(count))
+        while next < segment.extents.count, segment.extents[next].upperBound <= window.lowerBound { next += 1 }
+        var index = next
+        while index < segment.extents.count, segment.extents[index].lowerBound < window.upperBound {
+          let lower = max(segment.extents[index].lowerBound, window.lowerBound)
+          let upper = min(segment.extents[index].upperBound, window.upperBound)
+          let from = Int(lower - window.lowerBound)
+          try memory.read(
+            address: lower, into: UnsafeMutableRawBufferPointer(rebasing: part[from..<from + Int(upper - lower)]))
+          index += 1
+        }
+        try output.writeSparse(UnsafeRawBufferPointer(part), at: base + done)
+        done += UInt64(count)
+      }
+      return
+    }
+    for extent in segment.extents {
+      var address = extent.lowerBound
+      while address < extent.upperBound {
+        let count = Int(min(UInt64(buffer.count), extent.upperBound - address))
+        let part = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count])
+        try memory.read(address: address, into: part)
+        try output.writeSparse(UnsafeRawBufferPointer(part), at: base + (address - start))
+        address += UInt64(count)
+      }
+    }
+  }
+}
+
+/// The core being written: positioned writes that leave pages of zeros as holes, and write-back started every
+/// 8 MiB so the closing `fsync` finds the data on its way to the device.
+final class CoreOutput {
+  static let writebackInterval = 8 << 20
+  let file: FileDescriptor
+  let pageSize: Int
+  let buffer: UnsafeMutableRawBufferPointer
+  private let zeros: UnsafeMutableRawBufferPointer
+  private var unsynced = 0
+
+  init(file: FileDescriptor, pageSize: Int) {
+    self.file = file
+    self.pageSize = pageSize
+    buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
+    zeros = UnsafeMutableRawBufferPointer.allocate(byteCount: pageSize, alignment: 4096)
+    zeros.initializeMemory(as: UInt8.self, repeating: 0)
+  }
+
+  deinit {
+    buffer.deallocate()
+    zeros.deallocate()
+  }
+
+  /// Writes all of `bytes` at `offset`.
+  func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws {
+    guard let base = bytes.baseAddress else { return }
+    var done = 0
+    while done < bytes.count {
+      let n = retrying { pwrite(file.rawValue, base + done, bytes.count - done, off_t(offset) + off_t(done)) }
+      guard n > 0 else { throw SystemError("cannot write", path: file.displayPath) }
+      done += n
+    }
+    unsynced += bytes.count
+    if unsynced >= Self.writebackInterval {
+      _ = checkpointctl_start_writeback(file.rawValue, 0, 0)
+      unsynced = 0
+    }
+  }
+
+  /// Writes the pages of `bytes` that are not all zeros; the others stay holes.
+  func writeSparse(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws {
+    guard let base = bytes.baseAddress, let zero = zeros.baseAddress else { return }
+    var runStart: Int?
+    var position = 0
+    while position < bytes.count {
+      let length = min(pageSize, bytes.count - position)
+      let isZero = memcmp(base + position, zero, length) == 0
+      if isZero, let start = runStart {
+        try write(UnsafeRawBufferPointer(rebasing: bytes[start..<position]), at: offset + UInt64(start))
+        runStart = nil
+      } else if !isZero && runStart == nil {
+        runStart = position
+      }
+      position += length
+    }
+    if let start = runStart {
+      try write(UnsafeRawBufferPointer(rebasing: bytes[start..<bytes.count]), at: offset + UInt64(start))
+    }
+  }
+}

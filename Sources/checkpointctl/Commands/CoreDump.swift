@@ -1,0 +1,37 @@
+import ArgumentParser
+import CheckpointKit
+
+extension CheckpointCtl {
+  struct CoreDump: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "coredump",
+      abstract: "Write a gdb-loadable ELF core (core.<pid>) for the processes of a checkpoint",
+      discussion: """
+        One core per process (or per --pid), 0600, written under a temporary name and moved into place when \
+        complete. Zombies have no memory and are skipped. Contents of mapped files come from rootfs-diff.tar, \
+        then from --sysroot (the container's image, e.g. mounted) unless deleted.files lists them; without \
+        them read-only file mappings are left to gdb (set sysroot) through NT_FILE.
+        """)
+
+    @Option(name: [.customShort("p"), .long], help: "Process ID to dump (repeatable; default: every process)")
+    var pid: [UInt32] = []
+
+    @Option(name: [.customShort("o"), .long], help: ArgumentHelp("Directory for the cores", valueName: "dir"))
+    var output = "."
+
+    @Option(help: ArgumentHelp("The container's root file system, for file-backed pages", valueName: "dir"))
+    var sysroot: String?
+
+    @Flag(help: "Replace existing core.<pid> files")
+    var force = false
+
+    @Argument(help: ArgumentHelp("Checkpoint archive or directory", valueName: "checkpoint"))
+    var checkpoint: String
+
+    func run() throws {
+      let options = CoreDumpWriter.Options(pids: pid, outputDirectory: output, sysroot: sysroot, force: force)
+      try CoreDumpWriter.write(
+        checkpoint: checkpoint, options: options, note: { emitError("Note: \($0)\n") }, wrote: { emit($0.summary) })
+    }
+  }
+}
