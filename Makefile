@@ -80,11 +80,12 @@ uninstall:
 	  while [ "$$dir" != / ] && [ "$$dir" != . ] && rmdir "$(DESTDIR)$$dir" 2>/dev/null; do dir=$$(dirname "$$dir"); done; \
 	done
 
-# Times checkpointctl against tar/zstd on the same data in one run and prints the ratios.
+# Times checkpointctl against tar/zstd on the same data in one run and prints the ratios
+# (BENCH_ARGS="--only diff" runs one group: kubelet, criu, coredump or diff).
 bench: build
 	@[ -x /usr/bin/time ] || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq time; }
 	@command -v zstd >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq zstd; }
-	python3 scripts/bench.py --binary $(BIN)
+	python3 scripts/bench.py --binary $(BIN) $(BENCH_ARGS)
 
 # Regenerates Sources/CRIU/Generated from Sources/CRIU/Protos (the output is committed; CI never runs this).
 protos:

@@ -11,6 +11,7 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+    .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
   ],
   targets: [
     .systemLibrary(
@@ -26,7 +27,7 @@ let package = Package(
     ),
     .target(
       name: "CheckpointKit",
-      dependencies: ["CLibArchive", "CSystemShims", "CRIU"]
+      dependencies: ["CLibArchive", "CSystemShims", "CRIU", .product(name: "Crypto", package: "swift-crypto")]
     ),
     .executableTarget(
       name: "checkpointctl",

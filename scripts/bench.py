@@ -102,13 +102,18 @@ def make_checkpoint(binary, directory, size):
         for name in ("config.dump", "spec.dump", "stats-dump"):
             with open(os.path.join(directory, "images", name), "wb") as f:
                 f.write(source.extractfile(name).read())
+    pack(directory)
+    with open(marker, "w") as f:
+        f.write(f"{size} v3")
+
+
+def pack(directory):
+    """checkpoint.tar and checkpoint.tar.zst of `directory`/images, as Podman lays a checkpoint out."""
     plain = os.path.join(directory, "checkpoint.tar")
     with tarfile.open(plain, "w", format=tarfile.PAX_FORMAT) as tar:
         for name in ("config.dump", "spec.dump", "stats-dump", "checkpoint"):
             tar.add(os.path.join(directory, "images", name), arcname=name)
     subprocess.run(["zstd", "-q", "-f", plain, "-o", plain + ".zst"], check=True)
-    with open(marker, "w") as f:
-        f.write(f"{size} v3")
 
 
 def make_image_directory(source, directory, copies):
@@ -260,7 +265,7 @@ def main():
     parser.add_argument("--size", type=int, default=1024, help="MiB of sandbox archives")
     parser.add_argument("--pods", type=int, default=4)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--only", choices=["kubelet", "criu", "coredump"], help="run one group of benchmarks")
+    parser.add_argument("--only", choices=["kubelet", "criu", "coredump", "diff"], help="run one group of benchmarks")
     args = parser.parse_args()
     results = []
     if args.only in (None, "kubelet"):
@@ -269,6 +274,8 @@ def main():
         results += criu_benchmarks(args)
     if args.only in (None, "coredump"):
         results += coredump_benchmarks(args)
+    if args.only in (None, "diff"):
+        results += diff_benchmarks(args)
     print(f"{'benchmark':<34} {'checkpointctl':>14} {'reference':>10} {'ratio':>7} {'peak RSS':>10}")
     for r in results:
         print(f"{r['benchmark']:<34} {duration(r['checkpointctl_s']):>14} {duration(r['reference_s']):>10} "
@@ -392,6 +399,52 @@ def coredump_benchmarks(args):
     shutil.rmtree(cores, ignore_errors=True)
     print("references: coredump = tar -xOf ARCHIVE 'checkpoint/pages-*' > file (zstd -dc | tar for tar.zst);")
     print("            the core is fsynced before it is renamed into place, the reference file is not")
+    return results
+
+
+def make_changed_copy(checkpoint):
+    """The 1 GiB checkpoint again with 64 pages rewritten in its last MiB (so cmp reads nearly all of it)."""
+    directory = os.path.join(checkpoint, "changed")
+    marker = os.path.join(directory, ".complete")
+    # Made again whenever the checkpoint it copies is.
+    version = "v1 " + open(os.path.join(checkpoint, ".complete")).read()
+    if os.path.exists(marker) and open(marker).read() == version:
+        return directory
+    shutil.rmtree(directory, ignore_errors=True)
+    shutil.copytree(os.path.join(checkpoint, "images"), os.path.join(directory, "images"))
+    pages = os.path.join(directory, "images", "checkpoint", "pages-1.img")
+    size = os.path.getsize(pages)
+    with open(pages, "r+b") as f:
+        for page in range(64):
+            f.seek(size - MIB + page * 4096 + 100)
+            f.write(b"CHANGED!" * 8)
+    pack(directory)
+    with open(marker, "w") as f:
+        f.write(version)
+    return directory
+
+
+def diff_benchmarks(args):
+    """diff --pages of the 1 GiB checkpoint against a copy with 64 changed pages."""
+    binary = os.path.abspath(args.binary)
+    checkpoint = os.path.join(os.path.abspath(args.data), "checkpoint-1g")
+    make_checkpoint(binary, checkpoint, args.size)
+    repeat = args.repeat
+    changed = make_changed_copy(checkpoint)
+    pages_a = os.path.join(checkpoint, "images", "checkpoint", "pages-1.img")
+    pages_b = os.path.join(changed, "images", "checkpoint", "pages-1.img")
+    plain_a, plain_b = os.path.join(checkpoint, "checkpoint.tar"), os.path.join(changed, "checkpoint.tar")
+    results = [
+        measure("diff --pages (tar)",
+                lambda: run([binary, "diff", "--pages", plain_a, plain_b]),
+                lambda: run(["sh", "-c", f"cmp {pages_a} {pages_b}; true"]),
+                lambda: None, repeat),
+        measure("diff --pages (tar.zst)",
+                lambda: run([binary, "diff", "--pages", plain_a + ".zst", plain_b + ".zst"]),
+                lambda: run(["sh", "-c", f"zstd -dc {plain_a}.zst > /dev/null; zstd -dc {plain_b}.zst > /dev/null"]),
+                lambda: None, repeat),
+    ]
+    print("references: diff --pages = cmp of the two pages files (tar), zstd -dc of both archives (tar.zst)")
     return results
 
 

@@ -16,8 +16,8 @@ struct CheckpointCtl: ParsableCommand {
       """,
     version: "checkpointctl version \(version)",
     subcommands: [
-      Show.self, Extract.self, Insert.self, List.self, Inspect.self, MemParse.self, Decode.self, Encode.self,
-      Completion.self, CoreDump.self, Plugin.self, GenerateManual.self,
+      Show.self, Extract.self, Insert.self, List.self, Inspect.self, MemParse.self, Diff.self, Decode.self,
+      Encode.self, Completion.self, CoreDump.self, Plugin.self, GenerateManual.self,
     ]
   )
 

@@ -48,16 +48,16 @@ public struct RootFSDiff: Equatable, Sendable {
       }
     }
     self.files = files.sorted { $0.path < $1.path }
-    var deleted: [String] = []
-    if source.contains(Self.deletedFilesName) {
-      let bytes = try source.bytes(of: Self.deletedFilesName)
-      // An empty member means no deletions; anything else must be a JSON array of strings.
-      if !bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09 }) {
-        deleted = try decodeMember(
-          [String].self, bytes, source: source.displayPath, member: Self.deletedFilesName)
-      }
-    }
-    self.deleted = deleted
+    deleted = try Self.deletedFiles(of: source)
+  }
+
+  /// The paths of the source's `deleted.files`, in its order; none when it is absent or empty.
+  static func deletedFiles(of source: CheckpointSource) throws -> [String] {
+    guard source.contains(Self.deletedFilesName) else { return [] }
+    let bytes = try source.bytes(of: Self.deletedFilesName)
+    // An empty member means no deletions; anything else must be a JSON array of strings.
+    if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09 }) { return [] }
+    return try decodeMember([String].self, bytes, source: source.displayPath, member: Self.deletedFilesName)
   }
 
   /// A reader over `rootfs-diff.tar`: the file itself in a directory, otherwise the member read where it is

@@ -28,6 +28,9 @@ public struct ContainerCheckpoint: Sendable {
   public var pagesSize: Int64
   /// Size of `rootfs-diff.tar` (0 when absent).
   public var rootFSDiffSize: Int64
+  /// When CRIU wrote the images: the modification time of `checkpoint/inventory.img`, else of the newest
+  /// member (Podman records no checkpoint time in `config.dump`; see ``checkpointTime``).
+  public var imagesWritten: Timestamp?
 
   /// Members read into memory: the two metadata files (sizes come from the member index).
   public static let selection = CheckpointSource.Selection(memory: { name in
@@ -64,7 +67,14 @@ public struct ContainerCheckpoint: Sendable {
     self.checkpointSize = checkpointSize
     self.pagesSize = pagesSize
     rootFSDiffSize = source.contains(Self.rootFSDiff) ? try source.size(of: Self.rootFSDiff) : 0
+    let times = source.modificationTimes
+    imagesWritten = (times[CheckpointLayout.imageDirectory + "inventory.img"] ?? times.values.max())
+      .flatMap { Timestamp(unixSeconds: $0) }
   }
+
+  /// When the checkpoint was made: `config.dump`'s `checkpointedTime` (CRI-O, containerd), else when CRIU
+  /// wrote the images.
+  public var checkpointTime: Timestamp? { checkpointed ?? imagesWritten }
 
   /// The engine-specific fields from already decoded metadata (sizes 0).
   public init(path: String, config: ContainerConfig, spec: SpecDump) throws {
@@ -94,6 +104,7 @@ public struct ContainerCheckpoint: Sendable {
     checkpointSize = 0
     pagesSize = 0
     rootFSDiffSize = 0
+    imagesWritten = nil
   }
 
   /// The image name (`rootfsImageName`).

@@ -1,3 +1,5 @@
+import Glibc
+
 /// An RFC 3339 time as Go's `encoding/json` writes `time.Time` (`2026-11-29T12:19:07.962708643Z`,
 /// `2024-01-28T00:10:45.673538606+05:30`), kept in the offset it was written with so it prints as Go prints it.
 public struct Timestamp: Equatable, Hashable, Sendable, Comparable, CustomStringConvertible {
@@ -64,6 +66,21 @@ public struct Timestamp: Equatable, Hashable, Sendable, Comparable, CustomString
     (self.year, self.month, self.day, self.hour, self.minute, self.second) = (year, month, day, hour, minute, second)
     self.nanoseconds = nanoseconds
     self.offsetSeconds = offset
+  }
+
+  /// The UTC time `seconds` after 1970-01-01T00:00:00Z (a file's modification time); `nil` outside years 1–9999.
+  public init?(unixSeconds seconds: Int64) {
+    guard seconds > -62_135_596_800, seconds < 253_402_300_800 else { return nil }
+    var time = time_t(seconds)
+    var fields = tm()
+    guard gmtime_r(&time, &fields) != nil else { return nil }
+    func pad(_ value: Int32, _ width: Int) -> String {
+      let digits = String(value)
+      return String(repeating: "0", count: max(0, width - digits.count)) + digits
+    }
+    self.init(
+      "\(pad(fields.tm_year + 1900, 4))-\(pad(fields.tm_mon + 1, 2))-\(pad(fields.tm_mday, 2))T"
+        + "\(pad(fields.tm_hour, 2)):\(pad(fields.tm_min, 2)):\(pad(fields.tm_sec, 2))Z")
   }
 
   /// Seconds since 1970-01-01T00:00:00Z (negative before).

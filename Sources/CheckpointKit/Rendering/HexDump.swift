@@ -27,6 +27,21 @@ public final class HexDump {
   }
   private static let printable: [UInt8] = (0..<256).map { (0x20..<0x7F).contains($0) ? UInt8($0) : UInt8(ascii: ".") }
 
+  /// One row as text, without its newline: `%016x`, the hex bytes (up to 16, padded), `|ascii|`.
+  public static func row(address: UInt64, bytes: [UInt8]) -> String {
+    let digits = String(address, radix: 16)
+    var text = String(repeating: "0", count: max(0, 16 - digits.count)) + digits + "  "
+    for index in 0..<16 {
+      if index < bytes.count {
+        let pair = hexPairs[Int(bytes[index])]
+        text += String(decoding: [UInt8(pair & 0xFF), UInt8(pair >> 8)], as: UTF8.self) + " "
+      } else {
+        text += "   "
+      }
+    }
+    return text + " |" + String(decoding: bytes.prefix(16).map { printable[Int($0)] }, as: UTF8.self) + "|"
+  }
+
   /// A dump that hands text to `sink` in blocks of about 1 MiB.
   public init(compact: Bool, sink: @escaping (UnsafeRawBufferPointer) throws -> Void) {
     self.compact = compact

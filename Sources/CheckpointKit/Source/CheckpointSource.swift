@@ -62,6 +62,8 @@ public final class CheckpointSource {
   var members: [String: Storage]
   /// Normalised names of the directories it holds (`checkpoint`), explicit entries or implied by members.
   public let directories: Set<String>
+  /// Each regular member's modification time, in seconds since the epoch (as the archive or file system says).
+  public let modificationTimes: [String: Int64]
   private var decoded: [String: ImageFile] = [:]
   private let archiveFile: FileDescriptor?
   private let spillFile: FileDescriptor?
@@ -81,6 +83,7 @@ public final class CheckpointSource {
     self.imagePrefix = imagePrefix
     members = other.members
     directories = other.directories
+    modificationTimes = other.modificationTimes
     archiveFile = other.archiveFile
     spillFile = other.spillFile
   }
@@ -105,11 +108,18 @@ public final class CheckpointSource {
       spillFile = nil
       var found: [String: Storage] = [:]
       var subdirectories: Set<String> = []
-      for (name, isDirectory) in try Self.listDirectory(path) {
-        if isDirectory { subdirectories.insert(name) } else { found[name] = .file(Path.join(path, name)) }
+      var times: [String: Int64] = [:]
+      for (name, info) in try Self.listDirectory(path) {
+        if Path.isDirectory(info) {
+          subdirectories.insert(name)
+        } else {
+          found[name] = .file(Path.join(path, name))
+          times[name] = Int64(info.st_mtim.tv_sec)
+        }
       }
       members = found
       directories = subdirectories
+      modificationTimes = times
       if subdirectories.contains(String(CheckpointLayout.imageDirectory.dropLast()))
         || found[ContainerConfig.fileName] != nil
       {
@@ -126,6 +136,7 @@ public final class CheckpointSource {
     let reader = try ArchiveReader(path: path)
     var found: [String: Storage] = [:]
     var directoryNames: Set<String> = []
+    var times: [String: Int64] = [:]
     var spill: FileDescriptor?
     // One writer thread fills the spill file for all members: decompressing and writing overlap.
     var spillWriter: BackgroundWriter?
@@ -138,6 +149,7 @@ public final class CheckpointSource {
         continue
       }
       guard entry.kind == .regular, let name = try SafeExtraction.checkedName(of: entry, in: path) else { continue }
+      times[name] = entry.modificationTime
       if let offset = entry.dataOffset {
         found[name] = .inPlace(offset: offset, size: entry.size)
       } else if selection.randomAccess(name),
@@ -170,6 +182,7 @@ public final class CheckpointSource {
     }
     members = found
     directories = directoryNames
+    modificationTimes = times
     spillFile = spill
     kind = .archive(compression)
     archiveFile = compression == .none ? reader.fileReadableAtOffsets : nil
@@ -253,18 +266,18 @@ public final class CheckpointSource {
     }
   }
 
-  /// Regular files and directories below `root` (three levels), relative names with whether each is a directory.
-  private static func listDirectory(_ root: String) throws -> [(String, Bool)] {
-    var result: [(String, Bool)] = []
+  /// Regular files and directories below `root` (three levels), relative names with their `lstat`.
+  private static func listDirectory(_ root: String) throws -> [(String, stat)] {
+    var result: [(String, stat)] = []
     func walk(_ relative: String, depth: Int) throws {
       for name in try Path.entries(of: relative.isEmpty ? root : Path.join(root, relative)) {
         let child = relative.isEmpty ? name : relative + "/" + name
         guard let info = try Path.linkStatus(Path.join(root, child)) else { continue }
         if Path.isDirectory(info) {
-          result.append((child, true))
+          result.append((child, info))
           if depth < 2 { try walk(child, depth: depth + 1) }
         } else if Path.isRegularFile(info) {
-          result.append((child, false))
+          result.append((child, info))
         }
       }
     }

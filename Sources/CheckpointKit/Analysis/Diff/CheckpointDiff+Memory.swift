@@ -1,0 +1,200 @@
+import CRIU
+import Glibc
+
+/// `diff --mems`: the VMAs of one process that were added, removed or changed (matched on their start address;
+/// a change is one of end, permissions, file offset or what is mapped).
+public struct MemoryMapChanges: Equatable, Sendable {
+  public var pid: UInt32
+  public var command: String
+  public var added: [MemoryMapping] = []
+  public var removed: [MemoryMapping] = []
+  /// The VMA in A and in B.
+  public var changed: [Pair] = []
+  /// How many VMAs are the same in both.
+  public var unchanged = 0
+
+  /// A VMA before and after.
+  public struct Pair: Equatable, Sendable {
+    public var before: MemoryMapping
+    public var after: MemoryMapping
+  }
+
+  /// True when nothing differs.
+  public var isEmpty: Bool { added.isEmpty && removed.isEmpty && changed.isEmpty }
+
+  /// The processes present (and not zombies) on both sides, by pid; those that differ and those that do not.
+  static func compare(_ a: [InspectedProcess], _ b: [InspectedProcess]) -> [MemoryMapChanges] {
+    let before = Dictionary(a.map { ($0.pid, $0) }, uniquingKeysWith: { first, _ in first })
+    return b.sorted { $0.pid < $1.pid }.compactMap { process in
+      guard let old = before[process.pid], let mapsA = old.memoryMaps, let mapsB = process.memoryMaps else {
+        return nil
+      }
+      var result = MemoryMapChanges(pid: process.pid, command: process.process.name)
+      let byStart = Dictionary(mapsA.map { ($0.start, $0) }, uniquingKeysWith: { first, _ in first })
+      let startsB = Set(mapsB.map(\.start))
+      for vma in mapsB {
+        guard let previous = byStart[vma.start] else {
+          result.added.append(vma)
+          continue
+        }
+        if previous.end != vma.end || previous.permissions != vma.permissions || previous.offset != vma.offset
+          || previous.name != vma.name
+        {
+          result.changed.append(Pair(before: previous, after: vma))
+        } else {
+          result.unchanged += 1
+        }
+      }
+      result.removed = mapsA.filter { !startsB.contains($0.start) }
+      return result
+    }
+  }
+}
+
+/// `diff --pages`: the memory of one process compared page by page, by content: runs of pages only in B
+/// (added), only in A (removed), or in both with different bytes (changed), each within one VMA.
+public struct PageChanges: Equatable, Sendable {
+  public var pid: UInt32
+  public var command: String
+  public var ranges: [Range] = []
+  /// Bytes compared and found equal.
+  public var unchangedBytes: UInt64 = 0
+
+  /// What happened to a run of pages.
+  public enum Kind: String, Sendable {
+    case added, removed, changed
+  }
+
+  /// A run of pages `[start, end)` of one kind inside one VMA.
+  public struct Range: Equatable, Sendable {
+    public var start: UInt64
+    public var end: UInt64
+    public var kind: Kind
+    /// The VMA it lies in (B's, or A's for removed pages), as `--mems` names it; `[unknown]` without one.
+    public var vma: String
+    /// Bytes in the run.
+    public var bytes: UInt64 { end - start }
+  }
+
+  /// Bytes added, removed and changed.
+  public func total(_ kind: Kind) -> UInt64 { ranges.filter { $0.kind == kind }.reduce(0) { $0 + $1.bytes } }
+
+  /// Largest piece read from each side at once.
+  static let chunk = 1 << 20
+
+  /// Every process alive or stopped on both sides, by pid.
+  static func compare(_ a: DiffInput, _ b: DiffInput, processes: CheckpointDiff.ProcessChanges) throws
+    -> [PageChanges]
+  {
+    var result: [PageChanges] = []
+    let mapsA = try MemoryMaps(source: a.source)
+    let mapsB = try MemoryMaps(source: b.source)
+    for process in (processes.modified + processes.unchanged).sorted(by: { $0.pid < $1.pid })
+    where process.threads > 0 {
+      let memoryA = try a.source.memory(pid: process.pid)
+      let memoryB = try b.source.memory(pid: process.pid)
+      var changes = PageChanges(pid: process.pid, command: process.command)
+      try changes.compare(memoryA, memoryB) { address, kind in
+        if kind == .removed { return memoryA.vma(containing: address).map(mapsA.name(of:)) ?? "[unknown]" }
+        return memoryB.vma(containing: address).map(mapsB.name(of:)) ?? "[unknown]"
+      }
+      result.append(changes)
+    }
+    return result
+  }
+
+  /// Walks both memories in address order. Pages in only one side are added or removed; pages in both are
+  /// read in chunks and compared page by page.
+  mutating func compare(
+    _ a: ProcessMemory, _ b: ProcessMemory, vmaName: (UInt64, Kind) -> String
+  ) throws {
+    let spansA = a.ranges().map { ($0.address, $0.address &+ $0.length) }
+    let spansB = b.ranges().map { ($0.address, $0.address &+ $0.length) }
+    var cuts = Set<UInt64>()
+    for (start, end) in spansA + spansB where start < end {
+      cuts.insert(start)
+      cuts.insert(end)
+    }
+    // VMA borders split runs too, so every run lies in one VMA.
+    for vma in a.vmas + b.vmas where vma.start < vma.end {
+      cuts.insert(vma.start)
+      cuts.insert(vma.end)
+    }
+    let points = cuts.sorted()
+    var indexA = 0
+    var indexB = 0
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 2 * Self.chunk, alignment: 16)
+    defer { buffer.deallocate() }
+    let left = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<Self.chunk])
+    let right = UnsafeMutableRawBufferPointer(rebasing: buffer[Self.chunk..<2 * Self.chunk])
+    guard let baseLeft = left.baseAddress, let baseRight = right.baseAddress else { return }
+    for index in points.indices.dropLast() {
+      let start = points[index]
+      let end = points[index + 1]
+      while indexA < spansA.count && spansA[indexA].1 <= start { indexA += 1 }
+      while indexB < spansB.count && spansB[indexB].1 <= start { indexB += 1 }
+      let inA = indexA < spansA.count && spansA[indexA].0 <= start
+      let inB = indexB < spansB.count && spansB[indexB].0 <= start
+      switch (inA, inB) {
+      case (false, false): continue
+      case (false, true): add(start, end, .added, vmaName(start, .added))
+      case (true, false): add(start, end, .removed, vmaName(start, .removed))
+      case (true, true):
+        let name = vmaName(start, .changed)
+        var address = start
+        while address < end {
+          let count = Int(min(UInt64(Self.chunk), end - address))
+          try a.read(address: address, into: UnsafeMutableRawBufferPointer(rebasing: left[0..<count]))
+          try b.read(address: address, into: UnsafeMutableRawBufferPointer(rebasing: right[0..<count]))
+          var offset = 0
+          while offset < count {
+            let length = min(4096, count - offset)
+            if memcmp(baseLeft + offset, baseRight + offset, length) != 0 {
+              add(address + UInt64(offset), address + UInt64(offset + length), .changed, name)
+            } else {
+              unchangedBytes += UInt64(length)
+            }
+            offset += length
+          }
+          address += UInt64(count)
+        }
+      }
+    }
+  }
+
+  /// Appends a run, merging it into the previous one when they touch and agree.
+  mutating func add(_ start: UInt64, _ end: UInt64, _ kind: Kind, _ vma: String) {
+    if let last = ranges.last, last.end == start, last.kind == kind, last.vma == vma {
+      ranges[ranges.count - 1].end = end
+    } else {
+      ranges.append(Range(start: start, end: end, kind: kind, vma: vma))
+    }
+  }
+}
+
+extension CheckpointDiff {
+  /// The 16-byte rows of a changed run whose bytes differ, as `(address, bytes in A, bytes in B)`, read again
+  /// from both checkpoints and handed to `emit` one chunk at a time (memory stays bounded).
+  public func hexRows(of range: PageChanges.Range, pid: UInt32, _ emit: (UInt64, [UInt8], [UInt8]) throws -> Void)
+    throws
+  {
+    guard range.kind == .changed else { return }
+    let memoryA = try inputA.source.memory(pid: pid)
+    let memoryB = try inputB.source.memory(pid: pid)
+    var address = range.start
+    while address < range.end {
+      let count = Int(min(UInt64(PageChanges.chunk), range.end - address))
+      let left = try memoryA.read(address: address, count: count)
+      let right = try memoryB.read(address: address, count: count)
+      var offset = 0
+      while offset < count {
+        let stop = min(offset + 16, count)
+        if left[offset..<stop] != right[offset..<stop] {
+          try emit(address + UInt64(offset), Array(left[offset..<stop]), Array(right[offset..<stop]))
+        }
+        offset = stop
+      }
+      address += UInt64(count)
+    }
+  }
+}
