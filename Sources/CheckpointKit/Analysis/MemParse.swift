@@ -1,3 +1,4 @@
+import CRIU
 import Glibc
 
 /// The `memparse` command's work: sizes per process, or one process's memory.
@@ -21,20 +22,34 @@ public enum MemParse {
     MemoryUsage.table(try MemoryUsage.rows(CheckpointSource(path: path, selection: tableSelection)), source: path)
   }
 
+  /// The sizes of one checkpoint as JSON (see ``MemoryUsage/jsonValue(_:source:)``).
+  public static func usage(_ path: String) throws -> JSONValue {
+    MemoryUsage.jsonValue(try MemoryUsage.rows(CheckpointSource(path: path, selection: tableSelection)), source: path)
+  }
+
+  /// The size tables of several checkpoints as one JSON array.
+  public static func json(_ values: [JSONValue]) -> String {
+    JSONValue.array(values).formatted(keyOrder: MemoryUsage.jsonKeys) + "\n"
+  }
+
   /// Dumps process `pid` of `path`: to `output` (atomically, `0600`, full rows, progress on a terminal), or to
   /// standard output (hex rows collapsed where identical). Returns the banner to print first.
   public static func dump(
-    path: String, pid: UInt32, raw: Bool, output: String?, filter: MemoryFilter = MemoryFilter(),
+    path: String, pid: UInt32, raw: Bool, output: String?, filter: MemoryFilter = MemoryFilter(), json: Bool = false,
     banner: (String) -> Void
   ) throws {
     let source = try CheckpointSource(path: path, selection: memorySelection)
     _ = try source.processWithMemory(pid: pid)
     try filter.check(source, pid: pid)
     let memory = try source.memory(pid: pid)
+    let records = MemoryDump.Format.json(source: path, pid: pid)
     guard let output, output != "-" else {
-      if !raw { banner("\nDisplaying memory pages content for process ID \(pid) from checkpoint: \(path)\n\n") }
+      if !raw && !json {
+        banner("\nDisplaying memory pages content for process ID \(pid) from checkpoint: \(path)\n\n")
+      }
       let stdout = FileDescriptor(rawValue: STDOUT_FILENO, displayPath: "standard output", closeOnDeinit: false)
-      try MemoryDump.dump(memory, format: raw ? .raw : .hex(compact: true), filter: filter) { try stdout.write($0) }
+      let format: MemoryDump.Format = json ? records : raw ? .raw : .hex(compact: true)
+      try MemoryDump.dump(memory, format: format, filter: filter) { try stdout.write($0) }
       return
     }
     banner("\nWriting memory pages content for process ID \(pid) from checkpoint: \(path) to file: \(output)...\n")
@@ -42,7 +57,8 @@ public enum MemParse {
     let progress = Progress(label: "Writing", total: MemoryDump.size(of: memory, filter: filter))
     // Formatting and writing overlap: the dump of 1 GiB of memory is about 5.4 GiB of text.
     let writer = BackgroundWriter(file: file.descriptor)
-    try MemoryDump.dump(memory, format: raw ? .raw : .hex(compact: false), filter: filter, progress: progress) {
+    let format: MemoryDump.Format = json ? records : raw ? .raw : .hex(compact: false)
+    try MemoryDump.dump(memory, format: format, filter: filter, progress: progress) {
       try writer.write($0)
     }
     try writer.finish()

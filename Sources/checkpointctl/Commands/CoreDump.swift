@@ -25,13 +25,28 @@ extension CheckpointCtl {
     @Flag(help: "Replace existing core.<pid> files")
     var force = false
 
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+      case table, json
+    }
+
+    @Option(help: "Summary format: table or json")
+    var format: Format = .table
+
     @Argument(help: ArgumentHelp("Checkpoint archive or directory", valueName: "checkpoint"))
     var checkpoint: String
 
     func run() throws {
       let options = CoreDumpWriter.Options(pids: pid, outputDirectory: output, sysroot: sysroot, force: force)
+      var written: [CoreDumpWriter.Result] = []
+      var skipped: [String] = []
       try CoreDumpWriter.write(
-        checkpoint: checkpoint, options: options, note: { emitError("Note: \($0)\n") }, wrote: { emit($0.summary) })
+        checkpoint: checkpoint, options: options,
+        note: { note in
+          emitError("Note: \(note)\n")
+          skipped.append(note)
+        },
+        wrote: { result in format == .json ? written.append(result) : emit(result.summary) })
+      if format == .json { emit(CoreDumpWriter.Result.json(written, skipped: skipped)) }
     }
   }
 }

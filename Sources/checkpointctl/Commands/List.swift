@@ -17,8 +17,20 @@ extension CheckpointCtl {
         "Directories to search instead of \(CheckpointList.defaultDirectory)", valueName: "directory"))
     var directories: [String] = []
 
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+      case table, json
+    }
+
+    @Option(help: "Output format: table or json")
+    var format: Format = .table
+
     func run() throws {
       let list = CheckpointList(directories: directories.isEmpty ? [CheckpointList.defaultDirectory] : directories)
+      if format == .json {
+        for failure in list.failures { emitError("Error extracting information from \(failure.path): \(failure)\n") }
+        emit(list.json)
+        return
+      }
       for part in list.output {
         switch part {
         case .standardOutput(let text): emit(text)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CRIU
 import CheckpointKit
 
 extension CheckpointCtl {
@@ -40,7 +41,7 @@ extension CheckpointCtl {
     @Option(name: [.customShort("c"), .long], help: "Bytes of context on each side of a match")
     var context: Int = 0
 
-    @Option(help: "Search output: table or json")
+    @Option(help: "Output format: table or json (sizes, search hits, or the dump as address/hex records)")
     var format: Format = .table
 
     @Option(name: .customLong("vma"), help: "Only these VMA kinds: heap, stack, anon, file, shared (comma-separated)")
@@ -63,6 +64,7 @@ extension CheckpointCtl {
       if (searches > 0 || pid == nil) && (output != nil || raw) {
         throw ValidationError("--output and --raw need --pid")
       }
+      if raw && format == .json { throw ValidationError("--raw writes bytes; it has no JSON form") }
     }
 
     func run() throws {
@@ -75,7 +77,11 @@ extension CheckpointCtl {
         }
       } else if let pid {
         try CheckpointKit.MemParse.dump(
-          path: inputs[0], pid: pid, raw: raw, output: output, filter: filter, banner: emit)
+          path: inputs[0], pid: pid, raw: raw, output: output, filter: filter, json: format == .json, banner: emit)
+      } else if format == .json {
+        var tables: [JSONValue] = []
+        defer { emit(CheckpointKit.MemParse.json(tables)) }
+        try forEachInput(inputs) { tables.append(try CheckpointKit.MemParse.usage($0)) }
       } else {
         try forEachInput(inputs) { emit(try CheckpointKit.MemParse.table($0)) }
       }

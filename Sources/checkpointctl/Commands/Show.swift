@@ -28,8 +28,8 @@ extension CheckpointCtl {
     var inputs: [String] = []
 
     func validate() throws {
-      if !inputs.isEmpty && (showPodUID || format != .table) {
-        throw ValidationError("--show-pod-uid and --format apply to the kubelet store, not to container checkpoints")
+      if !inputs.isEmpty && showPodUID {
+        throw ValidationError("--show-pod-uid applies to the kubelet store, not to container checkpoints")
       }
     }
 
@@ -39,9 +39,9 @@ extension CheckpointCtl {
         return
       }
       if let archives = try CheckpointList.kubeletArchives(inStore: target.target) {
-        guard !showPodUID && format == .table else {
+        guard !showPodUID else {
           throw ValidationError(
-            "\(target.target) holds container checkpoints; --show-pod-uid and --format apply to pod stores only")
+            "\(target.target) holds container checkpoints; --show-pod-uid applies to pod stores only")
         }
         try showContainers(archives)
         return
@@ -57,7 +57,7 @@ extension CheckpointCtl {
     private func showContainers(_ paths: [String]) throws {
       let report = ContainerShowReport(inputs: paths)
       for failure in report.failures { emitError("Error: \(failure)\n") }
-      emit(report.table)
+      emit(format == .json ? report.json : report.table)
       if !report.failures.isEmpty { throw ExitCode.failure }
     }
   }
