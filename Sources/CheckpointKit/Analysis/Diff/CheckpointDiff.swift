@@ -1,4 +1,5 @@
 import CRIU
+import Foundation
 
 /// `diff`: what changed between two checkpoints of the same container, upstream's comparisons (processes,
 /// file descriptors, sockets, memory size) and, beyond them, VMAs, page contents and the root file system.
@@ -158,8 +159,12 @@ public struct CheckpointDiff {
 
   /// Compares two checkpoints (archives of any compression or directories), reading each once.
   public init(_ pathA: String, _ pathB: String, options: Options) throws {
-    let sideA = try DiffInput(path: pathA, options: options)
-    let sideB = try DiffInput(path: pathB, options: options)
+    // The two inputs are read at the same time (decompressing one per core); A's error is reported first.
+    let loadB = Loading { try DiffInput(path: pathB, options: options) }
+    let loadedA = Result { try DiffInput(path: pathA, options: options) }
+    let loadedB = loadB.wait()
+    let sideA = try loadedA.get()
+    let sideB = try loadedB.get()
     let checkpointA = sideA.report.checkpoint
     let checkpointB = sideB.report.checkpoint
     guard checkpointA.id == checkpointB.id else {
@@ -315,6 +320,28 @@ extension CheckpointDiff.Socket {
     Key(
       pid: pid, type: socket.type + " " + socket.socketType, source: socket.source, sourcePort: socket.sourcePort,
       address: socket.address, destination: socket.destination, destinationPort: socket.destinationPort)
+  }
+}
+
+/// Work started on another thread at once; ``wait()`` gives its result.
+final class Loading<Value>: @unchecked Sendable {
+  private var result: Result<Value, Error>?
+  private let done = DispatchSemaphore(value: 0)
+
+  /// Starts `body` on a thread of its own (it holds no lock and shares nothing until ``wait()``).
+  init(_ body: @escaping @Sendable () throws -> Value) {
+    let thread = Thread { [self] in
+      result = Result { try body() }
+      done.signal()
+    }
+    thread.stackSize = 8 << 20
+    thread.start()
+  }
+
+  /// Waits for the work and returns its result.
+  func wait() -> Result<Value, Error> {
+    done.wait()
+    return result ?? .failure(DiffError.load(path: "", reason: "the work did not finish"))
   }
 }
 
