@@ -246,6 +246,29 @@ import Testing
     #expect(!same.stdout.contains("Pages:"))
   }
 
+  /// Anonymous shared memory lives only in its own pagemap and pages file: a change there shows in every
+  /// process that maps it, at the address it is mapped.
+  @Test func sharedMemoryPages() throws {
+    let directory = try TemporaryDirectory()
+    let before = try Self.unpack("busybox-shm.tar.gz", into: directory, as: "before")
+    let after = try Self.unpack("busybox-shm.tar.gz", into: directory, as: "after")
+    var replaced = 0
+    for name in try FileManager.default.contentsOfDirectory(atPath: after + "/checkpoint")
+    where name.hasPrefix("pages-") {
+      replaced += try Self.replace(
+        "SHMEM_ANON_NEEDLE_7f3a9c", with: "SHMEM_ANON_CHANGED_7f3a9", in: after + "/checkpoint/" + name)
+    }
+    #expect(replaced == 1)
+    let result = try CLI.run(["diff", before, after, "--pages"])
+    #expect(result.status == 0, "\(result.stderr)")
+    let lines = result.stdout.split(separator: "\n").map(String.init)
+    for pid in ["1", "6"] {
+      let header = try #require(lines.firstIndex(of: "│ PID \(pid) (shmhog): +0 B -0 B ~4.0 KiB"))
+      #expect(lines[header + 1].hasSuffix("4.0 KiB    [memfd]"))
+    }
+    #expect(result.stdout.contains("Pages: +0 B -0 B ~8.0 KiB\n"))
+  }
+
   @Test func vmasAndEnvironment() throws {
     let directory = try TemporaryDirectory()
     let before = try Self.unpack("busybox-sleep.tar", into: directory, as: "before")
