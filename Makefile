@@ -27,6 +27,10 @@ deps:
 	@pkg-config --exists libarchive 2>/dev/null || { \
 	  echo "Installing libarchive-dev and pkg-config"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libarchive-dev pkg-config; }
+	@# FoundationNetworking (the registry client) links against libcurl (the binary needs libcurl.so.4 at run time).
+	@pkg-config --exists libcurl 2>/dev/null || { \
+	  echo "Installing libcurl4-openssl-dev"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libcurl4-openssl-dev; }
 
 build: deps
 	$(SWIFT) build -c $(CONFIG) $(STATIC) --product checkpointctl
@@ -37,7 +41,7 @@ example: build
 
 # Tools the tests run as independent references and to build archives as users build them (`tar --zstd`).
 # Each entry is tool[:apt package] when the package is named otherwise (readelf comes with binutils).
-TEST_TOOLS := zstd gdb readelf:binutils man:man-db
+TEST_TOOLS := zstd gdb readelf:binutils man:man-db skopeo docker-registry htpasswd:apache2-utils
 test-deps: deps
 	@missing=""; for entry in $(TEST_TOOLS); do tool=$${entry%%:*}; package=$${entry#*:}; \
 	  command -v $$tool >/dev/null || missing="$$missing $$package"; done; \

@@ -25,14 +25,17 @@ let package = Package(
       dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
       exclude: ["Protos"]
     ),
+    .target(name: "OCI", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
     .target(
       name: "CheckpointKit",
-      dependencies: ["CLibArchive", "CSystemShims", "CRIU", .product(name: "Crypto", package: "swift-crypto")]
+      dependencies: [
+        "CLibArchive", "CSystemShims", "CRIU", "OCI", .product(name: "Crypto", package: "swift-crypto"),
+      ]
     ),
     .executableTarget(
       name: "checkpointctl",
       dependencies: [
-        "CheckpointKit",
+        "CheckpointKit", "OCI",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -49,6 +52,7 @@ let package = Package(
       name: "CRIUTests",
       dependencies: ["CRIU", "CheckpointKit", "TestSupport"]
     ),
+    .testTarget(name: "OCITests", dependencies: ["OCI"]),
     .testTarget(
       name: "CLITests",
       dependencies: ["checkpointctl", "CheckpointKit", "TestSupport"]

@@ -17,7 +17,7 @@ struct CheckpointCtl: ParsableCommand {
     version: "checkpointctl version \(version)",
     subcommands: [
       Show.self, Extract.self, Insert.self, List.self, Inspect.self, MemParse.self, Diff.self, Decode.self,
-      Encode.self, Completion.self, CoreDump.self, Plugin.self, GenerateManual.self,
+      Encode.self, Completion.self, CoreDump.self, Plugin.self, GenerateManual.self, Build.self,
     ]
   )
 

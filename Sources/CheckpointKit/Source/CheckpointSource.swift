@@ -100,7 +100,8 @@ public final class CheckpointSource {
   /// Opens `path` (a directory or an archive) and indexes its members.
   public init(path: String, selection: Selection = .everything) throws {
     displayPath = path
-    guard let info = try Path.status(path) else {
+    let image = try Self.imageLayer(path)  // a checkpoint image's layer (CheckpointSource+Image.swift), else nil
+    guard let info = try image?.status ?? Path.status(path) else {
       throw CheckpointError.missing(path)
     }
     if Path.isDirectory(info) {
@@ -133,7 +134,7 @@ public final class CheckpointSource {
       }
       return
     }
-    let reader = try ArchiveReader(path: path)
+    let reader = try image?.reader ?? ArchiveReader(path: path)
     var found: [String: Storage] = [:]
     var directoryNames: Set<String> = []
     var times: [String: Int64] = [:]
@@ -150,8 +151,8 @@ public final class CheckpointSource {
       }
       guard entry.kind == .regular, let name = try SafeExtraction.checkedName(of: entry, in: path) else { continue }
       times[name] = entry.modificationTime
-      if let offset = entry.dataOffset {
-        found[name] = .inPlace(offset: offset, size: entry.size)
+      if let offset = entry.dataOffset, image == nil || image?.file != nil {
+        found[name] = .inPlace(offset: offset + (image?.baseOffset ?? 0), size: entry.size)
       } else if selection.randomAccess(name),
         let ranges = try selection.neededRanges?(
           name, found.compactMapValues { if case .memory(let bytes) = $0 { bytes } else { nil } })
@@ -185,7 +186,7 @@ public final class CheckpointSource {
     modificationTimes = times
     spillFile = spill
     kind = .archive(compression)
-    archiveFile = compression == .none ? reader.fileReadableAtOffsets : nil
+    archiveFile = compression == .none ? (image.map { $0.file } ?? reader.fileReadableAtOffsets) : nil
     imagePrefix =
       directoryNames.contains(String(CheckpointLayout.imageDirectory.dropLast()))
       ? CheckpointLayout.imageDirectory : ""

@@ -1,0 +1,242 @@
+import CRIU
+import Foundation
+import Glibc
+import OCI
+
+/// A checkpoint image ready to be stored: the layer (in a private temporary file) and the small blobs.
+public struct CheckpointImage {
+  /// The layer's descriptor.
+  public var layer: Descriptor
+  /// The file holding the layer's bytes (unlinked or about to be renamed; read from offset 0).
+  public var layerFile: FileDescriptor
+  /// The configuration's bytes and descriptor.
+  public var config: [UInt8]
+  public var configDescriptor: Descriptor
+  /// The manifest's bytes and descriptor.
+  public var manifest: [UInt8]
+  public var manifestDescriptor: Descriptor
+  /// The index's bytes and descriptor: what a tag points at.
+  public var index: [UInt8]
+  public var indexDescriptor: Descriptor
+  /// The annotations set on both the manifest and the index.
+  public var annotations: [String: String]
+  /// The platform (from the CRIU images).
+  public var platform: Platform
+  /// The image's creation time, seconds since the epoch (member times in archives).
+  public var createdSeconds: Int64
+
+  /// The small blobs, in the order a registry needs them (each before what refers to it).
+  var smallBlobs: [(Descriptor, [UInt8])] {
+    [(configDescriptor, config), (manifestDescriptor, manifest), (indexDescriptor, index)]
+  }
+}
+
+/// Builds a checkpoint image (`build CHECKPOINT IMAGE`) in one pass over the checkpoint: its files become the only
+/// layer, at `/`, as `buildah add` of the archive would put them; `config.dump`, `spec.dump` and one CRIU core
+/// image are kept on the way for the annotations and the platform.
+public enum OCIImageBuilder {
+  /// Layer compressions `build` accepts.
+  public static let compressions: [ArchiveFilter] = [.gzip, .zstd, .none]
+
+  /// Members kept in memory while the layer streams.
+  static func isKept(_ name: String) -> Bool {
+    name == ContainerConfig.fileName || name == SpecDump.fileName
+      || (name.hasPrefix(CheckpointLayout.imageDirectory + "core-") && name.hasSuffix(".img"))
+      || name == CheckpointLayout.imageDirectory + "inventory.img"
+  }
+
+  /// Builds the image of `checkpoint` (an archive of any compression or a checkpoint directory), writing the
+  /// layer to `layerFile`. `annotations` (from `--annotation`) add to and override the derived ones.
+  public static func build(
+    checkpoint: String, compression: ArchiveFilter, annotations extra: [(String, String)], layerFile: FileDescriptor
+  ) throws -> CheckpointImage {
+    guard compressions.contains(compression) else { throw OCIImageError.badCompression(compression.name) }
+    guard let info = try Path.status(checkpoint) else { throw CheckpointError.missing(checkpoint) }
+    let encoder = try OCILayerEncoder(
+      compression: compression, fd: layerFile.rawValue, displayPath: layerFile.displayPath)
+    var kept: [String: [UInt8]] = [:]
+    var keptTimes: [String: Int64] = [:]
+    var hasImageDirectory = false
+    var sawMember = false
+    if Path.isDirectory(info) {
+      try addDirectory(checkpoint, to: encoder, kept: &kept, times: &keptTimes)
+      hasImageDirectory = (try Path.status(Path.join(checkpoint, "checkpoint"))).map(Path.isDirectory) ?? false
+      sawMember = true
+    } else {
+      let reader = try ArchiveReader(path: checkpoint)
+      while let entry = try reader.next() {
+        guard let name = try SafeExtraction.checkedName(of: entry, in: checkpoint) else { continue }
+        sawMember = true
+        if name == "checkpoint" || name.hasPrefix(CheckpointLayout.imageDirectory) { hasImageDirectory = true }
+        switch entry.kind {
+        case .directory:
+          try encoder.add(
+            ArchiveEntry(
+              path: name, kind: .directory, permissions: entry.permissions, modificationTime: entry.modificationTime))
+        case .regular:
+          try encoder.add(
+            ArchiveEntry(
+              path: name, kind: .regular, size: entry.size, permissions: entry.permissions,
+              modificationTime: entry.modificationTime))
+          let keep = isKept(name) && entry.size <= CheckpointLayout.memberLimit
+          var bytes: [UInt8] = []
+          var written: Int64 = 0
+          try reader.forEachBlock { block in
+            guard written + Int64(block.count) <= entry.size else {
+              throw SystemError("member changed size while being read:", path: checkpoint + ":" + name, code: EIO)
+            }
+            try encoder.write(block)
+            written += Int64(block.count)
+            if keep { bytes.append(contentsOf: block) }
+          }
+          guard written == entry.size else {
+            throw ArchiveError.libarchive(
+              archive: checkpoint, operation: "reading", code: -30, message: "member \(name) is truncated")
+          }
+          if keep {
+            kept[name] = bytes
+            keptTimes[name] = entry.modificationTime
+          }
+        default:
+          throw OCIImageError.unsupportedMember(source: checkpoint, member: name, kind: entry.kindName)
+        }
+      }
+    }
+    if !sawMember { throw CheckpointError.emptyArchive(checkpoint) }
+    // Upstream's checks, in upstream's order.
+    guard let configBytes = kept[ContainerConfig.fileName] else {
+      throw CheckpointError.missingMember(source: checkpoint, member: ContainerConfig.fileName)
+    }
+    let config = try ContainerConfig(json: configBytes, source: checkpoint)
+    guard let specBytes = kept[SpecDump.fileName] else {
+      throw CheckpointError.missingMember(source: checkpoint, member: SpecDump.fileName)
+    }
+    let spec = try SpecDump(json: specBytes, source: checkpoint)
+    guard hasImageDirectory else { throw ContainerCheckpointError.notAContainerCheckpoint(checkpoint) }
+    let container = try ContainerCheckpoint(path: checkpoint, config: config, spec: spec)
+    let layer = try encoder.finish()
+
+    let architecture = try Self.architecture(kept, source: checkpoint)
+    let rawConfig = (try? JSONSerialization.jsonObject(with: Data(configBytes))) as? [String: Any] ?? [:]
+    var annotations = CheckpointImageAnnotations.make(
+      .init(checkpoint: container, rawConfig: rawConfig, architecture: architecture))
+    for (key, value) in extra { annotations[key] = value }
+
+    // The checkpoint's time: `checkpointedTime`, else when CRIU wrote its inventory, else the container's creation.
+    var created: String?
+    var createdSeconds: Int64 = 0
+    if let time = config.checkpointed {
+      created = time.text
+      createdSeconds = time.unixSeconds
+    } else if let seconds = keptTimes[CheckpointLayout.imageDirectory + "inventory.img"] {
+      created = rfc3339(seconds)
+      createdSeconds = seconds
+    } else if let time = config.created {
+      created = time.text
+      createdSeconds = time.unixSeconds
+    }
+    let platform = Platform(architecture: architecture ?? hostArchitecture, os: "linux")
+    let layerDescriptor = Descriptor(mediaType: layer.mediaType, digest: layer.digest, size: layer.size)
+    let imageConfig = ImageConfig(
+      architecture: platform.architecture, os: platform.os, created: created, diffIDs: [layer.diffID])
+    let configBytesOut = imageConfig.json.bytes
+    let configDescriptor = Descriptor(mediaType: MediaType.imageConfig, bytes: configBytesOut)
+    let manifest = ImageManifest(config: configDescriptor, layers: [layerDescriptor], annotations: annotations)
+    let manifestBytes = manifest.json.bytes
+    let manifestDescriptor = Descriptor(mediaType: MediaType.imageManifest, bytes: manifestBytes, platform: platform)
+    let index = ImageIndex(manifests: [manifestDescriptor], annotations: annotations)
+    let indexBytes = index.json.bytes
+    return CheckpointImage(
+      layer: layerDescriptor, layerFile: layerFile, config: configBytesOut, configDescriptor: configDescriptor,
+      manifest: manifestBytes, manifestDescriptor: Descriptor(mediaType: MediaType.imageManifest, bytes: manifestBytes),
+      index: indexBytes, indexDescriptor: Descriptor(mediaType: MediaType.imageIndex, bytes: indexBytes),
+      annotations: annotations, platform: platform, createdSeconds: createdSeconds)
+  }
+
+  /// The architecture the CRIU core images were dumped on (`nil` when the checkpoint has none).
+  static func architecture(_ kept: [String: [UInt8]], source: String) throws -> String? {
+    guard let name = kept.keys.filter({ $0.hasPrefix(CheckpointLayout.imageDirectory + "core-") }).min(),
+      let bytes = kept[name]
+    else { return nil }
+    do {
+      guard let core = try ImageFile(decoding: bytes).messages(CoreEntry.self).first else { return nil }
+      return CheckpointImageAnnotations.goArchitecture(core.mtype)
+    } catch let error as CRIUImageError {
+      throw CheckpointError.corruptImage(source: source, member: name, error)
+    }
+  }
+
+  /// Go's name for the architecture this program runs on.
+  static var hostArchitecture: String {
+    #if arch(x86_64)
+      return "amd64"
+    #elseif arch(arm64)
+      return "arm64"
+    #else
+      return "unknown"
+    #endif
+  }
+
+  /// RFC 3339 in UTC, whole seconds.
+  static func rfc3339(_ seconds: Int64) -> String {
+    var time = time_t(seconds)
+    var parts = tm()
+    gmtime_r(&time, &parts)
+    func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+    return
+      "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
+  }
+
+  /// Adds a checkpoint directory's files and directories, sorted by name at every level (the same directory
+  /// always gives the same layer). Links and special files are refused.
+  private static func addDirectory(
+    _ root: String, to encoder: OCILayerEncoder, kept: inout [String: [UInt8]], times: inout [String: Int64]
+  ) throws {
+    func walk(_ relative: String, depth: Int) throws {
+      guard depth < 64 else {
+        throw SystemError("directory nesting too deep at", path: Path.join(root, relative), code: ELOOP)
+      }
+      let directory = relative.isEmpty ? root : Path.join(root, relative)
+      for name in try Path.entries(of: directory).sorted() {
+        let child = relative.isEmpty ? name : relative + "/" + name
+        let path = Path.join(root, child)
+        guard let info = try Path.linkStatus(path) else { continue }
+        let mtime = Int64(info.st_mtim.tv_sec)
+        let permissions = UInt32(info.st_mode) & 0o7777
+        if Path.isDirectory(info) {
+          try encoder.add(
+            ArchiveEntry(path: child, kind: .directory, permissions: permissions, modificationTime: mtime))
+          try walk(child, depth: depth + 1)
+        } else if Path.isRegularFile(info) {
+          let file = try FileDescriptor(path: path, flags: O_RDONLY | O_NOFOLLOW, displayPath: path)
+          let status = try file.status()
+          let size = Int64(status.st_size)
+          try encoder.add(
+            ArchiveEntry(path: child, kind: .regular, size: size, permissions: permissions, modificationTime: mtime))
+          let keep = isKept(child) && size <= CheckpointLayout.memberLimit
+          var bytes: [UInt8] = []
+          let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+          defer { buffer.deallocate() }
+          var remaining = size
+          while remaining > 0 {
+            let n = try file.read(
+              into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<Int(min(Int64(buffer.count), remaining))]))
+            guard n > 0 else { throw SystemError("file changed while being read:", path: path, code: EIO) }
+            let block = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
+            try encoder.write(block)
+            if keep { bytes.append(contentsOf: block) }
+            remaining -= Int64(n)
+          }
+          if keep {
+            kept[child] = bytes
+            times[child] = mtime
+          }
+        } else {
+          let kind = (info.st_mode & S_IFMT) == S_IFLNK ? "symbolic link" : "special file"
+          throw OCIImageError.unsupportedMember(source: root, member: child, kind: kind)
+        }
+      }
+    }
+    try walk("", depth: 0)
+  }
+}

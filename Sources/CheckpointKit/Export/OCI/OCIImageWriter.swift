@@ -1,0 +1,161 @@
+import Foundation
+import Glibc
+import OCI
+
+/// Stores a checkpoint image where an ``ImageReference`` says: an OCI archive, an OCI layout directory, a
+/// registry, or Podman's local store. Each destination is written so that a failure leaves no tag and no
+/// temporary file: archives under a temporary name renamed at the end, layout blobs under their digests before
+/// `index.json` names them, registry blobs before the manifest, the index last under the tag.
+public enum OCIImageWriter {
+  /// Builds the image of `checkpoint` and stores it at `destination`.
+  public static func build(
+    checkpoint: String, to destination: ImageReference, compression: ArchiveFilter,
+    annotations: [(String, String)], registry: RegistryOptions = RegistryOptions()
+  ) throws -> CheckpointImage {
+    switch destination {
+    case .ociArchive(let path, let tag):
+      let layerFile = try temporaryFile(in: Path.directory(of: path), for: path)
+      let image = try OCIImageBuilder.build(
+        checkpoint: checkpoint, compression: compression, annotations: annotations, layerFile: layerFile)
+      try writeArchive(image, to: path, tag: tag)
+      return image
+    case .ociLayout(let directory, let tag):
+      let existed = LocalFile.exists(directory)
+      let writer = try OCILayoutWriter(directory: directory)
+      var tagged = false
+      // A layout this build created is removed again when the build fails before tagging.
+      defer { if !tagged && !existed { removeLayout(directory) } }
+      let (fd, temporary) = try writer.makeTemporaryBlob()
+      var committed = false
+      defer { if !committed { unlink(temporary) } }
+      let layerFile = FileDescriptor(rawValue: fd, displayPath: directory)
+      let image = try OCIImageBuilder.build(
+        checkpoint: checkpoint, compression: compression, annotations: annotations, layerFile: layerFile)
+      try layerFile.sync()
+      try writer.commit(temporary: temporary, as: image.layer.digest)
+      committed = true
+      for (descriptor, bytes) in image.smallBlobs { try writer.write(bytes, mediaType: descriptor.mediaType) }
+      try writer.tag(image.indexDescriptor, as: tag)
+      tagged = true
+      return image
+    case .registry(let reference):
+      let layerFile = try temporaryFile(in: ProcessEnvironment.temporaryDirectory, for: "layer")
+      let image = try OCIImageBuilder.build(
+        checkpoint: checkpoint, compression: compression, annotations: annotations, layerFile: layerFile)
+      try push(image, to: reference, options: registry)
+      return image
+    case .localStorage(let name):
+      guard let podman = findExecutable("podman") else { throw OCIImageError.podmanMissing(image: name) }
+      let directory = try makeTemporaryDirectory()
+      defer { removeTree(directory) }
+      let layerFile = try temporaryFile(in: directory, for: "layer")
+      let image = try OCIImageBuilder.build(
+        checkpoint: checkpoint, compression: compression, annotations: annotations, layerFile: layerFile)
+      let archive = Path.join(directory, "image.oci.tar")
+      try writeArchive(image, to: archive, tag: name)
+      try runPodmanLoad(podman, archive: archive, image: name)
+      return image
+    }
+  }
+
+  /// Pushes a built image: the layer and the configuration (each skipped when the registry has it), the
+  /// manifest, then the index under the tag.
+  public static func push(_ image: CheckpointImage, to reference: RegistryReference, options: RegistryOptions) throws {
+    let client = try RegistryClient(reference: reference, options: options)
+    let size = image.layer.size
+    try client.uploadBlob(image.layer, body: .file(fd: image.layerFile.rawValue, size: size))
+    try client.uploadBlob(image.configDescriptor, body: .bytes(image.config))
+    try client.putManifest(
+      image.manifest, mediaType: MediaType.imageManifest, reference: image.manifestDescriptor.digest.description)
+    try client.putManifest(image.index, mediaType: MediaType.imageIndex, reference: reference.reference)
+  }
+
+  /// Writes the image as an OCI archive at `path` (temporary name, renamed when complete; mode 0600):
+  /// `oci-layout` and `index.json` first, so that a streaming reader meets them before the blobs.
+  static func writeArchive(_ image: CheckpointImage, to path: String, tag: String?) throws {
+    let file = try AtomicFile(destination: path)
+    let writer = try ArchiveWriter(descriptor: file.descriptor, compression: .none, displayPath: path)
+    let time = image.createdSeconds
+    let index = OCILayout.retagged(nil, with: image.indexDescriptor, tag: tag)
+    try writer.addFile(named: OCILayout.layoutFile, bytes: OCILayout.layoutFileContent, modificationTime: time)
+    try writer.addFile(named: OCILayout.indexFile, bytes: index.json.bytes, modificationTime: time)
+    for (descriptor, bytes) in image.smallBlobs.reversed() {
+      try writer.addFile(named: OCILayout.blobName(descriptor.digest), bytes: bytes, modificationTime: time)
+    }
+    guard lseek(image.layerFile.rawValue, 0, SEEK_SET) == 0 else {
+      throw SystemError("cannot read back the layer of", path: path)
+    }
+    var status = try image.layerFile.status()
+    status.st_mode = S_IFREG | 0o600
+    status.st_mtim.tv_sec = time_t(time)
+    status.st_uid = 0
+    status.st_gid = 0
+    try writer.addFile(named: OCILayout.blobName(image.layer.digest), from: image.layerFile, status: status)
+    try writer.finish()
+    try file.commit()
+  }
+
+  /// A private temporary file in `directory`, unlinked at once (nothing is left behind, whatever happens).
+  static func temporaryFile(in directory: String, for name: String) throws -> FileDescriptor {
+    var template = Array(
+      Path.join(directory, AtomicFile.temporaryPrefix + Path.base(of: name) + ".layer.XXXXXX").utf8CString)
+    let fd = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.map { mkstemp($0) } ?? -1 }
+    guard fd >= 0 else { throw SystemError("cannot create a temporary file in", path: directory) }
+    _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+    _ = fchmod(fd, 0o600)
+    template.withUnsafeBufferPointer { buffer in _ = buffer.baseAddress.map { unlink($0) } }
+    return FileDescriptor(rawValue: fd, displayPath: name)
+  }
+
+  /// A private (0700) temporary directory in `$TMPDIR`.
+  static func makeTemporaryDirectory() throws -> String {
+    let base = ProcessEnvironment.temporaryDirectory
+    var template = Array(Path.join(base, "checkpointctl-image.XXXXXX").utf8CString)
+    let made = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.flatMap { mkdtemp($0) } }
+    guard made != nil else { throw SystemError("cannot create a temporary directory in", path: base) }
+    return String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+  }
+
+  /// Removes a directory this program made and the files in it (one level).
+  static func removeTree(_ directory: String) {
+    for name in (try? Path.entries(of: directory)) ?? [] { unlink(Path.join(directory, name)) }
+    rmdir(directory)
+  }
+
+  /// Removes an OCI layout directory this program created (its blobs, then the directories).
+  static func removeLayout(_ directory: String) {
+    let blobs = Path.join(directory, OCILayout.blobDirectory)
+    removeTree(blobs)
+    rmdir(Path.join(directory, "blobs"))
+    removeTree(directory)
+  }
+
+  /// The first executable `name` on `$PATH`.
+  static func findExecutable(_ name: String) -> String? {
+    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+    for directory in path.split(separator: ":") where !directory.isEmpty {
+      let candidate = Path.join(String(directory), name)
+      if access(candidate, X_OK) == 0 { return candidate }
+    }
+    return nil
+  }
+
+  /// `podman load -i ARCHIVE`: the one outside tool, because Podman's store is Podman's own format.
+  static func runPodmanLoad(_ podman: String, archive: String, image: String) throws {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: podman)
+    process.arguments = ["load", "-q", "-i", archive]
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = output
+    process.standardInput = FileHandle.nullDevice
+    do { try process.run() } catch { throw OCIImageError.podmanMissing(image: image) }
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+      let text = String(decoding: data.prefix(4096), as: UTF8.self)
+        .split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+      throw OCIImageError.podmanFailed(image: image, status: process.terminationStatus, output: text)
+    }
+  }
+}

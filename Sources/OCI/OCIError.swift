@@ -1,0 +1,57 @@
+import Glibc
+
+/// Errors raised while parsing image references, reading and writing OCI layouts, and talking to registries.
+/// Each description names the file or registry and what failed, on one line.
+public enum OCIError: Error, Equatable, CustomStringConvertible {
+  /// A reference that no transport accepts.
+  case invalidReference(String, reason: String)
+  /// A manifest, index, configuration or `index.json` that is not what it must be.
+  case invalidDocument(source: String, reason: String)
+  /// A blob named by a descriptor is absent.
+  case missingBlob(source: String, digest: Digest)
+  /// Bytes whose SHA-256 is not the digest that names them.
+  case digestMismatch(source: String, expected: Digest, actual: Digest)
+  /// Bytes whose count is not the size a descriptor says.
+  case sizeMismatch(source: String, digest: Digest, expected: Int64, actual: Int64)
+  /// No image with this tag (or no single image when no tag was given).
+  case tagNotFound(source: String, tag: String?)
+  /// A system call on a file failed.
+  case file(operation: String, path: String, errno: Int32)
+  /// A registry request failed: `what` is the request, `reason` what the registry or the network said.
+  case registry(registry: String, what: String, reason: String)
+  /// An image that does not hold a checkpoint.
+  case notACheckpointImage(source: String, reason: String)
+
+  /// One line naming what failed and where.
+  public var description: String {
+    switch self {
+    case .invalidReference(let text, let reason):
+      return "invalid image reference \(quotedForError(text)): \(reason)"
+    case .invalidDocument(let source, let reason):
+      return "\(source): \(reason)"
+    case .missingBlob(let source, let digest):
+      return "\(source): blob \(digest) is missing"
+    case .digestMismatch(let source, let expected, let actual):
+      return "\(source): blob \(expected) has digest \(actual)"
+    case .sizeMismatch(let source, let digest, let expected, let actual):
+      return "\(source): blob \(digest) has \(actual) bytes, its descriptor says \(expected)"
+    case .tagNotFound(let source, let tag):
+      if let tag { return "\(source): no image tagged \(quotedForError(tag))" }
+      return "\(source): no tag given and the layout does not hold exactly one image"
+    case .file(let operation, let path, let code):
+      return "\(operation) \(path): \(systemMessage(code))"
+    case .registry(let registry, let what, let reason):
+      return "registry \(registry): \(what): \(reason)"
+    case .notACheckpointImage(let source, let reason):
+      return "\(source) is not a checkpoint image: \(reason)"
+    }
+  }
+}
+
+/// `strerror` text in Go's lower-case style (`no such file or directory`).
+func systemMessage(_ code: Int32) -> String {
+  guard let text = strerror(code) else { return "error \(code)" }
+  let message = String(cString: text)
+  guard let first = message.first else { return message }
+  return first.lowercased() + message.dropFirst()
+}

@@ -1,0 +1,67 @@
+import ArgumentParser
+import CheckpointKit
+import OCI
+
+extension CheckpointCtl {
+  struct Build: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "build",
+      abstract: "Create an OCI image from a checkpoint",
+      discussion: """
+        Packs a container checkpoint (an archive of any compression, or a directory) into an OCI image whose only \
+        layer holds the checkpoint's files, annotated on its manifest and its index for containerd, CRI-O and \
+        Podman. IMAGE is oci-archive:PATH[:TAG], oci:DIR[:TAG], docker://HOST[:PORT]/REPO[:TAG], or a bare name \
+        (localhost/ckpt:latest) loaded into Podman's image store.
+        """
+    )
+
+    @Argument(help: ArgumentHelp("The checkpoint archive or directory", valueName: "checkpoint"))
+    var checkpoint: String
+
+    @Argument(help: ArgumentHelp("Where the image goes", valueName: "image"))
+    var image: String
+
+    @Option(
+      name: .customLong("annotation"), help: ArgumentHelp("Add or override an annotation", valueName: "key=value"))
+    var annotations: [String] = []
+
+    @Option(help: ArgumentHelp("Layer compression: gzip, zstd or none", valueName: "algorithm"))
+    var compression: String = "gzip"
+
+    @OptionGroup var registry: RegistryFlags
+
+    func run() throws {
+      let destination = try ImageReference(parsing: image)
+      let extra = try annotations.map(CheckpointImageAnnotations.parse)
+      let filter = try ArchiveFilter(name: compression)
+      let built = try OCIImageWriter.build(
+        checkpoint: checkpoint, to: destination, compression: filter, annotations: extra, registry: registry.options)
+      var lines = ""
+      for key in built.annotations.keys.sorted() {
+        lines += "Added annotation: \(key)=\(built.annotations[key] ?? "")\n"
+      }
+      emit(lines + built.indexDescriptor.digest.description + "\n")
+    }
+  }
+}
+
+/// Registry access flags, as skopeo spells them.
+struct RegistryFlags: ParsableArguments {
+  @Option(
+    name: .customLong("tls-verify"),
+    help: ArgumentHelp("Use TLS for docker:// registries (false: plain HTTP)", valueName: "bool"))
+  var tlsVerify: Bool = true
+
+  @Option(help: ArgumentHelp("Registry credentials", valueName: "user:password"))
+  var creds: String?
+
+  @Option(
+    help: ArgumentHelp(
+      "Registry auth file (default: $REGISTRY_AUTH_FILE, …/containers/auth.json, ~/.docker/config.json)",
+      valueName: "file"))
+  var authfile: String?
+
+  var options: RegistryOptions {
+    RegistryOptions(tlsVerify: tlsVerify, credentials: creds, authFile: authfile)
+  }
+}
