@@ -106,4 +106,19 @@ import Testing
     #expect(object["skipped"]?.arrayValue?.count == 1)
     #expect(cores.stderr.hasPrefix("Note: "))
   }
+
+  @Test func build() throws {
+    let directory = try TemporaryDirectory()
+    let table = try CLI.run(["build", Fixtures.path("busybox-sleep.tar"), "oci-archive:" + directory.file("a.tar")])
+    #expect(table.status == 0, "\(table.stderr)")
+    let digest = try #require(table.stdout.split(separator: "\n").last.map(String.init))
+    let result = try CLI.run([
+      "build", "--format", "json", Fixtures.path("busybox-sleep.tar"), "oci-archive:" + directory.file("b.tar"),
+    ])
+    let object = try #require(try parse(result).objectValue)
+    #expect(object["digest"] == .string(digest))
+    #expect(object["image"] == .string("oci-archive:" + directory.file("b.tar")))
+    #expect(object["annotations"]?.objectValue?["org.criu.checkpoint.container.name"] == .string("fx-sleep"))
+    #expect((object["layer_size"]?.integerValue ?? 0) > 0)
+  }
 }

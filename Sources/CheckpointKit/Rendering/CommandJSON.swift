@@ -92,3 +92,16 @@ extension CoreDumpWriter.Result {
       ]) + "\n"
   }
 }
+
+extension CheckpointImage {
+  /// `build --format json`: `{image, digest, manifest_digest, layer_digest, layer_size, annotations: {key: value}}`
+  /// (digests as `sha256:…`, the index's first).
+  public func json(image: String) -> String {
+    JSONValue.object([
+      "image": .string(image), "digest": .string(indexDescriptor.digest.description),
+      "manifest_digest": .string(manifestDescriptor.digest.description),
+      "layer_digest": .string(layer.digest.description), "layer_size": .integer(layer.size),
+      "annotations": .object(annotations.mapValues(JSONValue.string)),
+    ]).formatted(keyOrder: ["image", "digest", "manifest_digest", "layer_digest", "layer_size", "annotations"]) + "\n"
+  }
+}

@@ -30,12 +30,20 @@ extension CheckpointCtl {
 
     @OptionGroup var registry: RegistryFlags
 
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+      case table, json
+    }
+
+    @Option(help: "Output format: table (upstream's lines) or json")
+    var format: Format = .table
+
     func run() throws {
       let destination = try ImageReference(parsing: image)
       let extra = try annotations.map(CheckpointImageAnnotations.parse)
       let filter = try ArchiveFilter(name: compression)
       let built = try OCIImageWriter.build(
         checkpoint: checkpoint, to: destination, compression: filter, annotations: extra, registry: registry.options)
+      guard format == .table else { return emit(built.json(image: image)) }
       var lines = ""
       for key in built.annotations.keys.sorted() {
         lines += "Added annotation: \(key)=\(built.annotations[key] ?? "")\n"
