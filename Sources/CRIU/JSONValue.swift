@@ -105,6 +105,20 @@ extension JSONValue {
     return output
   }
 
+  /// A float as Go's `encoding/json` writes it: integral values below 1e21 in plain digits (the shortest digits
+  /// that identify the value, padded with zeros: 2^64 is `18446744073709551616` as a float is
+  /// `18446744073709552000`), others as Swift's shortest form.
+  static func goNumber(_ value: Double) -> String {
+    if let exact = Int64(exactly: value) { return String(exact) }
+    guard value.rounded() == value, abs(value) < 1e21 else { return String(value) }
+    // Integral and at least 2^63 in magnitude: Swift writes `d.ddde+NN`; spell out the exponent.
+    let text = String(value)
+    guard let e = text.firstIndex(of: "e"), let exponent = Int(text[text.index(after: e)...]) else { return text }
+    let sign = text.hasPrefix("-") ? "-" : ""
+    let digits = text[..<e].filter(\.isNumber)
+    return sign + digits + String(repeating: "0", count: max(0, exponent + 1 - digits.count))
+  }
+
   private func write(to output: inout String, indent: String, rank: [String: Int]) {
     switch self {
     case .null: output += "null"
@@ -112,7 +126,7 @@ extension JSONValue {
     case .integer(let value): output += String(value)
     case .unsigned(let value): output += String(value)
     case .number(let value):
-      output += value.rounded() == value && abs(value) < 1e21 ? String(Int64(value)) : String(value)
+      output += JSONValue.goNumber(value)
     case .string(let value): output += JSONValue.quote(value)
     case .array(let values):
       if values.isEmpty {

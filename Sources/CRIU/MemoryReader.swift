@@ -95,22 +95,36 @@ public struct PageMap: Sendable {
     pagesID = head.pagesID
     var offset: Int64 = 0
     var regions: [Region] = []
-    for entry in image.messages(PagemapEntry.self) {
-      let count = entry.hasNrPages ? entry.nrPages : UInt64(entry.compatNrPages)
+    for entry in image.entries {
+      guard let message = entry.message as? PagemapEntry else { continue }
+      let count = message.hasNrPages ? message.nrPages : UInt64(message.compatNrPages)
       let flags: Flags =
-        entry.hasFlags ? Flags(rawValue: entry.flags) : (entry.hasInParent && entry.inParent ? .parent : .present)
-      var region = Region(address: entry.vaddr, pageCount: count, flags: flags, fileOffset: nil)
+        message.hasFlags
+        ? Flags(rawValue: message.flags) : (message.hasInParent && message.inParent ? .parent : .present)
+      // Every region must end inside the 64-bit address space: its end is used in arithmetic everywhere.
+      let (bytes, overflow) = count.multipliedReportingOverflow(by: UInt64(pageSize))
+      guard !overflow, message.vaddr <= UInt64.max - bytes else {
+        throw CRIUImageError.invalidEntry(
+          offset: entry.offset,
+          reason: "\(count) pages at 0x\(String(message.vaddr, radix: 16)) end beyond the address space")
+      }
+      var region = Region(address: message.vaddr, pageCount: count, flags: flags, fileOffset: nil)
       if flags.contains(.present) && !flags.contains(.parent) {
         region.fileOffset = offset
-        let (bytes, overflow) = count.multipliedReportingOverflow(by: UInt64(pageSize))
-        guard !overflow, bytes < UInt64(Int64.max) - UInt64(offset) else {
-          throw CRIUImageError.invalidEntry(offset: 0, reason: "nr_pages \(count) is out of range")
+        guard bytes < UInt64(Int64.max) - UInt64(offset) else {
+          throw CRIUImageError.invalidEntry(offset: entry.offset, reason: "nr_pages \(count) is out of range")
         }
         offset += Int64(bytes)
       }
       regions.append(region)
     }
     self.regions = regions.sorted { $0.address < $1.address }
+    // Lookups are binary searches: regions must not overlap (CRIU never writes overlapping entries).
+    for (previous, next) in zip(self.regions, self.regions.dropFirst())
+    where next.address < previous.end(pageSize: pageSize) {
+      throw CRIUImageError.invalidEntry(
+        offset: 0, reason: "pages at 0x\(String(next.address, radix: 16)) overlap the previous entry")
+    }
   }
 
   /// The `pages_id` of a pagemap image, from its head entry alone (without decoding the other entries).

@@ -147,9 +147,11 @@ public final class OCILayoutWriter {
     guard let handle = opendir(directory) else { return false }
     defer { closedir(handle) }
     while let entry = readdir(handle) {
-      let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-        String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-      }
+      // Read the name in place up to its NUL: a record is only as long as its name, so copying the whole
+      // `d_name` array can read past the end of the directory buffer.
+      guard let offset = MemoryLayout<dirent>.offset(of: \dirent.d_name) else { return true }
+      let start = UnsafeRawPointer(entry).advanced(by: offset).assumingMemoryBound(to: CChar.self)
+      let name = String(cString: start)
       if name != "." && name != ".." { return true }
     }
     return false

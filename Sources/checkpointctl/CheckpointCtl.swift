@@ -41,7 +41,8 @@ struct CheckpointCtl: ParsableCommand {
     if let exitCode = error as? ExitCode {
       Foundation.exit(exitCode.rawValue == 0 ? 0 : 1)
     }
-    let message = message(for: error).trimmingCharacters(in: .whitespacesAndNewlines)
+    // One line whatever the message carries (names from archives, ArgumentParser's own errors).
+    let message = singleLine(message(for: error).trimmingCharacters(in: .whitespacesAndNewlines))
     FileHandle.standardError.write(Data("Error: \(message)\n".utf8))
     Foundation.exit(1)
   }

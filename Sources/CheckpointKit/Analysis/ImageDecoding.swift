@@ -103,5 +103,5 @@ public enum ImageDecoding {
 public struct ImageDecodingError: Error, CustomStringConvertible {
   public var name: String
   public var error: CRIUImageError
-  public var description: String { "\(name): \(error)" }
+  public var description: String { singleLine("\(name): \(error)") }
 }

@@ -40,16 +40,9 @@ public struct MemoryMapping: Equatable, Sendable {
   /// no `mm` image.
   static func mappings(of pid: UInt32, in source: CheckpointSource, names: MemoryMaps) throws -> [MemoryMapping] {
     guard source.contains(source.imagePrefix + "mm-\(pid).img") else { return [] }
-    let mm = try source.image("mm-\(pid).img").messages(MmEntry.self).first ?? MmEntry()
-    var pageMap: PageMap?
+    let mm = try source.memoryMap(pid: pid)
     let pagemapName = "pagemap-\(pid).img"
-    if source.contains(source.imagePrefix + pagemapName) {
-      do {
-        pageMap = try PageMap(image: source.image(pagemapName))
-      } catch let error as CRIUImageError {
-        throw CheckpointError.corruptImage(source: source.displayPath, member: source.imagePrefix + pagemapName, error)
-      }
-    }
+    let pageMap = source.contains(source.imagePrefix + pagemapName) ? try source.pageMap(pagemapName) : nil
     return mm.vmas.sorted { $0.start < $1.start }.map { vma in
       MemoryMapping(
         start: vma.start, end: vma.end, permissions: MemoryMaps.permissions(vma), offset: vma.pgoff,

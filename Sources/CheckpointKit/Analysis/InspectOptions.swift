@@ -90,14 +90,16 @@ public struct InspectOptions: Equatable, Sendable {
       else { return nil }
       let size = UInt64(map.pageSize)
       var ranges: [Range<Int64>] = []
+      // Region by region, not page by page: the bounds come from the image and may span the address space.
       for (start, end) in [(mm.mmArgStart, mm.mmArgEnd), (mm.mmEnvStart, mm.mmEnvEnd)] where start < end {
-        var page = start / size * size
-        while page < end {
-          if let region = map.region(containing: page), let offset = region.fileOffset {
-            let lower = offset + Int64(page - region.address)
-            ranges.append(lower..<lower + Int64(size))
-          }
-          page += size
+        let first = start / size * size
+        for region in map.regions {
+          let regionEnd = region.end(pageSize: map.pageSize)
+          guard let offset = region.fileOffset, region.address < end, regionEnd > first else { continue }
+          // Whole pages of the region from the page holding `start` to the page holding `end - 1`.
+          let lower = (max(first, region.address) - region.address) / size * size
+          let upper = min((min(end, regionEnd) - region.address - 1) / size * size + size, regionEnd - region.address)
+          ranges.append(offset + Int64(lower)..<offset + Int64(upper))
         }
       }
       return ranges

@@ -124,9 +124,16 @@ struct ProcessDetails {
 
   /// The bytes of a memory area whose bounds `mm-<pid>.img` gives (the argument or environment strings).
   func readArea(of pid: UInt32, bounds: (MmEntry) -> (UInt64, UInt64)) throws -> [UInt8] {
-    let mm = try source.image("mm-\(pid).img").messages(MmEntry.self).first ?? MmEntry()
+    let name = "mm-\(pid).img"
+    let mm = try source.image(name).messages(MmEntry.self).first ?? MmEntry()
     let (start, end) = bounds(mm)
-    return try Self.read(source.memory(pid: pid), from: start, to: end)
+    let memory = try source.memory(pid: pid)
+    do {
+      return try Self.read(memory, from: start, to: end)
+    } catch let error as MemoryError {
+      // The bounds come from the mm image: name it, since a hostile one points anywhere.
+      throw CheckpointError.view(context: "\(source.displayPath):\(source.imagePrefix)\(name)", reason: "\(error)")
+    }
   }
 
   /// Largest argument or environment area read (the kernel limits both far below this).

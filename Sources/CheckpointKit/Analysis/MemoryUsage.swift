@@ -13,11 +13,14 @@ public enum MemoryUsage {
   /// Rows for every alive or stopped process, by pid.
   public static func rows(_ source: CheckpointSource, pageSize: Int = 4096) throws -> [Row] {
     try source.processes().filter(\.state.hasResources).map { process in
-      let map = try PageMap(image: source.image("pagemap-\(process.pid).img"), pageSize: pageSize)
-      let mm = try source.image("mm-\(process.pid).img").messages(MmEntry.self).first ?? MmEntry()
-      let shared = mm.vmas.filter { $0.flags & 1 != 0 }.reduce(Int64(0)) { $0 + Int64($1.end - $1.start) }
-      let pages = map.regions.reduce(Int64(0)) { $0 + Int64($1.pageCount) } * Int64(pageSize)
-      return Row(pid: process.pid, name: process.name, memory: pages, sharedMemory: shared)
+      let map = try source.pageMap("pagemap-\(process.pid).img", pageSize: pageSize)
+      // The VMAs are checked (start below end, disjoint) and the regions end inside 64 bits and do not
+      // overlap, so each sum is at most 2^64 - 1 bytes; it is shown clamped to Int64.
+      let mm = try source.memoryMap(pid: process.pid)
+      let shared = mm.vmas.filter { $0.flags & 1 != 0 }.reduce(UInt64(0)) { $0 &+ ($1.end - $1.start) }
+      let pages = map.regions.reduce(UInt64(0)) { $0 &+ $1.pageCount &* UInt64(pageSize) }
+      return Row(
+        pid: process.pid, name: process.name, memory: Int64(clamping: pages), sharedMemory: Int64(clamping: shared))
     }
   }
 

@@ -11,7 +11,10 @@ public enum ArchiveError: Error, Equatable, CustomStringConvertible {
   /// A compression name that is not supported.
   case unknownCompression(String)
 
-  public var description: String {
+  /// The message on one line: names from archives and images may hold control characters.
+  public var description: String { singleLine(message) }
+
+  private var message: String {
     switch self {
     case .libarchive(let archive, let operation, _, let message):
       return "\(operation) \(archive): \(message)"
@@ -26,6 +29,26 @@ public enum ArchiveError: Error, Equatable, CustomStringConvertible {
         + ArchiveFilter.allCases.map(\.name).joined(separator: ", ") + ")"
     }
   }
+}
+
+/// `text` with its control characters escaped as ``quoted(_:)`` escapes them (`\n`, `\t`, `\x1b`), without
+/// quotes: an error message stays one line whatever names it carries, and printable text is left as it is.
+public func singleLine(_ text: String) -> String {
+  guard text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else { return text }
+  var result = ""
+  for scalar in text.unicodeScalars {
+    switch scalar {
+    case "\n": result += "\\n"
+    case "\t": result += "\\t"
+    default:
+      if scalar.value < 0x20 || scalar.value == 0x7f {
+        result += "\\x" + String(scalar.value, radix: 16, uppercase: false).leftPadded(to: 2)
+      } else {
+        result.unicodeScalars.append(scalar)
+      }
+    }
+  }
+  return result
 }
 
 /// Quotes a string for a message, escaping control characters so a hostile name cannot fake output.

@@ -112,7 +112,7 @@ public struct CheckpointList: Sendable {
         let line =
           failure.path == directory
           ? "Error: \(failure.message)" : "Error extracting information from \(failure.path): \(failure.message)"
-        result.append(.standardError(line + "\n"))
+        result.append(.standardError(singleLine(line) + "\n"))
       }
     }
     guard !listedDirectories.isEmpty else {

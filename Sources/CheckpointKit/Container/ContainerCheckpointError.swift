@@ -11,7 +11,10 @@ public enum ContainerCheckpointError: Error, Equatable, CustomStringConvertible 
   /// CRI-O's `io.kubernetes.cri-o.Metadata` annotation is missing or not a JSON object.
   case invalidCRIOMetadata(source: String, reason: String)
 
-  public var description: String {
+  /// The message on one line: names from archives and images may hold control characters.
+  public var description: String { singleLine(message) }
+
+  private var message: String {
     switch self {
     // Upstream's phrases, which scripts match, with the checkpoint and member named.
     case .notAContainerCheckpoint(let path):

@@ -21,7 +21,10 @@ public enum KubeletStoreError: Error, Equatable, CustomStringConvertible {
   /// `insert`: something in the target would be overwritten or contradicted.
   case conflict(target: String, what: String, reason: String)
 
-  public var description: String {
+  /// The message on one line: names from archives and images may hold control characters.
+  public var description: String { singleLine(message) }
+
+  private var message: String {
     switch self {
     case .targetMissing(let path):
       return "target \(path) does not exist"

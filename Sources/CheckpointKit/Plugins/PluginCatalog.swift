@@ -87,12 +87,9 @@ public struct PluginCatalog: Sendable {
     defer { closedir(stream) }
     var names: [String] = []
     while let entry = readdir(stream) {
-      let name: String? = withUnsafePointer(to: entry.pointee.d_name) { tuple in
-        tuple.withMemoryRebound(to: CChar.self, capacity: MemoryLayout.size(ofValue: tuple.pointee)) {
-          String(validatingCString: $0)
-        }
-      }
-      if let name, name.hasPrefix(Plugin.prefix) { names.append(name) }
+      let bytes = Path.name(of: entry)
+      let name = String(decoding: bytes, as: UTF8.self)
+      if Array(name.utf8) == bytes, name.hasPrefix(Plugin.prefix) { names.append(name) }
     }
     return names.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
   }

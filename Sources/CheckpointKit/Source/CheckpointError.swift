@@ -19,7 +19,10 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
   /// A CRIU image is malformed.
   case corruptImage(source: String, member: String, CRIUImageError)
 
-  public var description: String {
+  /// The message on one line: names from archives and images may hold control characters.
+  public var description: String { singleLine(message) }
+
+  private var message: String {
     switch self {
     case .missing(let path): return "stat \(path): no such file or directory"
     case .notACheckpoint(let path):

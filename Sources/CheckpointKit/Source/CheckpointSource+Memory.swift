@@ -4,7 +4,7 @@ extension CheckpointSource {
   /// (`pagemap-shmem-<shmid>.img`) and memfds, found through `files.img` and `memfd.img`. Without `mm-<pid>.img`
   /// the process has no VMAs: its private pages can still be read and searched (see ``hasMemoryMap(pid:)``).
   public func memory(pid: UInt32, pageSize: Int = 4096) throws -> ProcessMemory {
-    let mm = try hasMemoryMap(pid: pid) ? image("mm-\(pid).img").messages(MmEntry.self).first ?? MmEntry() : MmEntry()
+    let mm = try hasMemoryMap(pid: pid) ? memoryMap(pid: pid) : MmEntry()
     let privateMemory = try reader(pagemap: "pagemap-\(pid).img", pageSize: pageSize)
     var objects: [UInt64: MemoryReader?] = [:]
     var mappings: [UInt64: MemoryReader] = [:]
@@ -16,6 +16,34 @@ extension CheckpointSource {
       if let reader = objects[shmid] ?? nil { mappings[vma.start] = reader }
     }
     return ProcessMemory(pid: pid, vmas: mm.vmas, privateMemory: privateMemory, sharedMappings: mappings)
+  }
+
+  /// The `mm-<pid>.img` entry of process `pid`, its VMAs checked before anyone computes with them: each starts
+  /// below its end, its file offset plus its length fits in 64 bits, and none overlaps another (CRIU writes them
+  /// sorted and disjoint, as the kernel keeps them).
+  func memoryMap(pid: UInt32) throws -> MmEntry {
+    let name = "mm-\(pid).img"
+    let image = try image(name)
+    guard let entry = image.entries.first(where: { $0.message is MmEntry }),
+      let mm = entry.message as? MmEntry
+    else { return MmEntry() }
+    func corrupt(_ reason: String) -> CheckpointError {
+      .corruptImage(
+        source: displayPath, member: imagePrefix + name, .invalidEntry(offset: entry.offset, reason: reason))
+    }
+    var previousEnd: UInt64 = 0
+    for vma in mm.vmas.sorted(by: { $0.start < $1.start }) {
+      let bounds = "0x\(String(vma.start, radix: 16))-0x\(String(vma.end, radix: 16))"
+      guard vma.start < vma.end else { throw corrupt("VMA \(bounds) does not end after its start") }
+      guard vma.pgoff <= UInt64.max - (vma.end - vma.start) else {
+        throw corrupt("VMA \(bounds) has a file offset beyond 64 bits (0x\(String(vma.pgoff, radix: 16)))")
+      }
+      guard vma.start >= previousEnd else {
+        throw corrupt("VMA \(bounds) overlaps the VMA before it (ending at 0x\(String(previousEnd, radix: 16)))")
+      }
+      previousEnd = vma.end
+    }
+    return mm
   }
 
   /// True when the checkpoint has the process's VMAs (`mm-<pid>.img`).
@@ -40,15 +68,19 @@ extension CheckpointSource {
     return inodes.first { $0.inodeID == file.memfd.inodeID }.map { UInt64($0.shmid) }
   }
 
-  /// A reader for a pagemap image and its pages file; `nil` when the pagemap is absent.
-  func reader(pagemap name: String, pageSize: Int) throws -> MemoryReader? {
-    guard contains(imagePrefix + name) else { return nil }
-    let pageMap: PageMap
+  /// The pagemap image `name`; a malformed one is an error naming it.
+  func pageMap(_ name: String, pageSize: Int = 4096) throws -> PageMap {
     do {
-      pageMap = try PageMap(image: image(name), pageSize: pageSize)
+      return try PageMap(image: image(name), pageSize: pageSize)
     } catch let error as CRIUImageError {
       throw CheckpointError.corruptImage(source: displayPath, member: imagePrefix + name, error)
     }
+  }
+
+  /// A reader for a pagemap image and its pages file; `nil` when the pagemap is absent.
+  func reader(pagemap name: String, pageSize: Int) throws -> MemoryReader? {
+    guard contains(imagePrefix + name) else { return nil }
+    let pageMap = try self.pageMap(name, pageSize: pageSize)
     let pagesName = imagePrefix + "pages-\(pageMap.pagesID).img"
     let hasPages = pageMap.regions.contains { $0.fileOffset != nil }
     // A pagemap that lists pages without its pages file cannot be read (lazy-only pagemaps need none).

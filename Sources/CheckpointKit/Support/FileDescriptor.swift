@@ -111,7 +111,9 @@ public struct FileTooLargeError: Error, Equatable, CustomStringConvertible {
   public var path: String
   /// The limit in bytes.
   public var limit: Int
-  public var description: String { "\(path) is larger than \(ByteCount.format(Int64(limit))): refusing to read it" }
+  public var description: String {
+    singleLine("\(path) is larger than \(ByteCount.format(Int64(limit))): refusing to read it")
+  }
 }
 
 /// Runs a system call until it stops failing with `EINTR`.

@@ -54,12 +54,19 @@ public enum Path {
     defer { closedir(handle) }
     var names: [String] = []
     while let entry = readdir(handle) {
-      let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-        String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-      }
+      let name = String(decoding: Path.name(of: entry), as: UTF8.self)
       if name != "." && name != ".." { names.append(name) }
     }
     return names
+  }
+
+  /// The name of a `readdir` entry, read in place up to its NUL. A record is only as long as its name:
+  /// `entry.pointee.d_name` copies the whole 256-byte array and reads past the end of the directory buffer
+  /// (AddressSanitizer: heap-buffer-overflow) when the record is the last one.
+  static func name(of entry: UnsafeMutablePointer<dirent>) -> [UInt8] {
+    guard let offset = MemoryLayout<dirent>.offset(of: \dirent.d_name) else { return [] }
+    let start = UnsafeRawPointer(entry).advanced(by: offset)
+    return Array(UnsafeRawBufferPointer(start: start, count: strlen(start.assumingMemoryBound(to: CChar.self))))
   }
 
   /// Flushes a directory's entries (after a rename) to the device.

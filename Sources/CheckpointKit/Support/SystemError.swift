@@ -24,5 +24,5 @@ public struct SystemError: Error, Equatable, CustomStringConvertible {
     return first.lowercased() + message.dropFirst()
   }
 
-  public var description: String { "\(operation) \(path): \(reason)" }
+  public var description: String { singleLine("\(operation) \(path): \(reason)") }
 }

@@ -104,7 +104,7 @@ extension CheckpointCtl {
     /// Reads one checkpoint; what it leaves out (an unreadable network.status) is said on stderr.
     private func report(_ input: String, _ options: InspectOptions) throws -> InspectReport {
       let report = try InspectReport(path: input, options: options)
-      for warning in report.warnings { emitError("Warning: \(warning)\n") }
+      for warning in report.warnings { emitError("Warning: \(singleLine(warning))\n") }
       return report
     }
   }

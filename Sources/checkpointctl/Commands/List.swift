@@ -27,7 +27,9 @@ extension CheckpointCtl {
     func run() throws {
       let list = CheckpointList(directories: directories.isEmpty ? [CheckpointList.defaultDirectory] : directories)
       if format == .json {
-        for failure in list.failures { emitError("Error extracting information from \(failure.path): \(failure)\n") }
+        for failure in list.failures {
+          emitError(singleLine("Error extracting information from \(failure.path): \(failure)") + "\n")
+        }
         emit(list.json)
         return
       }

@@ -103,7 +103,7 @@ func forEachInput(_ inputs: [String], _ body: (String) throws -> Void) throws {
     do {
       try body(input)
     } catch {
-      emitError("Error: \(error)\n")
+      emitError("Error: \(singleLine("\(error)"))\n")
       failed = true
     }
   }

@@ -56,7 +56,7 @@ extension CheckpointCtl {
     /// Upstream's container table; each unreadable input is reported by name, then exit 1.
     private func showContainers(_ paths: [String]) throws {
       let report = ContainerShowReport(inputs: paths)
-      for failure in report.failures { emitError("Error: \(failure)\n") }
+      for failure in report.failures { emitError("Error: \(singleLine("\(failure)"))\n") }
       emit(format == .json ? report.json : report.table)
       if !report.failures.isEmpty { throw ExitCode.failure }
     }

@@ -16,7 +16,9 @@ public enum CoreDumpError: Error, Equatable, CustomStringConvertible {
   case writing(path: String, reason: String)
 
   /// One line naming the file the error is about.
-  public var description: String {
+  public var description: String { singleLine(text) }
+
+  private var text: String {
     switch self {
     case .badImage(let source, let member, let reason): return "\(source):\(member): \(reason)"
     case .noRegisters(let tid, let machine): return "thread \(tid) has no \(machine) registers"
