@@ -100,6 +100,29 @@ protos:
 	  --swift_opt=Visibility=Public --swift_opt=FileNaming=PathToUnderscores \
 	  --swift_out=Sources/CRIU/Generated -I Sources/CRIU/Protos Sources/CRIU/Protos/*.proto
 
+# Fuzzing and sanitizers (issue #14; README "Robustness"). Each uses its own scratch path, so neither disturbs the
+# normal build. `make fuzz` builds Fuzz/ (a separate package) with libFuzzer and AddressSanitizer and runs every
+# target FUZZ_SECONDS; a crash, leak, timeout or out-of-memory input lands in Fuzz/Regressions/<target>/, which
+# `make test` replays from then on. `make sanitize` runs the whole suite under AddressSanitizer, then under
+# ThreadSanitizer.
+.PHONY: fuzz sanitize sanitize-address sanitize-thread
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	SWIFT=$(SWIFT) FUZZ_SECONDS=$(FUZZ_SECONDS) Fuzz/run
+
+sanitize: sanitize-address sanitize-thread
+
+sanitize-address: test-deps
+	$(SWIFT) build --build-tests --scratch-path .build-asan --sanitize=address
+	SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=$${ASAN_OPTIONS:-detect_leaks=1} \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan-suppressions.txt:print_suppressions=0 \
+	  $(SWIFT) test --skip-build --scratch-path .build-asan --sanitize=address
+
+sanitize-thread: test-deps
+	$(SWIFT) build --build-tests --scratch-path .build-tsan --sanitize=thread
+	SWIFT_BACKTRACE=enable=no TSAN_OPTIONS=$${TSAN_OPTIONS:-halt_on_error=1} \
+	  $(SWIFT) test --skip-build --scratch-path .build-tsan --sanitize=thread
+
 format:
 	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
 

@@ -1,0 +1,2 @@
+// Entry points of the fuzz executables (see FuzzMain.c).
+#pragma once
