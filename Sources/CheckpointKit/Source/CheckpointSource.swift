@@ -339,22 +339,26 @@ final class SparseBytes: RandomAccessBytes {
   }
 }
 
-/// A byte range of an open file, read with `pread`.
+/// A byte range of other random-access bytes: a member of an open file (read with `pread`), or of a member.
 final class FileSlice: RandomAccessBytes {
-  let file: FileDescriptor
+  let base: RandomAccessBytes
   let offset: Int64
   let size: Int64
 
-  init(file: FileDescriptor, offset: Int64, size: Int64) {
-    self.file = file
+  init(base: RandomAccessBytes, offset: Int64, size: Int64) {
+    self.base = base
     self.offset = offset
     self.size = size
+  }
+
+  convenience init(file: FileDescriptor, offset: Int64, size: Int64) {
+    self.init(base: file, offset: offset, size: size)
   }
 
   func read(into buffer: UnsafeMutableRawBufferPointer, at position: Int64) throws -> Int {
     guard position >= 0, position < size else { return 0 }
     let count = Int(min(Int64(buffer.count), size - position))
-    return try file.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count]), at: offset + position)
+    return try base.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count]), at: offset + position)
   }
 }
 

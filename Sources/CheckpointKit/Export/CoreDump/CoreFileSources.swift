@@ -57,32 +57,13 @@ final class CoreFileSources {
       let path = prefix + name
       guard wanted.contains(path), members[path] == nil else { continue }
       if let offset = entry.dataOffset {
-        members[path] = (ByteWindow(base: outer, offset: offset, size: entry.size), entry.size)
+        members[path] = (FileSlice(base: outer, offset: offset, size: entry.size), entry.size)
       } else {
         let file = try CoreTemporaryFile.make()
         let copied = try PipelinedCopy.copy(into: file, startsWriteback: false) { try reader.read(into: $0) }
         members[path] = (file, copied)
       }
     }
-  }
-}
-
-/// A byte range of other random-access bytes.
-final class ByteWindow: RandomAccessBytes {
-  let base: RandomAccessBytes
-  let offset: Int64
-  let size: Int64
-
-  init(base: RandomAccessBytes, offset: Int64, size: Int64) {
-    self.base = base
-    self.offset = offset
-    self.size = size
-  }
-
-  func read(into buffer: UnsafeMutableRawBufferPointer, at position: Int64) throws -> Int {
-    guard position >= 0, position < size else { return 0 }
-    let count = Int(min(Int64(buffer.count), size - position))
-    return try base.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count]), at: offset + position)
   }
 }
 
