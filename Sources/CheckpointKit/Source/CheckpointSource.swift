@@ -159,7 +159,7 @@ public final class CheckpointSource {
       {
         found[name] = .sparse(try SparseBytes(keeping: ranges, of: reader, size: entry.size))
       } else if selection.randomAccess(name) {
-        let file = try spill ?? Self.makeSpillFile()
+        let file = try spill ?? UnlinkedFile.make(stem: "checkpointctl-pages")
         spill = file
         let writer = spillWriter ?? BackgroundWriter(file: file, startsWriteback: false)
         spillWriter = writer
@@ -284,18 +284,6 @@ public final class CheckpointSource {
     }
     try walk("", depth: 0)
     return result
-  }
-
-  /// A private temporary file, unlinked at once: nothing is left behind whatever happens.
-  private static func makeSpillFile() throws -> FileDescriptor {
-    let directory = ProcessEnvironment.temporaryDirectory
-    var template = Array(Path.join(directory, "checkpointctl-pages.XXXXXX").utf8CString)
-    let fd = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.map { mkstemp($0) } ?? -1 }
-    guard fd >= 0 else { throw SystemError("cannot create a temporary file in", path: directory) }
-    _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-    _ = fchmod(fd, 0o600)
-    template.withUnsafeBufferPointer { buffer in _ = buffer.baseAddress.map { unlink($0) } }
-    return FileDescriptor(rawValue: fd, displayPath: "a temporary file in \(directory)")
   }
 
 }

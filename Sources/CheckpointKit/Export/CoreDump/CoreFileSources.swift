@@ -59,24 +59,10 @@ final class CoreFileSources {
       if let offset = entry.dataOffset {
         members[path] = (FileSlice(base: outer, offset: offset, size: entry.size), entry.size)
       } else {
-        let file = try CoreTemporaryFile.make()
+        let file = try UnlinkedFile.make(stem: "checkpointctl-core")
         let copied = try PipelinedCopy.copy(into: file, startsWriteback: false) { try reader.read(into: $0) }
         members[path] = (file, copied)
       }
     }
-  }
-}
-
-/// Private temporary files, unlinked as soon as they are created.
-enum CoreTemporaryFile {
-  static func make() throws -> FileDescriptor {
-    let directory = ProcessEnvironment.temporaryDirectory
-    var template = Array(Path.join(directory, "checkpointctl-core.XXXXXX").utf8CString)
-    let fd = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.map { mkstemp($0) } ?? -1 }
-    guard fd >= 0 else { throw SystemError("cannot create a temporary file in", path: directory) }
-    _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-    _ = fchmod(fd, 0o600)
-    template.withUnsafeBufferPointer { buffer in _ = buffer.baseAddress.map { unlink($0) } }
-    return FileDescriptor(rawValue: fd, displayPath: "a temporary file in \(directory)")
   }
 }

@@ -97,14 +97,8 @@ public enum OCIImageWriter {
 
   /// A private temporary file in `directory`, unlinked at once (nothing is left behind, whatever happens).
   static func temporaryFile(in directory: String, for name: String) throws -> FileDescriptor {
-    var template = Array(
-      Path.join(directory, AtomicFile.temporaryPrefix + Path.base(of: name) + ".layer.XXXXXX").utf8CString)
-    let fd = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.map { mkstemp($0) } ?? -1 }
-    guard fd >= 0 else { throw SystemError("cannot create a temporary file in", path: directory) }
-    _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-    _ = fchmod(fd, 0o600)
-    template.withUnsafeBufferPointer { buffer in _ = buffer.baseAddress.map { unlink($0) } }
-    return FileDescriptor(rawValue: fd, displayPath: name)
+    try UnlinkedFile.make(
+      in: directory, stem: AtomicFile.temporaryPrefix + Path.base(of: name) + ".layer", displayPath: name)
   }
 
   /// A private (0700) temporary directory in `$TMPDIR`.
