@@ -7,6 +7,7 @@ let package = Package(
   products: [
     .executable(name: "checkpointctl", targets: ["checkpointctl"]),
     .library(name: "CheckpointKit", targets: ["CheckpointKit"]),
+    .library(name: "OCI", targets: ["OCI"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -46,7 +47,7 @@ let package = Package(
     ),
     .testTarget(
       name: "CheckpointKitTests",
-      dependencies: ["CheckpointKit", "TestSupport"]
+      dependencies: ["CheckpointKit", "OCI", "TestSupport"]
     ),
     .testTarget(
       name: "CRIUTests",

@@ -13,11 +13,17 @@ let package = Package(
     .executable(name: "fuzz-kubelet", targets: ["FuzzKubelet"]),
     .executable(name: "fuzz-container-metadata", targets: ["FuzzContainerMetadata"]),
     .executable(name: "fuzz-encode", targets: ["FuzzEncode"]),
+    .executable(name: "fuzz-oci", targets: ["FuzzOCI"]),
   ],
   dependencies: [.package(name: "checkpointctl", path: "..")],
   targets: [
     .target(name: "CFuzzMain"),
-    .target(name: "FuzzHarness", dependencies: [.product(name: "CheckpointKit", package: "checkpointctl")]),
+    .target(
+      name: "FuzzHarness",
+      dependencies: [
+        .product(name: "CheckpointKit", package: "checkpointctl"), .product(name: "OCI", package: "checkpointctl"),
+      ]
+    ),
     .executableTarget(name: "FuzzCRIUImage", dependencies: ["FuzzHarness", "CFuzzMain"]),
     .executableTarget(name: "FuzzMemory", dependencies: ["FuzzHarness", "CFuzzMain"]),
     .executableTarget(name: "FuzzCoreDump", dependencies: ["FuzzHarness", "CFuzzMain"]),
@@ -25,5 +31,6 @@ let package = Package(
     .executableTarget(name: "FuzzKubelet", dependencies: ["FuzzHarness", "CFuzzMain"]),
     .executableTarget(name: "FuzzContainerMetadata", dependencies: ["FuzzHarness", "CFuzzMain"]),
     .executableTarget(name: "FuzzEncode", dependencies: ["FuzzHarness", "CFuzzMain"]),
+    .executableTarget(name: "FuzzOCI", dependencies: ["FuzzHarness", "CFuzzMain"]),
   ]
 )

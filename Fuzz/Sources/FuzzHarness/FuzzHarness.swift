@@ -1,6 +1,7 @@
 import CheckpointKit
 import Foundation
 import Glibc
+import OCI
 
 /// What each fuzz target does with one input: the same code paths the commands take, in process. Every error is
 /// expected (hostile input); a trap, a sanitizer report, a leak or a hang is a finding.
@@ -18,6 +19,7 @@ public enum FuzzHarness {
     "kubelet": kubelet,
     "container-metadata": containerMetadata,
     "encode": encode,
+    "oci": oci,
   ]
 
   /// Separates the files of an input made of several (`FuzzHarness.parts`); it is in every dictionary.
@@ -180,6 +182,81 @@ public enum FuzzHarness {
     guard let image = try? ImageJSON.encode(bytes), let encoded = try? image.encoded() else { return }
     guard let decoded = try? ImageFile(decoding: encoded) else { return }
     _ = try? ImageJSON.decode(decoded, pretty: true)
+  }
+
+  /// A checkpoint image: `index.json`, the manifest, the configuration, the layer, a reference and an auth file,
+  /// separated by ``separator``. In the index and the manifest, `@M@`, `@C@` and `@L@` become the digests of the
+  /// manifest, configuration and layer and `@m@`, `@c@` and `@l@` their sizes, so that mutations keep the
+  /// references between blobs intact. Each document is parsed alone, then the image is read by `show`, `inspect`
+  /// and `memparse` as an `oci:` layout, a plain OCI archive and an `oci-archive:` reference; the reference is
+  /// parsed, and the auth file looked up for its registry.
+  public static func oci(_ bytes: [UInt8]) {
+    let parts = parts(bytes, count: 6)
+    let source = "fuzz"
+    _ = try? ImageIndex(json: parts[0], source: source)
+    _ = try? ImageManifest(json: parts[1], source: source)
+    _ = try? ImageConfig(json: parts[2], source: source)
+    let text = String(decoding: parts[4], as: UTF8.self)
+    let reference = try? ImageReference(parsing: text)
+    if let reference { _ = try? ImageReference(parsing: reference.description) }
+    let config = parts[2]
+    let layer = parts[3]
+    let manifest = substituted(parts[1], [("@C@", config), ("@L@", layer)])
+    let index = substituted(parts[0], [("@M@", manifest), ("@C@", config), ("@L@", layer)])
+    withScratch { scratch in
+      let layout = scratch + "/layout"
+      var members: [(String, [UInt8])] = [
+        (OCILayout.layoutFile, OCILayout.layoutFileContent), (OCILayout.indexFile, index),
+      ]
+      for blob in [manifest, config, layer] { members.append((OCILayout.blobName(Digest(of: blob)), blob)) }
+      guard mkdir(layout, 0o700) == 0, mkdir(layout + "/blobs", 0o700) == 0,
+        mkdir(layout + "/" + OCILayout.blobDirectory, 0o700) == 0
+      else { return }
+      for (name, member) in members { guard write(member, to: layout + "/" + name) else { return } }
+      let archive = scratch + "/image.tar"
+      guard writeArchive(members, to: archive) else { return }
+      for path in [layout, archive, "oci:" + layout, "oci-archive:" + archive] {
+        _ = ContainerShowReport(inputs: [path]).table
+        if let report = try? InspectReport(path: path, options: .all) {
+          _ = report.treeText(path: path)
+          _ = InspectReport.json([report])
+        }
+        _ = try? MemParse.table(path)
+      }
+      let auth = scratch + "/auth.json"
+      guard write(parts[5], to: auth) else { return }
+      var host = "localhost:5000"
+      if case .registry(let registry)? = reference { host = registry.host }
+      _ = try? RegistryOptions(authFile: auth, environment: [:]).credentials(for: host)
+    }
+  }
+
+  /// `bytes` with each token replaced by the digest (`@X@`) or the size (`@x@`) of its blob.
+  static func substituted(_ bytes: [UInt8], _ blobs: [(token: String, blob: [UInt8])]) -> [UInt8] {
+    var result = bytes
+    for (token, blob) in blobs {
+      result = replacing(Array(token.utf8), with: Array(Digest(of: blob).description.utf8), in: result)
+      result = replacing(Array(token.lowercased().utf8), with: Array(String(blob.count).utf8), in: result)
+    }
+    return result
+  }
+
+  static func replacing(_ token: [UInt8], with replacement: [UInt8], in bytes: [UInt8]) -> [UInt8] {
+    var result: [UInt8] = []
+    result.reserveCapacity(bytes.count)
+    var index = 0
+    while index < bytes.count {
+      if bytes[index] == token[0], index + token.count <= bytes.count,
+        Array(bytes[index..<index + token.count]) == token
+      {
+        result += replacement
+        index += token.count
+      } else {
+        result.append(bytes[index])
+        index += 1
+      }
+    }
+    return result
   }
 
   // MARK: support
