@@ -163,6 +163,40 @@ struct BuildTests {
     #expect(dump.stdout.split(separator: "\n").dropFirst(2) == reference.stdout.split(separator: "\n").dropFirst(2))
   }
 
+  @Test func compressedImagesAndImageMembersAreRead() throws {
+    let directory = try TemporaryDirectory()
+    let scratch = try TemporaryDirectory()
+    let archive = directory.file("img.tar")
+    #expect(try CLI.run(["build", Self.sleep, "oci-archive:\(archive):v1", "--compression", "none"]).status == 0)
+    #expect(try CLI.run(["build", Self.sleep, "oci:\(directory.file("layout")):v1"]).status == 0)
+    try Tool.run("gzip", ["-k", archive])
+    try Tool.run("zstd", ["-q", archive, "-o", archive + ".zst"])
+    // A compressed OCI archive is decompressed once into a private scratch file, removed when done.
+    let environment = ["TMPDIR": scratch.path]
+    let expected = try CLI.run(["show", Self.sleep]).stdout.split(separator: "\n").dropFirst(2)
+    let reference = try CLI.run(["memparse", "--pid", "1", Self.sleep]).stdout.split(separator: "\n").dropFirst(2)
+    for input in [archive + ".gz", archive + ".zst", "oci-archive:\(archive).gz:v1"] {
+      let show = try CLI.run(["show", input], environment: environment)
+      #expect(show.status == 0, "\(input): \(show.stderr)")
+      #expect(show.stdout.split(separator: "\n").dropFirst(2) == expected, "\(input)")
+      let memparse = try CLI.run(["memparse", "--pid", "1", input], environment: environment)
+      #expect(memparse.stdout.split(separator: "\n").dropFirst(2) == reference, "\(input): \(memparse.stderr)")
+    }
+    // decode lists an image reference, or decodes one of its images (a member name ending in .img).
+    let listing = try CLI.run(["decode", Self.sleep]).stdout
+    let pstree = try CLI.run(["decode", Self.sleep + ":checkpoint/pstree.img"]).stdout
+    #expect(pstree.contains("\"magic\": \"PSTREE\""))
+    for reference in ["oci-archive:\(archive)", "oci-archive:\(archive):v1", "oci:\(directory.file("layout")):v1"] {
+      let list = try CLI.run(["decode", reference], environment: environment)
+      #expect(list.status == 0 && list.stdout == listing, "\(reference): \(list.stderr)")
+      let image = try CLI.run(["decode", reference + ":checkpoint/pstree.img"], environment: environment)
+      #expect(image.status == 0 && image.stdout == pstree, "\(reference): \(image.stderr)")
+    }
+    let member = try CLI.run(["decode", archive + ".zst:checkpoint/pstree.img"], environment: environment)
+    #expect(member.status == 0 && member.stdout == pstree, "\(member.stderr)")
+    #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).isEmpty)
+  }
+
   @Test func podmansOwnCheckpointImageIsShown() throws {
     let result = try CLI.run(["show", Fixtures.path("podman-checkpoint-image.oci.tar")])
     #expect(result.status == 0, "\(result.stderr)")
@@ -178,6 +212,8 @@ struct BuildTests {
     (["build", "NOTCHECKPOINT", "oci:layout"], "config.dump: no such file or directory"),
     (["show", "oci:layout-missing:v1"], "layout-missing/index.json"),
     (["show", "oci-archive:IMAGE:nope"], "no image tagged \"nope\""),
+    (["decode", "oci-archive:IMAGE:checkpoint/nope.img"], "checkpoint/nope.img"),
+    (["show", "docker:IMAGE"], "transport not supported"),
   ])
   func badInputIsOneErrorLineAndLeavesNothing(_ arguments: [String], _ message: String) throws {
     let directory = try TemporaryDirectory()

@@ -1,4 +1,5 @@
 import Glibc
+import OCI
 
 /// `decode`: an image as crit-compatible JSON, or a listing of the images of a directory or archive.
 public enum ImageDecoding {
@@ -36,11 +37,17 @@ public enum ImageDecoding {
       if let raw = rawKind(of: path) { return rawReport(kind: raw, size: Int64(info.st_size)) }
       return try listing(CheckpointSource(path: path, selection: listingSelection))
     }
-    // ARCHIVE:member (the member may itself contain no colon; the archive path may).
+    // ARCHIVE:member (the member may itself contain no colon; the archive path may). An image reference
+    // (`oci-archive:X[:TAG]`, `oci:DIR[:TAG]`, `docker://…`) is listed whole, or takes a `:member` naming an image
+    // (`….img`: a tag never looks like that).
     if let colon = path.lastIndex(of: ":") {
       let archive = String(path[..<colon])
       let member = String(path[path.index(after: colon)...])
-      if try Path.status(archive) != nil, !member.isEmpty {
+      let isImageMember = member.hasSuffix(".img") && (try? ImageReference(transport: archive)) != nil
+      if !isImageMember, try ImageReference(transport: path) != nil {
+        return try listing(CheckpointSource(path: path, selection: listingSelection))
+      }
+      if try isImageMember || Path.status(archive) != nil, !member.isEmpty {
         // A directory, an archive file, or an archive streamed through a pipe.
         let wanted = ArchiveEntry.normalize(member) ?? member
         let source = try CheckpointSource(path: archive, selection: .init(memory: { $0 == wanted }))

@@ -148,7 +148,9 @@ enum ProcessEnvironmentValue {
   }
 }
 
-/// An uncompressed OCI archive file: its members' offsets, read from the headers alone.
+/// An OCI archive file: its members' offsets. An uncompressed archive is read in place (offsets from the headers
+/// alone); a compressed one, or one coming through a pipe, is decompressed once into a private unlinked scratch
+/// file (the spill rule of compressed checkpoints: its blobs come before `index.json` names the layer).
 final class OCIArchiveFile {
   let path: String
   let file: FileDescriptor
@@ -157,21 +159,31 @@ final class OCIArchiveFile {
   init(path: String) throws {
     self.path = path
     let reader = try ArchiveReader(path: path)
-    guard let file = reader.fileReadableAtOffsets else {
-      throw OCIError.invalidDocument(source: path, reason: "an OCI archive must be a regular file")
-    }
-    self.file = file
+    var spill: FileDescriptor?
+    var spillWriter: BackgroundWriter?
+    var spillOffset: Int64 = 0
     var count = 0
     while let entry = try reader.next() {
       count += 1
       guard count <= 100_000 else { throw OCIError.invalidDocument(source: path, reason: "too many members") }
       guard entry.kind == .regular, let name = entry.normalizedPath else { continue }
-      guard let offset = entry.dataOffset else {
-        throw OCIError.invalidDocument(
-          source: path, reason: "a compressed OCI archive is not supported (decompress it first)")
+      if let offset = entry.dataOffset, reader.fileReadableAtOffsets != nil {
+        members[name] = (offset, entry.size)
+        continue
       }
-      members[name] = (offset, entry.size)
+      let file = try spill ?? UnlinkedFile.make(stem: "checkpointctl-image")
+      spill = file
+      let writer = spillWriter ?? BackgroundWriter(file: file, startsWriteback: false)
+      spillWriter = writer
+      let size = try writer.append { try reader.read(into: $0) }
+      members[name] = (spillOffset, size)
+      spillOffset += size
     }
+    try spillWriter?.finish()
+    guard let file = spill ?? reader.fileReadableAtOffsets else {
+      throw CheckpointError.missingMember(source: path, member: OCILayout.indexFile)
+    }
+    self.file = file
   }
 
   func index() throws -> ImageIndex {
