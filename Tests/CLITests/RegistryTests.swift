@@ -119,7 +119,6 @@ final class TestRegistry {
   .enabled(if: TestRegistry.available, "docker-registry or skopeo is not installed (make test installs them)"))
 struct RegistryTests {
   static let sleep = Fixtures.path("busybox-sleep.tar")
-  static let plainHTTP = ["CHECKPOINTCTL_TLS_VERIFY": "false"]
 
   @Test func pushedImageIsReadBackBySkopeoAndByShow() throws {
     let registry = try TestRegistry()
@@ -137,15 +136,37 @@ struct RegistryTests {
     #expect(fromPull.status == 0, "\(fromPull.stderr)")
     #expect(fromPull.stdout.contains("fx-sleep"))
     // show, inspect and memparse stream the layer from the registry.
-    let show = try CLI.run(["show", image], environment: Self.plainHTTP)
+    let show = try CLI.run(["show", image, "--tls-verify=false"])
     #expect(show.status == 0, "\(show.stderr)")
     #expect(
       show.stdout.split(separator: "\n").dropFirst(2)
         == (try CLI.run(["show", Self.sleep])).stdout.split(separator: "\n").dropFirst(2))
-    let memparse = try CLI.run(["memparse", "--pid", "1", image], environment: Self.plainHTTP)
+    let memparse = try CLI.run(["memparse", "--pid", "1", image, "--tls-verify=false"])
     #expect(memparse.status == 0, "\(memparse.stderr)")
     let reference = try CLI.run(["memparse", "--pid", "1", Self.sleep])
     #expect(memparse.stdout.split(separator: "\n").dropFirst(2) == reference.stdout.split(separator: "\n").dropFirst(2))
+    // Every reader takes the registry flags: decode lists the image or decodes one of its images, diff compares
+    // it, coredump writes the same cores as from the archive.
+    let decode = try CLI.run(["decode", image + ":checkpoint/pstree.img", "--tls-verify=false"])
+    let pstree = try CLI.run(["decode", Self.sleep + ":checkpoint/pstree.img"]).stdout
+    #expect(decode.status == 0 && decode.stdout == pstree, "\(decode.stderr)")
+    let listing = try CLI.run(["decode", image, "--tls-verify=false"])
+    let images = try CLI.run(["decode", Self.sleep]).stdout
+    #expect(listing.status == 0 && listing.stdout == images, "\(listing.stderr)")
+    let diff = try CLI.run(["diff", Self.sleep, image, "--pages", "--tls-verify=false", "--format", "json"])
+    let same = try CLI.run(["diff", Self.sleep, Self.sleep, "--pages", "--format", "json"]).stdout
+    #expect(diff.status == 0 && diff.stdout.replacingOccurrences(of: image, with: Self.sleep) == same, "\(diff.stderr)")
+    let cores = try TemporaryDirectory()
+    let fromImage = try CLI.run(["coredump", "-o", cores.file("image"), image, "--tls-verify=false"])
+    #expect(fromImage.status == 0, "\(fromImage.stderr)")
+    #expect(try CLI.run(["coredump", "-o", cores.file("file"), Self.sleep]).status == 0)
+    let core = try Files.read(cores.file("file/core.1"))
+    #expect(try Files.read(cores.file("image/core.1")) == core)
+    // TLS is the default: a plain-HTTP registry then fails with one line naming it.
+    let tls = try CLI.run(["show", image])
+    #expect(tls.status == 1)
+    #expect(tls.stderr.hasPrefix("Error: \(image): registry \(registry.host): GET /v2/"), "\(tls.stderr)")
+    #expect(tls.stderr.split(separator: "\n").count == 1)
     // A second push of the same image finds every blob present and uploads none.
     let posts = registry.log.components(separatedBy: "\"POST /v2/").count
     let again = try CLI.run(["build", Self.sleep, image, "--tls-verify=false"])
@@ -164,10 +185,10 @@ struct RegistryTests {
         "copy", "-q", "--dest-tls-verify=false", "oci-archive:\(Fixtures.path("podman-checkpoint-image.oci.tar"))",
         image,
       ])
-    let show = try CLI.run(["show", image], environment: Self.plainHTTP)
+    let show = try CLI.run(["show", image, "--tls-verify=false"])
     #expect(show.status == 0, "\(show.stderr)")
     #expect(show.stdout.contains("fx-ckimg"))
-    let missing = try CLI.run(["show", "docker://\(registry.host)/podman/ckimg:nope"], environment: Self.plainHTTP)
+    let missing = try CLI.run(["show", "docker://\(registry.host)/podman/ckimg:nope", "--tls-verify=false"])
     #expect(missing.status == 1)
     #expect(missing.stderr.hasPrefix("Error: "))
     #expect(
@@ -193,10 +214,16 @@ struct RegistryTests {
     let auth = #"{"auths":{"\#(registry.host)":{"auth":"\#(Data("alice:s3cret".utf8).base64EncodedString())"}}}"#
     try Files.write(Array(auth.utf8), to: registry.directory.file("auth.json"))
     let show = try CLI.run(
-      ["show", image],
-      environment: Self.plainHTTP.merging(["REGISTRY_AUTH_FILE": registry.directory.file("auth.json")]) { $1 })
+      ["show", image, "--tls-verify=false"],
+      environment: ["REGISTRY_AUTH_FILE": registry.directory.file("auth.json")])
     #expect(show.status == 0, "\(show.stderr)")
     #expect(show.stdout.contains("fx-sleep"))
+    let withCreds = try CLI.run(["inspect", image, "--tls-verify=false", "--creds", "alice:s3cret"])
+    #expect(withCreds.status == 0 && withCreds.stdout.contains("fx-sleep"), "\(withCreds.stderr)")
+    let withoutCreds = try CLI.run(
+      ["inspect", image, "--tls-verify=false"], environment: ["HOME": registry.directory.path])
+    #expect(
+      withoutCreds.status == 1 && withoutCreds.stderr.contains("authentication required"), "\(withoutCreds.stderr)")
     let inspect = try Tool.run("skopeo", ["inspect", "--tls-verify=false", "--creds", "alice:s3cret", "--raw", image])
     #expect(inspect.contains("io.kubernetes.cri-o.annotations.checkpoint.name"))
   }
@@ -234,7 +261,7 @@ struct RegistryTests {
     let result = try CLI.run(["build", Self.sleep, "docker://\(registry.host)/a/b:v1", "--tls-verify=false"])
     #expect(result.status == 1)
     #expect(result.stderr == "Error: registry \(registry.host): GET /v2/: connection refused\n")
-    let show = try CLI.run(["show", "docker://\(registry.host)/a/b:v1"], environment: Self.plainHTTP)
+    let show = try CLI.run(["show", "docker://\(registry.host)/a/b:v1", "--tls-verify=false"])
     #expect(show.status == 1)
     #expect(show.stderr.contains("registry \(registry.host): GET /v2/: connection refused"), "\(show.stderr)")
   }

@@ -1,4 +1,5 @@
 import CRIU
+import Foundation
 import Glibc
 import OCI
 
@@ -130,21 +131,17 @@ extension CheckpointSource {
   }
 }
 
-/// Registry settings for reading images in commands that take a checkpoint (TLS unless
-/// `CHECKPOINTCTL_TLS_VERIFY=false`, which the tests' plain-HTTP registry uses).
+/// Registry settings for reading `docker://` checkpoint references, for the whole process: a command sets them
+/// from its `--tls-verify`, `--creds` and `--authfile` flags before it reads anything (TLS and the default auth
+/// files until then).
 public enum ImageRegistryDefaults {
+  private static let lock = NSLock()
+  nonisolated(unsafe) private static var current = RegistryOptions()
+
   /// The options used when a command reads `docker://` references.
   public static var options: RegistryOptions {
-    var options = RegistryOptions()
-    if ProcessEnvironmentValue.get("CHECKPOINTCTL_TLS_VERIFY") == "false" { options.tlsVerify = false }
-    return options
-  }
-}
-
-enum ProcessEnvironmentValue {
-  static func get(_ name: String) -> String? {
-    guard let value = getenv(name) else { return nil }
-    return String(cString: value)
+    get { lock.withLock { current } }
+    set { lock.withLock { current = newValue } }
   }
 }
 

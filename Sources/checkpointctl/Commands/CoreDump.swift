@@ -35,7 +35,10 @@ extension CheckpointCtl {
     @Argument(help: ArgumentHelp("Checkpoint archive or directory", valueName: "checkpoint"))
     var checkpoint: String
 
+    @OptionGroup(title: "Registry options (docker:// checkpoints)") var registry: RegistryFlags
+
     func run() throws {
+      registry.apply()
       let options = CoreDumpWriter.Options(pids: pid, outputDirectory: output, sysroot: sysroot, force: force)
       var written: [CoreDumpWriter.Result] = []
       var skipped: [String] = []

@@ -23,7 +23,10 @@ extension CheckpointCtl {
         """)
     var pretty = false
 
+    @OptionGroup(title: "Registry options (docker:// checkpoints)") var registry: RegistryFlags
+
     func run() throws {
+      registry.apply()
       emit(try ImageDecoding.decode(path, pretty: pretty))
     }
   }

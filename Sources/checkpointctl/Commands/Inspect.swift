@@ -83,7 +83,10 @@ extension CheckpointCtl {
       return options
     }
 
+    @OptionGroup(title: "Registry options (docker:// checkpoints)") var registry: RegistryFlags
+
     func run() throws {
+      registry.apply()
       let options = self.options
       if format == "json" {
         // One array of the readable checkpoints; unreadable ones are reported on stderr (exit 1).

@@ -67,7 +67,10 @@ extension CheckpointCtl {
       if raw && format == .json { throw ValidationError("--raw writes bytes; it has no JSON form") }
     }
 
+    @OptionGroup(title: "Registry options (docker:// checkpoints)") var registry: RegistryFlags
+
     func run() throws {
+      registry.apply()
       let filter = try MemoryFilter(kinds: vmaKinds, permissions: permissions, addresses: addresses)
       if let pattern = try searchPattern() {
         try forEachInput(inputs) { input in

@@ -33,7 +33,10 @@ extension CheckpointCtl {
       }
     }
 
+    @OptionGroup(title: "Registry options (docker:// checkpoints)") var registry: RegistryFlags
+
     func run() throws {
+      registry.apply()
       if !inputs.isEmpty {
         try showContainers(inputs)
         return
