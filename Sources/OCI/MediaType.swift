@@ -33,4 +33,6 @@ public enum OCIAnnotation {
   public static let refName = "org.opencontainers.image.ref.name"
   /// When the image was created (RFC 3339).
   public static let created = "org.opencontainers.image.created"
+  /// What the image is, in a few words.
+  public static let title = "org.opencontainers.image.title"
 }

@@ -1,4 +1,5 @@
 import Glibc
+import OCI
 
 extension KubeletStore {
   /// What `extract` wrote.
@@ -7,33 +8,79 @@ extension KubeletStore {
     public var podArchives: [String]
     /// Bytes of member data written (before compression).
     public var bytes: Int64
+    /// The index of the image written (what its tag names), `nil` for an archive file.
+    public var image: Descriptor? = nil
+  }
+
+  /// What `extract` writes, checked before anything is written.
+  struct ExtractPlan {
+    /// `checkpointed.pods` (its bytes and status), absent for a directory of kubelet-API container checkpoints.
+    var metadata: (bytes: [UInt8], status: stat)?
+    /// How many pods the metadata lists.
+    var pods: Int
+    /// The archives, in metadata order (or the sorted `checkpoint-*.tar` names).
+    var names: [String]
+    /// Bytes of member data.
+    var total: Int64
+    /// The newest modification time of the members, seconds since the epoch.
+    var newest: Int64
   }
 
   /// Writes the store (`checkpointed.pods` and every `<SandboxID>.tar`, at the archive root) to `output`; a
   /// directory with no `checkpointed.pods` that holds kubelet-API container checkpoints (`checkpoint-*.tar`)
   /// has those written instead.
   ///
-  /// Every archive is checked before anything is written. The output is created `0600` under a temporary
-  /// name beside it and renamed only when complete; `output` `-` means standard output. With `showProgress`, a
-  /// progress line goes to stderr when it is a terminal and the data is large.
+  /// Every archive is checked before anything is written, under a shared lock on the store (an insert is never
+  /// seen half done). The output is created `0600` under a temporary name beside it and renamed only when
+  /// complete; `output` `-` means standard output. With `showProgress`, a progress line goes to stderr when it is
+  /// a terminal and the data is large.
   @discardableResult
   public func extract(to output: String, compression: ArchiveFilter, showProgress: Bool = false) throws
     -> ExtractSummary
   {
+    let lock = try lockShared()
+    defer { withExtendedLifetime(lock) {} }
+    let plan = try extractPlan()
+    let destination = output == "-" ? nil : try AtomicFile(destination: output)
+    let descriptor =
+      destination?.descriptor
+      ?? FileDescriptor(rawValue: STDOUT_FILENO, displayPath: "standard output", closeOnDeinit: false)
+    let writer = try ArchiveWriter(descriptor: descriptor, compression: compression)
+    let progress = Progress(label: "Extracting", total: plan.total, enabled: showProgress ? nil : false)
+    let summary = try write(plan, to: writer, progress: progress)
+    try writer.finish()
+    try destination?.commit()
+    progress.finish()
+    return summary
+  }
+
+  /// Takes a shared lock on the store directory (inserts hold it exclusively), which must exist.
+  func lockShared() throws -> FileDescriptor {
     try requireDirectory()
+    let lock = try FileDescriptor(path: target, flags: O_RDONLY | O_DIRECTORY)
+    guard retrying({ flock(lock.rawValue, LOCK_SH) }) == 0 else { throw SystemError("cannot lock", path: target) }
+    return lock
+  }
+
+  /// Reads the metadata and checks that every archive it lists is a regular file.
+  func extractPlan() throws -> ExtractPlan {
     var metadata: (bytes: [UInt8], status: stat)?
     var names: [String]
+    var pods = 0
     do {
       let file = try FileDescriptor(path: metadataPath, flags: O_RDONLY)
       let bytes = try file.readAll(limit: CheckpointMetadata.sizeLimit)
       metadata = (bytes, try file.status())
-      names = try archiveNames(of: CheckpointMetadata(json: bytes, source: metadataPath), source: metadataPath)
+      let parsed = try CheckpointMetadata(json: bytes, source: metadataPath)
+      pods = parsed.pods.count
+      names = try archiveNames(of: parsed, source: metadataPath)
     } catch let error as SystemError where error.code == ENOENT {
       let archives = try CheckpointList.archives(in: target).map(Path.base(of:))
       guard !archives.isEmpty else { throw KubeletStoreError.metadataMissing(metadataPath) }
       names = archives
     }
     var total = Int64(metadata?.bytes.count ?? 0)
+    var newest = metadata.map { Int64($0.status.st_mtim.tv_sec) } ?? 0
     for name in names {
       let path = Path.join(target, name)
       guard let info = try Path.status(path) else {
@@ -43,35 +90,30 @@ extension KubeletStore {
         throw KubeletStoreError.sandboxArchiveMissing(path: path, reason: "is not a regular file")
       }
       total += Int64(info.st_size)
+      newest = max(newest, Int64(info.st_mtim.tv_sec))
     }
+    return ExtractPlan(metadata: metadata, pods: pods, names: names, total: total, newest: newest)
+  }
 
-    let progress = Progress(label: "Extracting", total: total, enabled: showProgress ? nil : false)
-    let destination = output == "-" ? nil : try AtomicFile(destination: output)
-    let descriptor =
-      destination?.descriptor
-      ?? FileDescriptor(rawValue: STDOUT_FILENO, displayPath: "standard output", closeOnDeinit: false)
-    let writer = try ArchiveWriter(descriptor: descriptor, compression: compression)
+  /// Writes the members: `checkpointed.pods`, then each archive, each with its file's mode, time and owner.
+  func write(_ plan: ExtractPlan, to writer: TarMemberWriter, progress: Progress) throws -> ExtractSummary {
     var written: Int64 = 0
-    if let metadata {
-      try writer.addFile(
-        named: CheckpointMetadata.fileName, bytes: metadata.bytes,
-        permissions: UInt32(metadata.status.st_mode) & 0o7777,
-        modificationTime: Int64(metadata.status.st_mtim.tv_sec))
-      written += Int64(metadata.bytes.count)
+    if let metadata = plan.metadata {
+      var member = ArchiveEntry.regularFile(named: CheckpointMetadata.fileName, status: metadata.status)
+      member.size = Int64(metadata.bytes.count)
+      try writer.add(member, bytes: metadata.bytes)
+      written += member.size
     }
-    for name in names {
+    for name in plan.names {
       let path = Path.join(target, name)
       let file = try FileDescriptor(path: path, flags: O_RDONLY)
       let info = try file.status()
       guard Path.isRegularFile(info) else {
         throw KubeletStoreError.sandboxArchiveMissing(path: path, reason: "is not a regular file")
       }
-      try writer.addFile(named: name, from: file, status: info) { progress.advance(by: $0) }
+      try writer.add(.regularFile(named: name, status: info), from: file) { progress.advance(by: $0.count) }
       written += Int64(info.st_size)
     }
-    try writer.finish()
-    try destination?.commit()
-    progress.finish()
-    return ExtractSummary(podArchives: names, bytes: written)
+    return ExtractSummary(podArchives: plan.names, bytes: written)
   }
 }

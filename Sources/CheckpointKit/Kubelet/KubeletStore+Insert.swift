@@ -19,11 +19,16 @@ extension KubeletStore {
   /// archives it lists are written; every other member is skipped, and an unsafe member name is an error.
   @discardableResult
   public func insert(archive input: String) throws -> InsertSummary {
-    let reader = try ArchiveReader(path: input)
+    try insert(ArchiveReader(path: input))
+  }
+
+  /// Takes the insert lock and adds what `reader` holds; `verify` runs once every member is read, before
+  /// anything is committed (an image layer checks its digest there).
+  func insert(_ reader: ArchiveReader, verify: () throws -> Void = {}) throws -> InsertSummary {
     let (lock, created) = try lockTarget()
     defer { withExtendedLifetime(lock) {} }
     do {
-      return try insertLocked(reader)
+      return try insertLocked(reader, verify: verify)
     } catch {
       // A failed insert leaves no trace: directories it created (still empty) go too.
       for directory in created.reversed() { rmdir(directory) }
@@ -45,11 +50,12 @@ extension KubeletStore {
     }
   }
 
-  private func insertLocked(_ reader: ArchiveReader) throws -> InsertSummary {
+  private func insertLocked(_ reader: ArchiveReader, verify: () throws -> Void) throws -> InsertSummary {
     let input = reader.displayPath
     removeStaleTemporaryFiles()
 
     let (incoming, staged, containerArchives) = try stage(reader)
+    try verify()
     // Kubelet-API container checkpoints (checkpoint-*.tar) travel on their own, with no metadata.
     for name in containerArchives {
       if case .differs(let reason)? = staged[name] {

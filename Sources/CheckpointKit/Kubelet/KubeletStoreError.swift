@@ -20,6 +20,15 @@ public enum KubeletStoreError: Error, Equatable, CustomStringConvertible {
   case duplicateMember(archive: String, member: String)
   /// `insert`: something in the target would be overwritten or contradicted.
   case conflict(target: String, what: String, reason: String)
+  /// An image reference a store cannot move through; `what` says why (a bare name, this transport).
+  case unsupportedImage(reference: String, what: String)
+  /// `insert`: an image whose layer is not a kubelet checkpoint store.
+  case notKubeletImage(String)
+
+  /// A bare image name (Podman's local store), which cannot hold a store.
+  static func bareImageName(_ name: String) -> KubeletStoreError {
+    .unsupportedImage(reference: name, what: "a bare image name (Podman's local store)")
+  }
 
   /// The message on one line: names from archives and images may hold control characters.
   public var description: String { singleLine(message) }
@@ -46,6 +55,13 @@ public enum KubeletStoreError: Error, Equatable, CustomStringConvertible {
       return "\(archive) contains \(member) more than once"
     case .conflict(let target, let what, let reason):
       return "\(what) conflicts with \(target): \(reason); nothing was changed"
+    case .unsupportedImage(let reference, let what):
+      return
+        "\(quoted(reference)): \(what) cannot hold a kubelet checkpoint store; use "
+        + "docker://HOST[:PORT]/REPO[:TAG], oci-archive:PATH[:TAG] or oci:DIR[:TAG]"
+    case .notKubeletImage(let image):
+      return
+        "\(image) is not an image of a kubelet checkpoint store: its layer has no \(CheckpointMetadata.fileName)"
     }
   }
 }

@@ -7,22 +7,28 @@ public final class Progress {
   public static let minimumTotal: Int64 = 64 << 20
 
   private let label: String
-  private let total: Int64
+  private let total: Int64?
   private var done: Int64 = 0
   private var lastReport: UInt64 = 0
   private let enabled: Bool
+  private let output: Int32
+  private var drawn = false
 
-  /// A reporter for `total` bytes; `enabled` nil means "when stderr is a terminal".
-  public init(label: String, total: Int64, enabled: Bool? = nil) {
+  /// A reporter for `total` bytes (`nil` when the size is not known in advance: the line then appears once
+  /// 64 MiB are done); `enabled` nil means "when `output` is a terminal"; `output` is stderr unless a test
+  /// gives another descriptor.
+  public init(label: String, total: Int64?, enabled: Bool? = nil, output: Int32 = STDERR_FILENO) {
     self.label = label
     self.total = total
-    self.enabled = enabled ?? (isatty(STDERR_FILENO) == 1 && total >= Progress.minimumTotal)
+    self.output = output
+    self.enabled = enabled ?? (isatty(output) == 1 && total.map { $0 >= Progress.minimumTotal } ?? true)
   }
 
   /// Records `bytes` more done, redrawing at most ten times a second.
   public func advance(by bytes: Int) {
     guard enabled else { return }
     done += Int64(bytes)
+    if total == nil && done < Progress.minimumTotal { return }
     let now = DispatchTime.now().uptimeNanoseconds
     if now - lastReport >= 100_000_000 {
       lastReport = now
@@ -30,21 +36,36 @@ public final class Progress {
     }
   }
 
-  /// Draws the final state and ends the line.
+  /// Draws the final state and ends the line (a job of unknown size that never reached 64 MiB shows nothing).
   public func finish() {
-    guard enabled else { return }
-    done = total
+    guard enabled, total != nil || drawn else { return }
+    if let total { done = total }
     draw()
-    FileHandle.standardError.write(Data("\n".utf8))
+    write("\n")
   }
 
   /// The progress line for the current state.
   public var line: String {
+    guard let total else { return "\(label): \(ByteCount.format(done))" }
     let percent = total > 0 ? Int(done * 100 / total) : 100
     return "\(label): \(ByteCount.format(done)) of \(ByteCount.format(total)) (\(percent)%)"
   }
 
   private func draw() {
-    FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
+    drawn = true
+    write("\r\u{1B}[K" + line)
+  }
+
+  private func write(_ text: String) {
+    // Progress is a courtesy: a closed or full stderr never fails the job.
+    Array(text.utf8).withUnsafeBytes { bytes in
+      guard let base = bytes.baseAddress else { return }
+      var offset = 0
+      while offset < bytes.count {
+        let n = retrying { Glibc.write(output, base + offset, bytes.count - offset) }
+        if n <= 0 { return }
+        offset += n
+      }
+    }
   }
 }

@@ -217,8 +217,10 @@ public final class RegistryClient {
   }
 
   /// Uploads a blob unless the registry has it: POST, then one PUT with the digest (small blobs), or PATCH
-  /// chunks and a closing PUT with the digest (large ones).
-  public func uploadBlob(_ descriptor: Descriptor, body: BlobBody) throws(OCIError) {
+  /// chunks and a closing PUT with the digest (large ones). `progress` is told the bytes of each request sent.
+  public func uploadBlob(_ descriptor: Descriptor, body: BlobBody, progress: (Int) -> Void = { _ in })
+    throws(OCIError)
+  {
     if try hasBlob(descriptor.digest) { return }
     let start = try send("POST", repositoryPath + "/blobs/uploads/")
     guard start.status == 202, var location = start.header("Location") else {
@@ -231,11 +233,13 @@ public final class RegistryClient {
     switch body {
     case .bytes(let bytes):
       try finishUpload(location, descriptor, body: Data(bytes), headers: octets)
+      progress(bytes.count)
     case .file(let fd, let size):
       guard size > Int64(Self.chunkSize) else {
         try finishUpload(
           location, descriptor, body: try Self.readChunk(fd, offset: 0, count: Int(size), registry: registry),
           headers: octets)
+        progress(Int(size))
         return
       }
       var offset: Int64 = 0
@@ -252,6 +256,7 @@ public final class RegistryClient {
         }
         location = try absolute(next)
         offset += Int64(count)
+        progress(count)
       }
       try finishUpload(location, descriptor, body: Data(), headers: octets)
     }

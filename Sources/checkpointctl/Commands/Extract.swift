@@ -6,29 +6,47 @@ extension CheckpointCtl {
     static let configuration = CommandConfiguration(
       commandName: "extract",
       abstract: "Extract all kubelet checkpoints",
-      discussion:
-        "Writes checkpointed.pods and every <SandboxID>.tar into one archive (mode 0600); -o - writes to standard output."
+      discussion: """
+        Writes checkpointed.pods and every <SandboxID>.tar into one archive (mode 0600); -o - writes to standard \
+        output. An image (docker://HOST[:PORT]/REPO[:TAG], oci-archive:PATH[:TAG] or oci:DIR[:TAG]) gets the same \
+        members in its one layer, and its index digest is printed; nothing is tagged unless the whole image is there.
+        """
     )
 
     @OptionGroup var target: TargetOptions
 
     @Option(
-      name: [.customShort("o"), .long], help: ArgumentHelp("Output archive (- for standard output)", valueName: "file"))
+      name: [.customShort("o"), .long],
+      help: ArgumentHelp(
+        "Output archive (- for standard output), or an image: docker://…, oci-archive:…, oci:…",
+        valueName: "file|image"))
     var output: String
 
     @Option(
       name: [.customShort("c"), .long],
       help: ArgumentHelp(
-        "Compression algorithm: zstd, gzip, xz, bzip2 or none (default: from the output's extension, else zstd)",
+        "Compression algorithm: zstd, gzip, xz, bzip2 or none (default: from the output's extension, else zstd); "
+          + "an image's layer takes zstd, gzip or none",
         valueName: "algorithm"))
     var compress: String?
 
+    @OptionGroup var registry: RegistryFlags
+
     func run() throws {
-      let compression = try compress.map(ArchiveFilter.init(name:)) ?? ArchiveFilter(fileExtensionOf: output) ?? .zstd
       let store = target.store
+      let image = try KubeletStore.imageDestination(output)
+      let compression =
+        try compress.map(ArchiveFilter.init(name:)) ?? (image == nil ? ArchiveFilter(fileExtensionOf: output) : nil)
+        ?? .zstd
       let banner = "\nExtracting checkpoint data from \(store.metadataPath)\n\n"
       output == "-" ? emitError(banner) : emit(banner)
-      try store.extract(to: output, compression: compression, showProgress: true)
+      guard let image else {
+        try store.extract(to: output, compression: compression, showProgress: true)
+        return
+      }
+      let summary = try store.extract(
+        toImage: image, compression: compression, registry: registry.options, showProgress: true)
+      emit((summary.image?.digest.description ?? "") + "\n")
     }
   }
 }

@@ -8,16 +8,23 @@ extension CheckpointCtl {
       abstract: "Insert an extracted kubelet checkpoint into a kubelet checkpoints directory",
       discussion: """
         Pods already present with identical metadata and archive are left alone; any other clash is an error and \
-        leaves the target unchanged.
+        leaves the target unchanged. The input is an archive written by extract or an image of one \
+        (docker://HOST[:PORT]/REPO[:TAG], oci-archive:PATH[:TAG], oci:DIR[:TAG], or an OCI archive file or layout \
+        directory); an image's layer is streamed and its digest checked before anything is committed.
         """)
 
     @OptionGroup var target: TargetOptions
 
-    @Option(name: [.customShort("i"), .long], help: ArgumentHelp("Archive written by extract", valueName: "file"))
+    @Option(
+      name: [.customShort("i"), .long],
+      help: ArgumentHelp(
+        "Archive written by extract, or an image: docker://…, oci-archive:…, oci:…", valueName: "file|image"))
     var input: String
 
+    @OptionGroup var registry: RegistryFlags
+
     func run() throws {
-      try target.store.insert(archive: input)
+      try target.store.insert(from: input, registry: registry.options)
     }
   }
 }

@@ -31,6 +31,30 @@ public struct CheckpointImage {
   }
 }
 
+extension CheckpointImage {
+  /// The image of a finished layer: a configuration (the platform, the creation time, the layer's `diff_id`), a
+  /// manifest and an index, both carrying `annotations`; the index lists the manifest with its platform.
+  init(
+    layer: OCILayerEncoder.Result, layerFile: FileDescriptor, annotations: [String: String], platform: Platform,
+    created: String?, createdSeconds: Int64
+  ) {
+    let layerDescriptor = Descriptor(mediaType: layer.mediaType, digest: layer.digest, size: layer.size)
+    let imageConfig = ImageConfig(
+      architecture: platform.architecture, os: platform.os, created: created, diffIDs: [layer.diffID])
+    let configBytes = imageConfig.json.bytes
+    let configDescriptor = Descriptor(mediaType: MediaType.imageConfig, bytes: configBytes)
+    let manifest = ImageManifest(config: configDescriptor, layers: [layerDescriptor], annotations: annotations)
+    let manifestBytes = manifest.json.bytes
+    let listed = Descriptor(mediaType: MediaType.imageManifest, bytes: manifestBytes, platform: platform)
+    let indexBytes = ImageIndex(manifests: [listed], annotations: annotations).json.bytes
+    self.init(
+      layer: layerDescriptor, layerFile: layerFile, config: configBytes, configDescriptor: configDescriptor,
+      manifest: manifestBytes, manifestDescriptor: Descriptor(mediaType: MediaType.imageManifest, bytes: manifestBytes),
+      index: indexBytes, indexDescriptor: Descriptor(mediaType: MediaType.imageIndex, bytes: indexBytes),
+      annotations: annotations, platform: platform, createdSeconds: createdSeconds)
+  }
+}
+
 /// Builds a checkpoint image (`build CHECKPOINT IMAGE`) in one pass over the checkpoint: its files become the only
 /// layer, at `/`, as `buildah add` of the archive would put them; `config.dump`, `spec.dump` and one CRIU core
 /// image are kept on the way for the annotations and the platform.
@@ -46,35 +70,41 @@ public enum OCIImageBuilder {
   }
 
   /// Builds the image of `checkpoint` (an archive of any compression or a checkpoint directory), writing the
-  /// layer to `layerFile`. `annotations` (from `--annotation`) add to and override the derived ones.
+  /// layer to `layerFile`. `annotations` (from `--annotation`) add to and override the derived ones. With
+  /// `showProgress`, a progress line goes to stderr when it is a terminal and the input is large.
   public static func build(
-    checkpoint: String, compression: ArchiveFilter, annotations extra: [(String, String)], layerFile: FileDescriptor
+    checkpoint: String, compression: ArchiveFilter, annotations extra: [(String, String)], layerFile: FileDescriptor,
+    showProgress: Bool = false
   ) throws -> CheckpointImage {
     guard compressions.contains(compression) else { throw OCIImageError.badCompression(compression.name) }
     guard let info = try Path.status(checkpoint) else { throw CheckpointError.missing(checkpoint) }
     let encoder = try OCILayerEncoder(
       compression: compression, fd: layerFile.rawValue, displayPath: layerFile.displayPath)
+    // An archive file's progress is the share of it read; a directory's size is not known in advance.
+    let progress = Progress(
+      label: "Building", total: Path.isRegularFile(info) ? Int64(info.st_size) : nil,
+      enabled: showProgress ? nil : false)
     var kept: [String: [UInt8]] = [:]
     var keptTimes: [String: Int64] = [:]
     var hasImageDirectory = false
     var sawMember = false
     if Path.isDirectory(info) {
-      try addDirectory(checkpoint, to: encoder, kept: &kept, times: &keptTimes)
+      try addDirectory(checkpoint, to: encoder, kept: &kept, times: &keptTimes, progress: progress)
       hasImageDirectory = (try Path.status(Path.join(checkpoint, "checkpoint"))).map(Path.isDirectory) ?? false
       sawMember = true
     } else {
-      let reader = try ArchiveReader(path: checkpoint)
+      let reader = try openArchive(checkpoint, info, progress: progress)
       while let entry = try reader.next() {
         guard let name = try SafeExtraction.checkedName(of: entry, in: checkpoint) else { continue }
         sawMember = true
         if name == "checkpoint" || name.hasPrefix(CheckpointLayout.imageDirectory) { hasImageDirectory = true }
         switch entry.kind {
         case .directory:
-          try encoder.add(
+          try encoder.writeHeader(
             ArchiveEntry(
               path: name, kind: .directory, permissions: entry.permissions, modificationTime: entry.modificationTime))
         case .regular:
-          try encoder.add(
+          try encoder.writeHeader(
             ArchiveEntry(
               path: name, kind: .regular, size: entry.size, permissions: entry.permissions,
               modificationTime: entry.modificationTime))
@@ -85,7 +115,7 @@ public enum OCIImageBuilder {
             guard written + Int64(block.count) <= entry.size else {
               throw SystemError("member changed size while being read:", path: checkpoint + ":" + name, code: EIO)
             }
-            try encoder.write(block)
+            try encoder.writeData(block)
             written += Int64(block.count)
             if keep { bytes.append(contentsOf: block) }
           }
@@ -115,6 +145,7 @@ public enum OCIImageBuilder {
     guard hasImageDirectory else { throw ContainerCheckpointError.notAContainerCheckpoint(checkpoint) }
     let container = try ContainerCheckpoint(path: checkpoint, config: config, spec: spec)
     let layer = try encoder.finish()
+    progress.finish()
 
     let architecture = try Self.architecture(kept, source: checkpoint)
     let rawConfig = (try? JSONSerialization.jsonObject(with: Data(configBytes))) as? [String: Any] ?? [:]
@@ -135,22 +166,10 @@ public enum OCIImageBuilder {
       created = time.text
       createdSeconds = time.unixSeconds
     }
-    let platform = Platform(architecture: architecture ?? hostArchitecture, os: "linux")
-    let layerDescriptor = Descriptor(mediaType: layer.mediaType, digest: layer.digest, size: layer.size)
-    let imageConfig = ImageConfig(
-      architecture: platform.architecture, os: platform.os, created: created, diffIDs: [layer.diffID])
-    let configBytesOut = imageConfig.json.bytes
-    let configDescriptor = Descriptor(mediaType: MediaType.imageConfig, bytes: configBytesOut)
-    let manifest = ImageManifest(config: configDescriptor, layers: [layerDescriptor], annotations: annotations)
-    let manifestBytes = manifest.json.bytes
-    let manifestDescriptor = Descriptor(mediaType: MediaType.imageManifest, bytes: manifestBytes, platform: platform)
-    let index = ImageIndex(manifests: [manifestDescriptor], annotations: annotations)
-    let indexBytes = index.json.bytes
     return CheckpointImage(
-      layer: layerDescriptor, layerFile: layerFile, config: configBytesOut, configDescriptor: configDescriptor,
-      manifest: manifestBytes, manifestDescriptor: Descriptor(mediaType: MediaType.imageManifest, bytes: manifestBytes),
-      index: indexBytes, indexDescriptor: Descriptor(mediaType: MediaType.imageIndex, bytes: indexBytes),
-      annotations: annotations, platform: platform, createdSeconds: createdSeconds)
+      layer: layer, layerFile: layerFile, annotations: annotations,
+      platform: Platform(architecture: architecture ?? hostArchitecture, os: "linux"), created: created,
+      createdSeconds: createdSeconds)
   }
 
   /// The architecture the CRIU core images were dumped on (`nil` when the checkpoint has none).
@@ -187,10 +206,20 @@ public enum OCIImageBuilder {
       "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
   }
 
+  /// Opens an input archive; a regular file is read at offsets that advance `progress`.
+  private static func openArchive(_ path: String, _ info: stat, progress: Progress) throws -> ArchiveReader {
+    guard Path.isRegularFile(info) else { return try ArchiveReader(path: path) }
+    let file = try FileDescriptor(path: path, flags: O_RDONLY)
+    let status = try file.status()
+    return try ArchiveReader(
+      bytes: ProgressReportingBytes(file, progress: progress), size: Int64(status.st_size), displayPath: path)
+  }
+
   /// Adds a checkpoint directory's files and directories, sorted by name at every level (the same directory
   /// always gives the same layer). Links and special files are refused.
   private static func addDirectory(
-    _ root: String, to encoder: OCILayerEncoder, kept: inout [String: [UInt8]], times: inout [String: Int64]
+    _ root: String, to encoder: OCILayerEncoder, kept: inout [String: [UInt8]], times: inout [String: Int64],
+    progress: Progress
   ) throws {
     func walk(_ relative: String, depth: Int) throws {
       guard depth < 64 else {
@@ -204,28 +233,19 @@ public enum OCIImageBuilder {
         let mtime = Int64(info.st_mtim.tv_sec)
         let permissions = UInt32(info.st_mode) & 0o7777
         if Path.isDirectory(info) {
-          try encoder.add(
+          try encoder.writeHeader(
             ArchiveEntry(path: child, kind: .directory, permissions: permissions, modificationTime: mtime))
           try walk(child, depth: depth + 1)
         } else if Path.isRegularFile(info) {
           let file = try FileDescriptor(path: path, flags: O_RDONLY | O_NOFOLLOW, displayPath: path)
-          let status = try file.status()
-          let size = Int64(status.st_size)
-          try encoder.add(
-            ArchiveEntry(path: child, kind: .regular, size: size, permissions: permissions, modificationTime: mtime))
+          let size = Int64(try file.status().st_size)
           let keep = isKept(child) && size <= CheckpointLayout.memberLimit
           var bytes: [UInt8] = []
-          let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-          defer { buffer.deallocate() }
-          var remaining = size
-          while remaining > 0 {
-            let n = try file.read(
-              into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<Int(min(Int64(buffer.count), remaining))]))
-            guard n > 0 else { throw SystemError("file changed while being read:", path: path, code: EIO) }
-            let block = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
-            try encoder.write(block)
+          let member = ArchiveEntry(
+            path: child, kind: .regular, size: size, permissions: permissions, modificationTime: mtime)
+          try encoder.add(member, from: file) { block in
+            progress.advance(by: block.count)
             if keep { bytes.append(contentsOf: block) }
-            remaining -= Int64(n)
           }
           if keep {
             kept[child] = bytes
@@ -238,5 +258,22 @@ public enum OCIImageBuilder {
       }
     }
     try walk("", depth: 0)
+  }
+}
+
+/// Bytes read at offsets that advance a progress line as they are read.
+final class ProgressReportingBytes: RandomAccessBytes {
+  private let base: RandomAccessBytes
+  private let progress: Progress
+
+  init(_ base: RandomAccessBytes, progress: Progress) {
+    self.base = base
+    self.progress = progress
+  }
+
+  func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws -> Int {
+    let n = try base.read(into: buffer, at: offset)
+    progress.advance(by: n)
+    return n
   }
 }

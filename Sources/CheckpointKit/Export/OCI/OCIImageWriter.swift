@@ -7,17 +7,30 @@ import OCI
 /// temporary file: archives under a temporary name renamed at the end, layout blobs under their digests before
 /// `index.json` names them, registry blobs before the manifest, the index last under the tag.
 public enum OCIImageWriter {
-  /// Builds the image of `checkpoint` and stores it at `destination`.
+  /// Builds the image of `checkpoint` and stores it at `destination`. Unless `showProgress` is false, progress
+  /// lines (building the layer, writing or pushing it) go to stderr when it is a terminal and the job is large.
   public static func build(
     checkpoint: String, to destination: ImageReference, compression: ArchiveFilter,
-    annotations: [(String, String)], registry: RegistryOptions = RegistryOptions()
+    annotations: [(String, String)], registry: RegistryOptions = RegistryOptions(), showProgress: Bool = true
+  ) throws -> CheckpointImage {
+    try store(to: destination, registry: registry, showProgress: showProgress) { layerFile in
+      try OCIImageBuilder.build(
+        checkpoint: checkpoint, compression: compression, annotations: annotations, layerFile: layerFile,
+        showProgress: showProgress)
+    }
+  }
+
+  /// Stores the image `make` builds at `destination`: `make` writes the layer into the private file it is given
+  /// (beside an OCI archive, in a layout's blob directory, or in `$TMPDIR` for a registry and Podman's store)
+  /// and returns the image; the layer is then moved, copied or uploaded, and the image tagged last.
+  static func store(
+    to destination: ImageReference, registry: RegistryOptions, showProgress: Bool,
+    make: (FileDescriptor) throws -> CheckpointImage
   ) throws -> CheckpointImage {
     switch destination {
     case .ociArchive(let path, let tag):
-      let layerFile = try temporaryFile(in: Path.directory(of: path), for: path)
-      let image = try OCIImageBuilder.build(
-        checkpoint: checkpoint, compression: compression, annotations: annotations, layerFile: layerFile)
-      try writeArchive(image, to: path, tag: tag)
+      let image = try make(temporaryFile(in: Path.directory(of: path), for: path))
+      try writeArchive(image, to: path, tag: tag, showProgress: showProgress)
       return image
     case .ociLayout(let directory, let tag):
       let existed = LocalFile.exists(directory)
@@ -29,8 +42,7 @@ public enum OCIImageWriter {
       var committed = false
       defer { if !committed { unlink(temporary) } }
       let layerFile = FileDescriptor(rawValue: fd, displayPath: directory)
-      let image = try OCIImageBuilder.build(
-        checkpoint: checkpoint, compression: compression, annotations: annotations, layerFile: layerFile)
+      let image = try make(layerFile)
       try layerFile.sync()
       try writer.commit(temporary: temporary, as: image.layer.digest)
       committed = true
@@ -39,20 +51,16 @@ public enum OCIImageWriter {
       tagged = true
       return image
     case .registry(let reference):
-      let layerFile = try temporaryFile(in: ProcessEnvironment.temporaryDirectory, for: "layer")
-      let image = try OCIImageBuilder.build(
-        checkpoint: checkpoint, compression: compression, annotations: annotations, layerFile: layerFile)
-      try push(image, to: reference, options: registry)
+      let image = try make(temporaryFile(in: ProcessEnvironment.temporaryDirectory, for: "layer"))
+      try push(image, to: reference, options: registry, showProgress: showProgress)
       return image
     case .localStorage(let name):
       guard let podman = findExecutable("podman") else { throw OCIImageError.podmanMissing(image: name) }
       let directory = try makeTemporaryDirectory()
       defer { removeTree(directory) }
-      let layerFile = try temporaryFile(in: directory, for: "layer")
-      let image = try OCIImageBuilder.build(
-        checkpoint: checkpoint, compression: compression, annotations: annotations, layerFile: layerFile)
+      let image = try make(temporaryFile(in: directory, for: "layer"))
       let archive = Path.join(directory, "image.oci.tar")
-      try writeArchive(image, to: archive, tag: name)
+      try writeArchive(image, to: archive, tag: name, showProgress: showProgress)
       try runPodmanLoad(podman, archive: archive, image: name)
       return image
     }
@@ -60,10 +68,16 @@ public enum OCIImageWriter {
 
   /// Pushes a built image: the layer and the configuration (each skipped when the registry has it), the
   /// manifest, then the index under the tag.
-  public static func push(_ image: CheckpointImage, to reference: RegistryReference, options: RegistryOptions) throws {
+  public static func push(
+    _ image: CheckpointImage, to reference: RegistryReference, options: RegistryOptions, showProgress: Bool = false
+  ) throws {
     let client = try RegistryClient(reference: reference, options: options)
     let size = image.layer.size
-    try client.uploadBlob(image.layer, body: .file(fd: image.layerFile.rawValue, size: size))
+    let progress = Progress(label: "Pushing", total: size, enabled: showProgress ? nil : false)
+    try client.uploadBlob(image.layer, body: .file(fd: image.layerFile.rawValue, size: size)) {
+      progress.advance(by: $0)
+    }
+    progress.finish()
     try client.uploadBlob(image.configDescriptor, body: .bytes(image.config))
     try client.putManifest(
       image.manifest, mediaType: MediaType.imageManifest, reference: image.manifestDescriptor.digest.description)
@@ -72,7 +86,7 @@ public enum OCIImageWriter {
 
   /// Writes the image as an OCI archive at `path` (temporary name, renamed when complete; mode 0600):
   /// `oci-layout` and `index.json` first, so that a streaming reader meets them before the blobs.
-  static func writeArchive(_ image: CheckpointImage, to path: String, tag: String?) throws {
+  static func writeArchive(_ image: CheckpointImage, to path: String, tag: String?, showProgress: Bool = false) throws {
     let file = try AtomicFile(destination: path)
     let writer = try ArchiveWriter(descriptor: file.descriptor, compression: .none, displayPath: path)
     let time = image.createdSeconds
@@ -90,9 +104,13 @@ public enum OCIImageWriter {
     status.st_mtim.tv_sec = time_t(time)
     status.st_uid = 0
     status.st_gid = 0
-    try writer.addFile(named: OCILayout.blobName(image.layer.digest), from: image.layerFile, status: status)
+    let progress = Progress(label: "Writing", total: Int64(status.st_size), enabled: showProgress ? nil : false)
+    try writer.addFile(named: OCILayout.blobName(image.layer.digest), from: image.layerFile, status: status) {
+      progress.advance(by: $0)
+    }
     try writer.finish()
     try file.commit()
+    progress.finish()
   }
 
   /// A private temporary file in `directory`, unlinked at once (nothing is left behind, whatever happens).

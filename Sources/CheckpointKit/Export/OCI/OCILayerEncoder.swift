@@ -7,7 +7,7 @@ import OCI
 /// SHA-256 is the layer's `diff_id`, compressed (gzip without a timestamp, or zstd level 3, so the same input
 /// always gives the same bytes) on a second thread whose output is hashed into the layer's digest and written
 /// to `fd`. Memory is bounded by a queue of four 1 MiB blocks.
-final class OCILayerEncoder {
+final class OCILayerEncoder: TarMemberWriter {
   /// What the finished layer is.
   struct Result {
     var diffID: Digest
@@ -58,9 +58,10 @@ final class OCILayerEncoder {
     }
   }
 
-  /// Writes a member header; a regular file's `size` bytes must follow through ``write(_:)``.
-  /// Owners become root and times whole seconds, as `buildah add` of an archive leaves them.
-  func add(_ member: ArchiveEntry) throws {
+  /// Writes a member header; a regular file's `size` bytes must follow through ``writeData(_:)``.
+  /// Times are whole seconds; owners are the member's (`build` gives root, as `buildah add` of an archive
+  /// leaves them).
+  func writeHeader(_ member: ArchiveEntry) throws {
     guard let tar, let entry = archive_entry_new() else {
       throw ArchiveError.libarchive(
         archive: displayPath, operation: "writing", code: ARCHIVE_FATAL, message: "out of memory")
@@ -71,14 +72,14 @@ final class OCILayerEncoder {
     archive_entry_set_perm(entry, mode_t(member.permissions & 0o7777))
     archive_entry_set_size(entry, member.kind == .regular ? member.size : 0)
     archive_entry_set_mtime(entry, time_t(member.modificationTime), 0)
-    archive_entry_set_uid(entry, 0)
-    archive_entry_set_gid(entry, 0)
+    archive_entry_set_uid(entry, member.uid)
+    archive_entry_set_gid(entry, member.gid)
     try check(archive_write_header(tar, entry))
     try pipeline.checkError()
   }
 
   /// Writes member data.
-  func write(_ bytes: UnsafeRawBufferPointer) throws {
+  func writeData(_ bytes: UnsafeRawBufferPointer) throws {
     guard let tar, let base = bytes.baseAddress else { return }
     var done = 0
     while done < bytes.count {

@@ -1,0 +1,121 @@
+import Glibc
+import OCI
+
+/// What an image of a kubelet checkpoint store says about itself, on its manifest and its index (with
+/// `org.opencontainers.image.title` = ``title`` and `org.opencontainers.image.created`, the newest member's time).
+/// It carries none of the container checkpoint keys (`org.criu.checkpoint.*`, CRI-O's, Podman's): no engine
+/// mistakes it for a container to restore.
+public enum StoreImageAnnotation {
+  /// How many pods `checkpointed.pods` lists (`0` for a directory of kubelet-API container checkpoints).
+  public static let pods = "io.checkpointctl.kubelet.store.pods"
+  /// How many archives the layer holds (`<SandboxID>.tar`, or `checkpoint-*.tar`).
+  public static let archives = "io.checkpointctl.kubelet.store.archives"
+  /// The title of every store image.
+  public static let title = "kubelet checkpoint store"
+}
+
+extension KubeletStore {
+  /// Writes the store as an OCI image: one layer holding exactly what ``extract(to:compression:showProgress:)``
+  /// writes to a file (`checkpointed.pods` and every archive at the root, each with its file's mode, time and
+  /// owner), compressed with `compression` (zstd, gzip or none); a configuration for this host's platform whose
+  /// `diff_ids` is the uncompressed tar's digest; a manifest and an index, annotated (``StoreImageAnnotation``).
+  /// The same store gives the same digest.
+  ///
+  /// The store is read under a shared lock and checked before anything is written; the image is stored as
+  /// `build` stores one (an OCI archive renamed into place when complete, layout blobs before `index.json`,
+  /// registry blobs before the manifest and the index last under the tag), so a failure leaves no tag and no
+  /// temporary file. A bare name is refused: Podman's store is no place for a kubelet store.
+  @discardableResult
+  public func extract(
+    toImage destination: ImageReference, compression: ArchiveFilter, registry: RegistryOptions = RegistryOptions(),
+    showProgress: Bool = false
+  ) throws -> ExtractSummary {
+    if case .localStorage(let name) = destination {
+      throw KubeletStoreError.bareImageName(name)
+    }
+    guard OCIImageBuilder.compressions.contains(compression) else {
+      throw OCIImageError.badCompression(compression.name)
+    }
+    var summary = ExtractSummary(podArchives: [], bytes: 0)
+    let image = try OCIImageWriter.store(to: destination, registry: registry, showProgress: showProgress) { layerFile in
+      let lock = try lockShared()
+      defer { withExtendedLifetime(lock) {} }
+      let plan = try extractPlan()
+      let encoder = try OCILayerEncoder(
+        compression: compression, fd: layerFile.rawValue, displayPath: layerFile.displayPath)
+      let progress = Progress(label: "Extracting", total: plan.total, enabled: showProgress ? nil : false)
+      summary = try write(plan, to: encoder, progress: progress)
+      let layer = try encoder.finish()
+      progress.finish()
+      let created = OCIImageBuilder.rfc3339(plan.newest)
+      let annotations = [
+        OCIAnnotation.title: StoreImageAnnotation.title, OCIAnnotation.created: created,
+        StoreImageAnnotation.pods: String(plan.pods), StoreImageAnnotation.archives: String(plan.names.count),
+      ]
+      return CheckpointImage(
+        layer: layer, layerFile: layerFile, annotations: annotations,
+        platform: Platform(architecture: OCIImageBuilder.hostArchitecture, os: "linux"), created: created,
+        createdSeconds: plan.newest)
+    }
+    summary.image = image.indexDescriptor
+    return summary
+  }
+
+  /// Adds the pods of `input` to this store: an archive written by `extract`, or an image of one (a
+  /// `docker://`, `oci-archive:` or `oci:` reference, or an OCI archive file or layout directory recognised by
+  /// its content). An image's only layer is read once, in order (a registry's is streamed, never saved whole),
+  /// by the same insert as an archive (lock, staging, nothing overwritten, atomic commit), and its size and
+  /// digest are checked before anything is committed: a layer that is not what its digest says changes nothing.
+  @discardableResult
+  public func insert(from input: String, registry: RegistryOptions = RegistryOptions()) throws -> InsertSummary {
+    guard let reference = try Self.imageSource(input) else { return try insert(archive: input) }
+    let layer = try StoreImageLayer.open(reference, display: input, registry: registry)
+    do {
+      let reader = try ArchiveReader(bytes: layer, size: layer.descriptor.size, displayPath: input)
+      return try insert(reader) { try layer.finish() }
+    } catch {
+      // A layer that is not what its digest says explains bytes that are no archive or lack the metadata.
+      let notStore = error as? KubeletStoreError == .notKubeletArchive(input)
+      if error is ArchiveError || notStore { try layer.finish() }
+      throw notStore ? KubeletStoreError.notKubeletImage(input) : error
+    }
+  }
+
+  /// The image `extract -o` names, or `nil` for a file (or `-`): a transport reference. A bare image name
+  /// (Podman's store) and an unsupported transport are errors naming the transports a store moves through.
+  public static func imageDestination(_ output: String) throws -> ImageReference? {
+    output == "-" ? nil : try imageReference(output)
+  }
+
+  /// The image `insert -i` names, or `nil` for an archive: an existing path is an image when its content says so
+  /// (an OCI layout directory, an uncompressed OCI archive file; a pipe is never read ahead); anything else may
+  /// be a reference.
+  static func imageSource(_ input: String) throws -> ImageReference? {
+    guard let info = try Path.status(input) else { return try imageReference(input) }
+    if Path.isDirectory(info) { return OCILayout.isLayout(input) ? .ociLayout(directory: input, tag: nil) : nil }
+    guard Path.isRegularFile(info), try CheckpointSource.isOCIArchive(input) else { return nil }
+    return .ociArchive(path: input, tag: nil)
+  }
+
+  /// A transport reference, `nil` for a path; a text that cannot be a path (its directory is missing) but
+  /// reads as an image name with a registry host, a port or a tag (`localhost/ckpt:v1`) is a bare image name.
+  private static func imageReference(_ text: String) throws -> ImageReference? {
+    let transport: ImageReference?
+    do {
+      transport = try ImageReference(transport: text)
+    } catch {
+      guard case .invalidReference(_, let reason) = error, reason.hasPrefix("transport not supported") else {
+        throw error
+      }
+      throw KubeletStoreError.unsupportedImage(reference: text, what: "this transport")
+    }
+    if let transport { return transport }
+    let components = text.split(separator: "/", omittingEmptySubsequences: false)
+    guard try Path.status(Path.directory(of: text)) == nil, components.count > 1,
+      let first = components.first, let last = components.last,
+      first == "localhost" || first.contains(":") || last.contains(":"),
+      (try? ImageReference(parsing: text)) != nil
+    else { return nil }
+    throw KubeletStoreError.bareImageName(text)
+  }
+}

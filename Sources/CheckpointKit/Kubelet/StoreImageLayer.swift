@@ -1,0 +1,127 @@
+import Glibc
+import OCI
+
+/// The only layer of an image, read once and in order as the bytes an ``ArchiveReader`` reads, and checked
+/// against its descriptor: a layer in a file (an OCI layout's blob, a member of an OCI archive) is hashed on the
+/// way, a registry's is streamed (never saved whole) and hashed by ``RegistryBlobStream``. A skip forward reads
+/// the skipped bytes (they count for the digest), and ``finish()`` reads whatever the archive reader left (the
+/// end-of-archive padding, the end of a compressed stream) before checking size and digest, so nothing read from
+/// a layer that is not what its digest says is ever committed.
+final class StoreImageLayer: RandomAccessBytes {
+  /// The layer's descriptor (from the manifest).
+  let descriptor: Descriptor
+  private let source: Source
+  private let display: String
+  private var hasher = DigestHasher()
+  private var position: Int64 = 0
+
+  private enum Source {
+    case file(RandomAccessBytes)
+    case registry(RegistryBlobStream)
+  }
+
+  private init(_ descriptor: Descriptor, source: Source, display: String) {
+    self.descriptor = descriptor
+    self.source = source
+    self.display = display
+  }
+
+  deinit {
+    if case .registry(let stream) = source { stream.cancel() }
+  }
+
+  /// Opens the layer of the image `reference` names (`display` is how the user named it), following an index to
+  /// the manifest for this host's platform.
+  static func open(_ reference: ImageReference, display: String, registry: RegistryOptions) throws
+    -> StoreImageLayer
+  {
+    let platform = Platform(architecture: OCIImageBuilder.hostArchitecture, os: "linux")
+    switch reference {
+    case .ociLayout(let directory, let tag):
+      let layout = OCILayout(directory: directory)
+      let fetch = { (descriptor: Descriptor) in (bytes: try layout.blob(descriptor), mediaType: descriptor.mediaType) }
+      let top = try OCILayout.tagged(layout.index(), tag: tag, source: directory)
+      let layer = try ImageManifest.resolving(fetch(top), platform: platform, source: display, fetch: fetch)
+        .onlyLayer(source: display)
+      let path = layout.blobPath(layer.digest)
+      guard let size = LocalFile.regularFileSize(path) else {
+        throw OCIError.missingBlob(source: directory, digest: layer.digest)
+      }
+      guard size == layer.size else {
+        throw OCIError.sizeMismatch(source: directory, digest: layer.digest, expected: layer.size, actual: size)
+      }
+      let file = try FileDescriptor(path: path, flags: O_RDONLY, displayPath: display)
+      return StoreImageLayer(layer, source: .file(file), display: display)
+    case .ociArchive(let path, let tag):
+      let archive = try OCIArchiveFile(path: path)
+      let fetch = { (descriptor: Descriptor) in (bytes: try archive.blob(descriptor), mediaType: descriptor.mediaType) }
+      let top = try OCILayout.tagged(archive.index(), tag: tag, source: path)
+      let layer = try ImageManifest.resolving(fetch(top), platform: platform, source: display, fetch: fetch)
+        .onlyLayer(source: display)
+      let (offset, size) = try archive.location(of: layer)
+      return StoreImageLayer(
+        layer, source: .file(FileSlice(file: archive.file, offset: offset, size: size)), display: display)
+    case .registry(let name):
+      let client = try RegistryClient(reference: name, options: registry)
+      let layer = try ImageManifest.resolving(
+        client.manifest(name.reference), platform: platform, source: display,
+        fetch: { try client.manifest($0.digest.description) }
+      ).onlyLayer(source: display)
+      return StoreImageLayer(layer, source: .registry(try client.openBlob(layer)), display: display)
+    case .localStorage(let name):
+      throw KubeletStoreError.bareImageName(name)
+    }
+  }
+
+  func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws -> Int {
+    guard offset >= position else {
+      throw OCIError.invalidDocument(source: display, reason: "the layer was read backwards at \(offset)")
+    }
+    while position < offset {
+      guard
+        try pull(
+          into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<Int(min(Int64(buffer.count), offset - position))]))
+          > 0
+      else { return 0 }
+    }
+    return try pull(into: buffer)
+  }
+
+  /// Reads the rest of the layer and checks its size and digest: call it before committing anything read from it.
+  func finish() throws {
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+    defer { buffer.deallocate() }
+    while try pull(into: buffer) > 0 {}
+    switch source {
+    case .file:
+      guard position == descriptor.size else {
+        throw OCIError.sizeMismatch(
+          source: display, digest: descriptor.digest, expected: descriptor.size, actual: position)
+      }
+      let actual = hasher.finalize()
+      guard actual == descriptor.digest else {
+        throw OCIError.digestMismatch(source: display, expected: descriptor.digest, actual: actual)
+      }
+    case .registry(let stream):
+      // The stream checks size and digest when it reaches the end (an empty layer included).
+      _ = try stream.read(into: buffer)
+    }
+  }
+
+  /// The next bytes of the layer, never past its descriptor's size.
+  private func pull(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+    let count = Int(min(Int64(buffer.count), descriptor.size - position))
+    guard count > 0 else { return 0 }
+    let part = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count])
+    let n: Int
+    switch source {
+    case .file(let bytes):
+      n = try bytes.read(into: part, at: position)
+      hasher.update(UnsafeRawBufferPointer(rebasing: part[0..<n]))
+    case .registry(let stream):
+      n = try stream.read(into: part)
+    }
+    position += Int64(n)
+    return n
+  }
+}
