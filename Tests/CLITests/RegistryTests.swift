@@ -255,6 +255,38 @@ struct RegistryTests {
     #expect(inspect.output.contains("manifest unknown"), "\(inspect.output)")
   }
 
+  @Test func aTamperedLayerIsRefusedOnceRead() throws {
+    let registry = try TestRegistry()
+    let image = "docker://\(registry.host)/checkpoints/sleep:v1"
+    #expect(try CLI.run(["build", Self.sleep, image, "--tls-verify=false", "--compression", "none"]).status == 0)
+    #expect(try CLI.run(["show", image, "--tls-verify=false"]).status == 0)
+    // distribution serves blobs from its storage as they are: change a byte of the layer's file data there (the
+    // archive still reads; only the digest tells).
+    let storage = registry.directory.file("storage/docker/registry/v2/blobs/sha256")
+    let layer = try #require(
+      FileManager.default.subpaths(atPath: storage)?.first {
+        $0.hasSuffix("/data") && Files.fileSize(storage + "/" + $0) > 32 << 10
+      })
+    let original = try Files.read(storage + "/" + layer)
+    // A byte of a member's data, and the last byte of the layer (in the end-of-archive blocks, which an archive
+    // reader may never look at).
+    let needle = Array("fx-sleep".utf8)
+    let at = try #require(
+      (0..<(original.count - needle.count)).first { Array(original[$0..<$0 + needle.count]) == needle })
+    for (offset, value) in [(at, UInt8(ascii: "F")), (original.count - 1, 1)] {
+      var bytes = original
+      bytes[offset] = value
+      try Files.write(bytes, to: storage + "/" + layer)
+      for command in ["show", "inspect", "memparse"] {
+        let result = try CLI.run([command, image, "--tls-verify=false"])
+        #expect(result.status == 1, "\(command) \(offset): \(result.stdout)")
+        #expect(result.stderr.contains("registry \(registry.host): blob sha256:"), "\(command): \(result.stderr)")
+        #expect(result.stderr.contains(" has digest sha256:"), "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1)
+      }
+    }
+  }
+
   @Test func downRegistryIsOneErrorLine() throws {
     let registry = try TestRegistry()
     registry.stop()

@@ -409,7 +409,7 @@ struct StoreImageRegistryTests {
     let before = try Files.snapshot(target)
     let result = try CLI.run(["insert", "-t", target, "-i", image, "--tls-verify=false"])
     #expect(result.status == 1)
-    #expect(result.stderr.hasPrefix("Error: \(registry.host): blob sha256:"), "\(result.stderr)")
+    #expect(result.stderr.hasPrefix("Error: registry \(registry.host): blob sha256:"), "\(result.stderr)")
     #expect(result.stderr.contains(" has digest sha256:"), "\(result.stderr)")
     #expect(result.stderr.split(separator: "\n").count == 1)
     #expect(Files.same(before, try Files.snapshot(target)))

@@ -69,7 +69,7 @@ extension KubeletStore {
   @discardableResult
   public func insert(from input: String, registry: RegistryOptions = RegistryOptions()) throws -> InsertSummary {
     guard let reference = try Self.imageSource(input) else { return try insert(archive: input) }
-    let layer = try StoreImageLayer.open(reference, display: input, registry: registry)
+    let layer = try ImageLayerStream.open(reference, display: input, registry: registry)
     do {
       let reader = try ArchiveReader(bytes: layer, size: layer.descriptor.size, displayPath: input)
       return try insert(reader) { try layer.finish() }

@@ -15,6 +15,9 @@ extension CheckpointSource {
     let file: FileDescriptor?
     /// Where the layer starts in `file`.
     let baseOffset: Int64
+    /// A registry's layer, read in order: ``ImageLayerStream/finish()`` reads what the archive reader left and
+    /// checks the size and digest.
+    let stream: ImageLayerStream?
 
     /// What `stat` would say: a regular file (the archive branch of ``CheckpointSource/init(path:selection:)``).
     var status: stat {
@@ -52,82 +55,19 @@ extension CheckpointSource {
   private static func openLayer(_ reference: ImageReference, display: String, registry: RegistryOptions) throws
     -> ImageLayer
   {
-    switch reference {
-    case .ociLayout(let directory, let tag):
-      let layout = OCILayout(directory: directory)
-      let manifest = try resolveManifest(
-        OCILayout.tagged(layout.index(), tag: tag, source: directory), source: display
-      ) { descriptor in try layout.blob(descriptor) }
-      let layer = try onlyLayer(manifest, source: display)
-      let path = layout.blobPath(layer.digest)
-      guard let size = LocalFile.regularFileSize(path) else {
-        throw OCIError.missingBlob(source: directory, digest: layer.digest)
-      }
-      guard size == layer.size else {
-        throw OCIError.sizeMismatch(source: directory, digest: layer.digest, expected: layer.size, actual: size)
-      }
+    switch try ImageLayerLocation.locate(reference, display: display, registry: registry) {
+    case .blob(let path, _):
       let reader = try ArchiveReader(path: path, displayPath: display)
-      return ImageLayer(reader: reader, file: reader.fileReadableAtOffsets, baseOffset: 0)
-    case .ociArchive(let path, let tag):
-      let archive = try OCIArchiveFile(path: path)
-      let manifest = try resolveManifest(
-        OCILayout.tagged(archive.index(), tag: tag, source: path), source: display
-      ) { descriptor in try archive.blob(descriptor) }
-      let layer = try onlyLayer(manifest, source: display)
-      let (offset, size) = try archive.location(of: layer)
-      let slice = FileSlice(file: archive.file, offset: offset, size: size)
-      let reader = try ArchiveReader(bytes: slice, size: size, displayPath: display)
-      return ImageLayer(reader: reader, file: archive.file, baseOffset: offset)
-    case .registry(let reference):
-      let client = try RegistryClient(reference: reference, options: registry)
-      let top = try client.manifest(reference.reference)
-      var manifestBytes = top.bytes
-      var mediaType = top.mediaType
-      let source = "docker://" + reference.description
-      if MediaType.isIndex(mediaType)
-        || (mediaType.isEmpty && (try? ImageIndex(json: top.bytes, source: source)) != nil)
-      {
-        let index = try ImageIndex(json: top.bytes, source: source)
-        let chosen = try index.manifest(
-          for: Platform(architecture: OCIImageBuilder.hostArchitecture, os: "linux"), source: source)
-        let next = try client.manifest(chosen.digest.description)
-        manifestBytes = next.bytes
-        mediaType = next.mediaType
-      }
-      let manifest = try ImageManifest(json: manifestBytes, source: source)
-      let layer = try onlyLayer(manifest, source: display)
-      let stream = try client.openBlob(layer)
-      let reader = try ArchiveReader(bytes: SequentialBytes(stream), size: layer.size, displayPath: display)
-      return ImageLayer(reader: reader, file: nil, baseOffset: 0)
-    case .localStorage(let name):
-      throw OCIError.invalidReference(name, reason: "not a transport")
+      return ImageLayer(reader: reader, file: reader.fileReadableAtOffsets, baseOffset: 0, stream: nil)
+    case .member(let archive, let offset, let layer):
+      let slice = FileSlice(file: archive.file, offset: offset, size: layer.size)
+      let reader = try ArchiveReader(bytes: slice, size: layer.size, displayPath: display)
+      return ImageLayer(reader: reader, file: archive.file, baseOffset: offset, stream: nil)
+    case .registry(let blob, let layer):
+      let stream = ImageLayerStream(layer, source: .registry(blob), display: display)
+      let reader = try ArchiveReader(bytes: stream, size: layer.size, displayPath: display)
+      return ImageLayer(reader: reader, file: nil, baseOffset: 0, stream: stream)
     }
-  }
-
-  /// Follows an index to its manifest (one level, the host's platform).
-  private static func resolveManifest(
-    _ descriptor: Descriptor, source: String, blob: (Descriptor) throws -> [UInt8]
-  ) throws -> ImageManifest {
-    var current = descriptor
-    for _ in 0..<2 {
-      let bytes = try blob(current)
-      if MediaType.isIndex(current.mediaType) {
-        let index = try ImageIndex(json: bytes, source: source)
-        current = try index.manifest(
-          for: Platform(architecture: OCIImageBuilder.hostArchitecture, os: "linux"), source: source)
-        continue
-      }
-      return try ImageManifest(json: bytes, source: source)
-    }
-    throw OCIError.invalidDocument(source: source, reason: "an index inside an index inside an index")
-  }
-
-  private static func onlyLayer(_ manifest: ImageManifest, source: String) throws -> Descriptor {
-    guard manifest.layers.count == 1, let layer = manifest.layers.first else {
-      throw OCIError.notACheckpointImage(
-        source: source, reason: "it has \(manifest.layers.count) layers (a checkpoint image has exactly one)")
-    }
-    return layer
   }
 }
 
@@ -226,31 +166,5 @@ final class OCIArchiveFile {
       done += n
     }
     return bytes
-  }
-}
-
-/// A registry stream presented as bytes at offsets, read strictly in order: libarchive asks for increasing
-/// offsets, and a skip forward reads and drops the bytes (they still count for the digest check).
-final class SequentialBytes: RandomAccessBytes {
-  private let stream: RegistryBlobStream
-  private var position: Int64 = 0
-
-  init(_ stream: RegistryBlobStream) { self.stream = stream }
-
-  deinit { stream.cancel() }
-
-  func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws -> Int {
-    guard offset >= position else {
-      throw OCIError.invalidDocument(source: "registry layer", reason: "read backwards at \(offset)")
-    }
-    while position < offset {
-      let drop = Int(min(Int64(buffer.count), offset - position))
-      let n = try stream.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<drop]))
-      guard n > 0 else { return 0 }
-      position += Int64(n)
-    }
-    let n = try stream.read(into: buffer)
-    position += Int64(n)
-    return n
   }
 }

@@ -174,6 +174,8 @@ public final class CheckpointSource {
     }
     // Every spilled byte is in the file before anything reads it back.
     try spillWriter?.finish()
+    // A registry's layer is checked against its digest once the archive is read.
+    try image?.stream?.finish()
     // Members imply their directories: upstream wants an explicit `checkpoint/` entry, this accepts both.
     for name in found.keys {
       var parent = Path.directory(of: name)

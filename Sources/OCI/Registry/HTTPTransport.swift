@@ -179,11 +179,12 @@ public final class RegistryBlobStream: NSObject, URLSessionDataDelegate, @unchec
 
   private func verifyEnd() throws(OCIError) {
     guard delivered == descriptor.size && buffer.count == bufferStart else {
-      throw .sizeMismatch(source: registry, digest: descriptor.digest, expected: descriptor.size, actual: delivered)
+      throw .sizeMismatch(
+        source: "registry \(registry)", digest: descriptor.digest, expected: descriptor.size, actual: delivered)
     }
     let actual = hasher.finalize()
     guard actual == descriptor.digest else {
-      throw .digestMismatch(source: registry, expected: descriptor.digest, actual: actual)
+      throw .digestMismatch(source: "registry \(registry)", expected: descriptor.digest, actual: actual)
     }
   }
 
@@ -212,7 +213,7 @@ public final class RegistryBlobStream: NSObject, URLSessionDataDelegate, @unchec
     if Int64(buffer.count - bufferStart) + delivered + Int64(data.count) > descriptor.size {
       fail(
         .sizeMismatch(
-          source: registry, digest: descriptor.digest, expected: descriptor.size,
+          source: "registry \(registry)", digest: descriptor.digest, expected: descriptor.size,
           actual: delivered + Int64(buffer.count - bufferStart + data.count)))
       return
     }

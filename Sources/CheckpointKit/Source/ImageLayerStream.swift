@@ -7,7 +7,7 @@ import OCI
 /// the skipped bytes (they count for the digest), and ``finish()`` reads whatever the archive reader left (the
 /// end-of-archive padding, the end of a compressed stream) before checking size and digest, so nothing read from
 /// a layer that is not what its digest says is ever committed.
-final class StoreImageLayer: RandomAccessBytes {
+final class ImageLayerStream: RandomAccessBytes {
   /// The layer's descriptor (from the manifest).
   let descriptor: Descriptor
   private let source: Source
@@ -15,12 +15,12 @@ final class StoreImageLayer: RandomAccessBytes {
   private var hasher = DigestHasher()
   private var position: Int64 = 0
 
-  private enum Source {
+  enum Source {
     case file(RandomAccessBytes)
     case registry(RegistryBlobStream)
   }
 
-  private init(_ descriptor: Descriptor, source: Source, display: String) {
+  init(_ descriptor: Descriptor, source: Source, display: String) {
     self.descriptor = descriptor
     self.source = source
     self.display = display
@@ -33,43 +33,17 @@ final class StoreImageLayer: RandomAccessBytes {
   /// Opens the layer of the image `reference` names (`display` is how the user named it), following an index to
   /// the manifest for this host's platform.
   static func open(_ reference: ImageReference, display: String, registry: RegistryOptions) throws
-    -> StoreImageLayer
+    -> ImageLayerStream
   {
-    let platform = Platform(architecture: OCIImageBuilder.hostArchitecture, os: "linux")
-    switch reference {
-    case .ociLayout(let directory, let tag):
-      let layout = OCILayout(directory: directory)
-      let fetch = { (descriptor: Descriptor) in (bytes: try layout.blob(descriptor), mediaType: descriptor.mediaType) }
-      let top = try OCILayout.tagged(layout.index(), tag: tag, source: directory)
-      let layer = try ImageManifest.resolving(fetch(top), platform: platform, source: display, fetch: fetch)
-        .onlyLayer(source: display)
-      let path = layout.blobPath(layer.digest)
-      guard let size = LocalFile.regularFileSize(path) else {
-        throw OCIError.missingBlob(source: directory, digest: layer.digest)
-      }
-      guard size == layer.size else {
-        throw OCIError.sizeMismatch(source: directory, digest: layer.digest, expected: layer.size, actual: size)
-      }
+    switch try ImageLayerLocation.locate(reference, display: display, registry: registry) {
+    case .blob(let path, let layer):
       let file = try FileDescriptor(path: path, flags: O_RDONLY, displayPath: display)
-      return StoreImageLayer(layer, source: .file(file), display: display)
-    case .ociArchive(let path, let tag):
-      let archive = try OCIArchiveFile(path: path)
-      let fetch = { (descriptor: Descriptor) in (bytes: try archive.blob(descriptor), mediaType: descriptor.mediaType) }
-      let top = try OCILayout.tagged(archive.index(), tag: tag, source: path)
-      let layer = try ImageManifest.resolving(fetch(top), platform: platform, source: display, fetch: fetch)
-        .onlyLayer(source: display)
-      let (offset, size) = try archive.location(of: layer)
-      return StoreImageLayer(
-        layer, source: .file(FileSlice(file: archive.file, offset: offset, size: size)), display: display)
-    case .registry(let name):
-      let client = try RegistryClient(reference: name, options: registry)
-      let layer = try ImageManifest.resolving(
-        client.manifest(name.reference), platform: platform, source: display,
-        fetch: { try client.manifest($0.digest.description) }
-      ).onlyLayer(source: display)
-      return StoreImageLayer(layer, source: .registry(try client.openBlob(layer)), display: display)
-    case .localStorage(let name):
-      throw KubeletStoreError.bareImageName(name)
+      return ImageLayerStream(layer, source: .file(file), display: display)
+    case .member(let archive, let offset, let layer):
+      return ImageLayerStream(
+        layer, source: .file(FileSlice(file: archive.file, offset: offset, size: layer.size)), display: display)
+    case .registry(let stream, let layer):
+      return ImageLayerStream(layer, source: .registry(stream), display: display)
     }
   }
 
@@ -123,5 +97,53 @@ final class StoreImageLayer: RandomAccessBytes {
     }
     position += Int64(n)
     return n
+  }
+}
+
+/// Where the only layer of an image is, found from the tag through the manifest for this host's platform: a blob
+/// of an OCI layout, a member of an OCI archive file (or of its decompressed scratch copy), or a registry's blob,
+/// opened as a stream.
+enum ImageLayerLocation {
+  case blob(path: String, Descriptor)
+  case member(OCIArchiveFile, offset: Int64, Descriptor)
+  case registry(RegistryBlobStream, Descriptor)
+
+  static func locate(_ reference: ImageReference, display: String, registry: RegistryOptions) throws
+    -> ImageLayerLocation
+  {
+    let platform = Platform(architecture: OCIImageBuilder.hostArchitecture, os: "linux")
+    switch reference {
+    case .ociLayout(let directory, let tag):
+      let layout = OCILayout(directory: directory)
+      let fetch = { (descriptor: Descriptor) in (bytes: try layout.blob(descriptor), mediaType: descriptor.mediaType) }
+      let top = try OCILayout.tagged(layout.index(), tag: tag, source: directory)
+      let layer = try ImageManifest.resolving(fetch(top), platform: platform, source: display, fetch: fetch)
+        .onlyLayer(source: display)
+      let path = layout.blobPath(layer.digest)
+      guard let size = LocalFile.regularFileSize(path) else {
+        throw OCIError.missingBlob(source: directory, digest: layer.digest)
+      }
+      guard size == layer.size else {
+        throw OCIError.sizeMismatch(source: directory, digest: layer.digest, expected: layer.size, actual: size)
+      }
+      return .blob(path: path, layer)
+    case .ociArchive(let path, let tag):
+      let archive = try OCIArchiveFile(path: path)
+      let fetch = { (descriptor: Descriptor) in (bytes: try archive.blob(descriptor), mediaType: descriptor.mediaType) }
+      let top = try OCILayout.tagged(archive.index(), tag: tag, source: path)
+      let layer = try ImageManifest.resolving(fetch(top), platform: platform, source: display, fetch: fetch)
+        .onlyLayer(source: display)
+      let (offset, _) = try archive.location(of: layer)
+      return .member(archive, offset: offset, layer)
+    case .registry(let name):
+      let client = try RegistryClient(reference: name, options: registry)
+      let layer = try ImageManifest.resolving(
+        client.manifest(name.reference), platform: platform, source: display,
+        fetch: { try client.manifest($0.digest.description) }
+      ).onlyLayer(source: display)
+      return .registry(try client.openBlob(layer), layer)
+    case .localStorage(let name):
+      throw OCIError.invalidReference(name, reason: "not a transport")
+    }
   }
 }
