@@ -214,7 +214,8 @@ struct StoreImageFileTests {
     close(held)
   }
 
-  /// On a terminal (`script`), building a large image shows the share of the input read and the layer written.
+  /// On a terminal (`script`), building a large image shows the share of the input read (the layer is written
+  /// straight into the archive as it is made).
   @Test func buildProgressOnATerminal() throws {
     guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { return }
     let work = try TemporaryDirectory()
@@ -226,7 +227,7 @@ struct StoreImageFileTests {
     try Tool.run("script", ["-qec", command, work.file("typescript")])
     let screen = String(decoding: try Files.read(work.file("typescript")), as: UTF8.self)
     #expect(screen.contains(#/Building: 70\.\d MiB of 70\.\d MiB \(100%\)/#), "\(screen.suffix(300))")
-    #expect(screen.contains(#/Writing: 70\.\d MiB of 70\.\d MiB \(100%\)/#), "\(screen.suffix(300))")
+    #expect(!screen.contains("Writing:"), "\(screen.suffix(300))")
     let piped = try CLI.run(["build", work.file("big.tar"), "oci-archive:\(work.file("again.tar"))"])
     #expect(piped.status == 0, "\(piped.stderr)")
     #expect(piped.stderr == "")

@@ -102,6 +102,56 @@ public final class ArchiveWriter {
     try check(archive_write_header(archive, entry))
   }
 
+  /// The header block libarchive writes for a regular file `member` whose data is placed in the file by other
+  /// means (then padded to 512 bytes): GNU tar format, whose base-256 sizes keep the header to one 512-byte
+  /// block for any size, as long as the name fits in 100 bytes (longer names are an error).
+  public static func headerBlock(for member: ArchiveEntry, displayPath: String) throws -> [UInt8] {
+    final class Collector {
+      var bytes: [UInt8] = []
+    }
+    let collector = Collector()
+    let collect: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?, UnsafeRawPointer?, Int) -> Int = {
+      _, context, buffer, length in
+      guard let context, let buffer else { return -1 }
+      let collector = Unmanaged<Collector>.fromOpaque(context).takeUnretainedValue()
+      collector.bytes.append(contentsOf: UnsafeRawBufferPointer(start: buffer, count: length))
+      return length
+    }
+    guard let handle = archive_write_new(), let entry = archive_entry_new() else {
+      throw ArchiveError.libarchive(
+        archive: displayPath, operation: "writing", code: ARCHIVE_FATAL, message: "out of memory")
+    }
+    defer {
+      // The member's data never follows: fail the archive so that freeing it writes nothing more.
+      archive_write_fail(handle)
+      archive_write_free(handle)
+      archive_entry_free(entry)
+    }
+    archive_entry_set_pathname(entry, member.path)
+    archive_entry_set_filetype(entry, UInt32(Glibc.S_IFREG))
+    archive_entry_set_perm(entry, mode_t(member.permissions))
+    archive_entry_set_size(entry, member.size)
+    archive_entry_set_mtime(entry, time_t(member.modificationTime), 0)
+    archive_entry_set_uid(entry, member.uid)
+    archive_entry_set_gid(entry, member.gid)
+    let context = Unmanaged.passUnretained(collector).toOpaque()
+    let steps = [
+      archive_write_set_format_gnutar(handle), archive_write_add_filter_none(handle),
+      archive_write_set_bytes_per_block(handle, 0), archive_write_open2(handle, context, nil, collect, nil, nil),
+      archive_write_header(handle, entry),
+    ]
+    if let failed = steps.first(where: { $0 < ARCHIVE_WARN }) {
+      let message = archive_error_string(handle).map { String(cString: $0) } ?? "error \(failed)"
+      throw ArchiveError.libarchive(archive: displayPath, operation: "writing", code: failed, message: message)
+    }
+    guard collector.bytes.count == 512 else {
+      throw ArchiveError.libarchive(
+        archive: displayPath, operation: "writing", code: ARCHIVE_FATAL,
+        message: "the header of \(member.path) takes \(collector.bytes.count) bytes, not one block")
+    }
+    return collector.bytes
+  }
+
   /// Writes member data after ``writeHeader(name:size:permissions:modificationTime:uid:gid:)``.
   public func writeData(_ bytes: UnsafeRawBufferPointer) throws {
     guard let base = bytes.baseAddress else { return }

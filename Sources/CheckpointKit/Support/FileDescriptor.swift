@@ -87,6 +87,19 @@ public final class FileDescriptor {
     try bytes.withUnsafeBytes { try write($0) }
   }
 
+  /// Writes all of `bytes` at `offset` (the file position does not move).
+  public func write(_ bytes: [UInt8], at offset: Int64) throws {
+    try bytes.withUnsafeBytes { buffer in
+      guard let base = buffer.baseAddress else { return }
+      var done = 0
+      while done < buffer.count {
+        let n = retrying { pwrite(rawValue, base + done, buffer.count - done, off_t(offset) + off_t(done)) }
+        guard n > 0 else { throw SystemError("cannot write", path: displayPath) }
+        done += n
+      }
+    }
+  }
+
   /// Flushes data and metadata to the device.
   public func sync() throws {
     guard fsync(rawValue) == 0 else { throw SystemError("cannot sync", path: displayPath) }

@@ -29,9 +29,7 @@ public enum OCIImageWriter {
   ) throws -> CheckpointImage {
     switch destination {
     case .ociArchive(let path, let tag):
-      let image = try make(temporaryFile(in: Path.directory(of: path), for: path))
-      try writeArchive(image, to: path, tag: tag, showProgress: showProgress)
-      return image
+      return try writeArchive(to: path, tag: tag, make: make)
     case .ociLayout(let directory, let tag):
       let existed = LocalFile.exists(directory)
       let writer = try OCILayoutWriter(directory: directory)
@@ -58,9 +56,8 @@ public enum OCIImageWriter {
       guard let podman = findExecutable("podman") else { throw OCIImageError.podmanMissing(image: name) }
       let directory = try makeTemporaryDirectory()
       defer { removeTree(directory) }
-      let image = try make(temporaryFile(in: directory, for: "layer"))
       let archive = Path.join(directory, "image.oci.tar")
-      try writeArchive(image, to: archive, tag: name, showProgress: showProgress)
+      let image = try writeArchive(to: archive, tag: name, make: make)
       try runPodmanLoad(podman, archive: archive, image: name)
       return image
     }
@@ -84,33 +81,41 @@ public enum OCIImageWriter {
     try client.putManifest(image.index, mediaType: MediaType.imageIndex, reference: reference.reference)
   }
 
-  /// Writes the image as an OCI archive at `path` (temporary name, renamed when complete; mode 0600):
-  /// `oci-layout` and `index.json` first, so that a streaming reader meets them before the blobs.
-  static func writeArchive(_ image: CheckpointImage, to path: String, tag: String?, showProgress: Bool = false) throws {
+  /// Writes the image `make` builds as an OCI archive at `path` (temporary name, renamed when complete; mode
+  /// 0600). The layer comes first and is written by `make` straight into the archive, after one block left for
+  /// its header, which is filled in once the layer's digest and size are known; `oci-layout`, `index.json` and
+  /// the small blobs follow. The layer is written once, never copied.
+  static func writeArchive(to path: String, tag: String?, make: (FileDescriptor) throws -> CheckpointImage) throws
+    -> CheckpointImage
+  {
     let file = try AtomicFile(destination: path)
-    let writer = try ArchiveWriter(descriptor: file.descriptor, compression: .none, displayPath: path)
+    let fd = file.descriptor.rawValue
+    let block = Int64(512)
+    guard lseek(fd, off_t(block), SEEK_SET) == block else { throw SystemError("cannot write", path: path) }
+    let image = try make(file.descriptor)
     let time = image.createdSeconds
+    let header = try ArchiveWriter.headerBlock(
+      for: ArchiveEntry(
+        path: OCILayout.blobName(image.layer.digest), kind: .regular, size: image.layer.size, permissions: 0o600,
+        modificationTime: time),
+      displayPath: path)
+    let end = block + image.layer.size
+    let padding = [UInt8](repeating: 0, count: Int((block - end % block) % block))
+    try file.descriptor.write(header, at: 0)
+    try file.descriptor.write(padding, at: end)
+    guard lseek(fd, off_t(end + Int64(padding.count)), SEEK_SET) == end + Int64(padding.count) else {
+      throw SystemError("cannot write", path: path)
+    }
+    let writer = try ArchiveWriter(descriptor: file.descriptor, compression: .none, displayPath: path)
     let index = OCILayout.retagged(nil, with: image.indexDescriptor, tag: tag)
     try writer.addFile(named: OCILayout.layoutFile, bytes: OCILayout.layoutFileContent, modificationTime: time)
     try writer.addFile(named: OCILayout.indexFile, bytes: index.json.bytes, modificationTime: time)
     for (descriptor, bytes) in image.smallBlobs.reversed() {
       try writer.addFile(named: OCILayout.blobName(descriptor.digest), bytes: bytes, modificationTime: time)
     }
-    guard lseek(image.layerFile.rawValue, 0, SEEK_SET) == 0 else {
-      throw SystemError("cannot read back the layer of", path: path)
-    }
-    var status = try image.layerFile.status()
-    status.st_mode = S_IFREG | 0o600
-    status.st_mtim.tv_sec = time_t(time)
-    status.st_uid = 0
-    status.st_gid = 0
-    let progress = Progress(label: "Writing", total: Int64(status.st_size), enabled: showProgress ? nil : false)
-    try writer.addFile(named: OCILayout.blobName(image.layer.digest), from: image.layerFile, status: status) {
-      progress.advance(by: $0)
-    }
     try writer.finish()
     try file.commit()
-    progress.finish()
+    return image
   }
 
   /// A private temporary file in `directory`, unlinked at once (nothing is left behind, whatever happens).
