@@ -11,6 +11,7 @@ import json
 import os
 import random
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -265,7 +266,8 @@ def main():
     parser.add_argument("--size", type=int, default=1024, help="MiB of sandbox archives")
     parser.add_argument("--pods", type=int, default=4)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--only", choices=["kubelet", "criu", "coredump", "diff"], help="run one group of benchmarks")
+    parser.add_argument("--only", choices=["kubelet", "criu", "coredump", "diff", "build"],
+                        help="run one group of benchmarks")
     args = parser.parse_args()
     results = []
     if args.only in (None, "kubelet"):
@@ -276,6 +278,8 @@ def main():
         results += coredump_benchmarks(args)
     if args.only in (None, "diff"):
         results += diff_benchmarks(args)
+    if args.only in (None, "build"):
+        results += build_benchmarks(args)
     print(f"{'benchmark':<34} {'checkpointctl':>14} {'reference':>10} {'ratio':>7} {'peak RSS':>10}")
     for r in results:
         print(f"{r['benchmark']:<34} {duration(r['checkpointctl_s']):>14} {duration(r['reference_s']):>10} "
@@ -399,6 +403,89 @@ def coredump_benchmarks(args):
     shutil.rmtree(cores, ignore_errors=True)
     print("references: coredump = tar -xOf ARCHIVE 'checkpoint/pages-*' > file (zstd -dc | tar for tar.zst);")
     print("            the core is fsynced before it is renamed into place, the reference file is not")
+    return results
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_registry(directory):
+    """Debian's docker-registry on 127.0.0.1 with its storage under `directory`; returns (process, host)."""
+    port = free_port()
+    os.makedirs(directory, exist_ok=True)
+    config = os.path.join(directory, "config.yml")
+    with open(config, "w") as f:
+        f.write(f"version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {directory}/storage\n"
+                f"http:\n  addr: 127.0.0.1:{port}\n")
+    process = subprocess.Popen(["docker-registry", "serve", config], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return process, f"127.0.0.1:{port}"
+        time.sleep(0.025)
+    process.kill()
+    sys.exit("docker-registry did not start")
+
+
+def one_gib_checkpoint(args):
+    """The binary, the data directory and the 1 GiB checkpoint's archive (made once)."""
+    binary = os.path.abspath(args.binary)
+    data = os.path.abspath(args.data)
+    checkpoint = os.path.join(data, "checkpoint-1g")
+    make_checkpoint(binary, checkpoint, args.size)
+    return binary, data, os.path.join(checkpoint, "checkpoint.tar")
+
+
+def build_benchmarks(args):
+    """build of the 1 GiB checkpoint to an OCI archive (gzip, zstd) and to a registry, against compressing the
+    archive with gzip -c / zstd -3 -c (and then uploading our gzip image with skopeo copy)."""
+    binary, data, plain = one_gib_checkpoint(args)
+    image = os.path.join(data, "image.oci.tar")
+    reference = os.path.join(data, "reference.out")
+
+    def settle():
+        for path in (image, reference):
+            if os.path.exists(path):
+                os.remove(path)
+        subprocess.run(["sync"], check=True)
+
+    results = []
+    for compression, command in (("gzip", f"gzip -c {plain} > {reference}"),
+                                 ("zstd", f"zstd -3 -q -c {plain} > {reference}")):
+        results.append(measure(
+            f"build oci-archive ({compression}, 1 GiB)",
+            lambda compression=compression: run(
+                [binary, "build", "--compression", compression, plain, f"oci-archive:{image}:v1"]),
+            lambda command=command: run(["sh", "-c", command]),
+            settle, args.repeat))
+    if shutil.which("docker-registry") and shutil.which("skopeo"):
+        registry_dir = tempfile.mkdtemp(prefix="bench-registry-", dir=data)
+        process, host = start_registry(registry_dir)
+        gzip_image = os.path.join(data, "gzip-image.oci.tar")
+        try:
+            run([binary, "build", plain, f"oci-archive:{gzip_image}:v1"])
+            counter = iter(range(1000))
+            # Each push goes to a new repository, so no blob is already there.
+            results.append(measure(
+                "build docker:// (gzip, 1 GiB)",
+                lambda: run([binary, "build", "--tls-verify=false", plain, f"docker://{host}/ours{next(counter)}:v1"]),
+                lambda: run(["sh", "-c", f"gzip -c {plain} > {reference} && skopeo copy -q --dest-tls-verify=false "
+                             f"oci-archive:{gzip_image}:v1 docker://{host}/reference{next(counter)}:v1"]),
+                settle, args.repeat))
+        finally:
+            process.kill()
+            process.wait()
+            shutil.rmtree(registry_dir, ignore_errors=True)
+            if os.path.exists(gzip_image):
+                os.remove(gzip_image)
+    settle()
+    print("references: build oci-archive = gzip -c / zstd -3 -c of the checkpoint archive into a file;")
+    print("            build docker:// = gzip -c of the archive, then skopeo copy of the same gzip image to the")
+    print("            registry (docker-registry on 127.0.0.1, a new repository for every push)")
     return results
 
 
