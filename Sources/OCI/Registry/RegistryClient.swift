@@ -18,8 +18,9 @@ public final class RegistryClient {
   private var authorization: String?
   private var triedCredentials = false
   private var pinged = false
-  /// Blobs larger than this are sent in PATCH chunks of this size (memory stays bounded).
-  static let chunkSize = 16 << 20
+  /// Blobs larger than this are sent in PATCH chunks of this size: memory stays bounded (URLSession holds about
+  /// three copies of a request body; 16 MiB chunks took a 1 GiB push to 89 MiB of peak RSS).
+  static let chunkSize = 4 << 20
 
   /// A client for `reference`; nothing is sent yet.
   public init(reference: RegistryReference, options: RegistryOptions) throws(OCIError) {
