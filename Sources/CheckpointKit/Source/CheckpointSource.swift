@@ -6,7 +6,8 @@ import Glibc
 /// Members of directories and uncompressed archives are read in place (an archive member with `pread` at its
 /// data offset, never copied). A compressed archive is read in one streaming pass that keeps in memory only
 /// the members the ``Selection`` asks for; members wanted for random access (pages) spill to a private
-/// temporary file that is unlinked as soon as it is created, so it disappears on every exit path.
+/// temporary file that is unlinked as soon as it is created, so it disappears on every exit path, unless the
+/// selection's ``Selection/receiver`` takes them as they are decompressed.
 public final class CheckpointSource {
   /// Which members a command needs, decided before a compressed archive is streamed.
   public struct Selection: Sendable {
@@ -19,6 +20,12 @@ public final class CheckpointSource {
     /// decided when the stream reaches the member from the members already kept in memory (the closure's
     /// second argument, by name). `nil` keeps the whole member (spilled to the private temporary file).
     public var neededRanges: (@Sendable (String, [String: [UInt8]]) throws -> [Range<Int64>]?)?
+
+    /// For a member wanted at random offsets in a compressed archive: who takes its bytes as libarchive
+    /// produces them, instead of the private temporary file (`coredump` writes pages straight into a core).
+    /// Asked when the stream reaches the member, with the source as read so far: every earlier member is
+    /// readable, the member itself is present with its size but no bytes yet. `nil` spills the member.
+    var receiver: (@Sendable (String, CheckpointSource) throws -> MemberReceiver?)?
 
     /// A selection from two predicates over normalised member names.
     public init(
@@ -50,6 +57,10 @@ public final class CheckpointSource {
     case spilled(offset: Int64, size: Int64)
     /// Only some byte ranges of the member were kept.
     case sparse(SparseBytes)
+    /// A ``MemberReceiver`` took the member's bytes and serves reads of them.
+    case received(RandomAccessBytes, size: Int64)
+    /// The member being streamed when a receiver is asked: its size is known, its bytes are not.
+    case pending(size: Int64)
     case skipped(size: Int64)
   }
 
@@ -86,6 +97,24 @@ public final class CheckpointSource {
     modificationTimes = other.modificationTimes
     archiveFile = other.archiveFile
     spillFile = other.spillFile
+  }
+
+  /// The members of a compressed archive read so far, as a receiver sees them (see ``Selection/receiver``).
+  private init(
+    partial path: String, kind: Kind, members: [String: Storage], directories: Set<String>,
+    spillFile: FileDescriptor?
+  ) {
+    displayPath = path
+    self.kind = kind
+    self.members = members
+    self.directories = directories
+    modificationTimes = [:]
+    archiveFile = nil
+    self.spillFile = spillFile
+    let imageDirectory = String(CheckpointLayout.imageDirectory.dropLast())
+    imagePrefix =
+      directories.contains(imageDirectory) || members.keys.contains { $0.hasPrefix(CheckpointLayout.imageDirectory) }
+      ? CheckpointLayout.imageDirectory : ""
   }
 
   /// True when the checkpoint has a `checkpoint/` image directory, even an empty one (upstream accepts an archive
@@ -143,6 +172,17 @@ public final class CheckpointSource {
     var spillWriter: BackgroundWriter?
     var spillOffset: Int64 = 0
     var compression = ArchiveFilter.none
+    // What a receiver sees: the members so far, every spilled byte on disk (a new spill writer continues at
+    // the end of the file). The member itself is marked pending in `found`, which the view shares without a
+    // copy (the caller replaces the mark once the view is gone).
+    func readSoFar(pending name: String, size: Int64) throws -> CheckpointSource {
+      try spillWriter?.finish()
+      spillWriter = nil
+      found[name] = .pending(size: size)
+      return CheckpointSource(
+        partial: path, kind: .archive(reader.compression ?? .none), members: found, directories: directoryNames,
+        spillFile: spill)
+    }
     while let entry = try reader.next() {
       compression = reader.compression ?? .none
       if entry.kind == .directory, let name = try SafeExtraction.checkedName(of: entry, in: path) {
@@ -158,6 +198,11 @@ public final class CheckpointSource {
           name, found.compactMapValues { if case .memory(let bytes) = $0 { bytes } else { nil } })
       {
         found[name] = .sparse(try SparseBytes(keeping: ranges, of: reader, size: entry.size))
+      } else if selection.randomAccess(name), let receiver = selection.receiver,
+        let taker = try receiver(name, try readSoFar(pending: name, size: entry.size))
+      {
+        let (bytes, size) = try taker.receive(from: reader)
+        found[name] = .received(bytes, size: size)
       } else if selection.randomAccess(name) {
         let file = try spill ?? UnlinkedFile.make(stem: "checkpointctl-pages")
         spill = file
@@ -204,7 +249,9 @@ public final class CheckpointSource {
   public func size(of name: String) throws -> Int64 {
     switch members[name] {
     case .file(let path)?: return Int64(try Path.status(path)?.st_size ?? 0)
-    case .inPlace(_, let size)?, .spilled(_, let size)?, .skipped(let size)?: return size
+    case .inPlace(_, let size)?, .spilled(_, let size)?, .skipped(let size)?, .received(_, let size)?,
+      .pending(let size)?:
+      return size
     case .sparse(let bytes)?: return bytes.size
     case .memory(let bytes)?: return Int64(bytes.count)
     case nil: throw CheckpointError.missingMember(source: displayPath, member: name)
@@ -220,7 +267,7 @@ public final class CheckpointSource {
         .readAll(limit: Int(limit))
     case .memory(let bytes):
       return bytes
-    case .inPlace, .spilled, .sparse:
+    case .inPlace, .spilled, .sparse, .received:
       let size = try self.size(of: name)
       guard size <= limit else {
         throw ArchiveError.memberTooLarge(archive: displayPath, member: name, limit: limit)
@@ -229,7 +276,7 @@ public final class CheckpointSource {
       let access = try randomAccess(name)
       _ = try result.withUnsafeMutableBytes { try access.read(into: $0, at: 0) }
       return result
-    case .skipped:
+    case .skipped, .pending:
       throw CheckpointError.notLoaded(source: displayPath, member: name)
     }
   }
@@ -250,6 +297,10 @@ public final class CheckpointSource {
       return InMemoryBytes(bytes)
     case .sparse(let bytes):
       return bytes
+    case .received(let bytes, _):
+      return bytes
+    case .pending:
+      return PendingBytes(source: displayPath, member: name)
     case .skipped:
       throw CheckpointError.notLoaded(source: displayPath, member: name)
     }
@@ -288,6 +339,29 @@ public final class CheckpointSource {
     return result
   }
 
+}
+
+/// Takes the bytes of a member of a compressed archive as they are decompressed (see
+/// ``CheckpointSource/Selection/receiver``).
+protocol MemberReceiver: AnyObject {
+  /// Reads the current member of `reader` to its end; returns what serves reads of its bytes at any offset
+  /// afterwards, and how many bytes it had.
+  func receive(from reader: ArchiveReader) throws -> (bytes: RandomAccessBytes, size: Int64)
+}
+
+/// A member whose bytes are still to come: readers can plan with its size, never read it.
+final class PendingBytes: RandomAccessBytes {
+  let source: String
+  let member: String
+
+  init(source: String, member: String) {
+    self.source = source
+    self.member = member
+  }
+
+  func read(into buffer: UnsafeMutableRawBufferPointer, at position: Int64) throws -> Int {
+    throw CheckpointError.notLoaded(source: source, member: member)
+  }
 }
 
 /// The kept byte ranges of a member streamed from a compressed archive; reads outside them come back short.

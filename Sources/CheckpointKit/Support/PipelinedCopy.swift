@@ -10,8 +10,8 @@ public final class BackgroundWriter: @unchecked Sendable {
   static let bufferSize = 1 << 20
   static let writebackInterval: Int64 = 8 << 20
 
-  private let file: FileDescriptor
-  private let startsWriteback: Bool
+  /// What the writer thread does with each filled buffer, in order.
+  private let consume: (UnsafeRawBufferPointer) throws -> Void
   private let buffers: [UnsafeMutableRawBufferPointer]
   /// Bytes in each buffer, written by the producer and read by the writer thread (ordered by the semaphores;
   /// raw memory, so no copy-on-write array is shared between the threads).
@@ -28,9 +28,24 @@ public final class BackgroundWriter: @unchecked Sendable {
 
   /// Starts the writer thread for `file`, which is written from its current position. `startsWriteback: false`
   /// leaves the data in the page cache (a temporary file that will be read back, never synced).
-  public init(file: FileDescriptor, startsWriteback: Bool = true) {
-    self.file = file
-    self.startsWriteback = startsWriteback
+  public convenience init(file: FileDescriptor, startsWriteback: Bool = true) {
+    var written: Int64 = 0
+    var writebackStart: Int64 = 0
+    self.init { bytes in
+      try file.write(bytes)
+      written += Int64(bytes.count)
+      if startsWriteback && written - writebackStart >= Self.writebackInterval {
+        _ = checkpointctl_start_writeback(file.rawValue, writebackStart, written - writebackStart)
+        writebackStart = written
+      }
+    }
+  }
+
+  /// Starts the writer thread, which hands each filled buffer to `consume` in order (for example to write its
+  /// bytes at offsets of its own choosing). The first error `consume` throws is reported to the producer; later
+  /// buffers are dropped.
+  init(consume: @escaping (UnsafeRawBufferPointer) throws -> Void) {
+    self.consume = consume
     buffers = (0..<Self.bufferCount).map { _ in
       UnsafeMutableRawBufferPointer.allocate(byteCount: Self.bufferSize, alignment: 4096)
     }
@@ -114,8 +129,6 @@ public final class BackgroundWriter: @unchecked Sendable {
 
   private func drain() {
     var consumed = 0
-    var written: Int64 = 0
-    var writebackStart: Int64 = 0
     while true {
       full.wait()
       let index = consumed % buffers.count
@@ -124,12 +137,7 @@ public final class BackgroundWriter: @unchecked Sendable {
       if count == 0 { break }
       if writeError == nil {
         do {
-          try file.write(UnsafeRawBufferPointer(rebasing: buffers[index][0..<count]))
-          written += Int64(count)
-          if startsWriteback && written - writebackStart >= Self.writebackInterval {
-            _ = checkpointctl_start_writeback(file.rawValue, writebackStart, written - writebackStart)
-            writebackStart = written
-          }
+          try consume(UnsafeRawBufferPointer(rebasing: buffers[index][0..<count]))
         } catch {
           lock.lock()
           storedError = error

@@ -73,11 +73,34 @@ public enum CoreDumpWriter {
       CheckpointLayout.isPages(name) || name == RootFSDiff.archiveName || name == CoreFileSources.devShmArchive
     })
 
+  /// How the cores of one run were written (for tests).
+  final class Trace: @unchecked Sendable {
+    /// Processes whose core was started while the archive was decompressed, their pages written into it.
+    var started: [UInt32] = []
+    /// Of those, the cores finished in that file: their pages were written once, where the final plan wants them.
+    var streamed: [UInt32] = []
+    /// Processes whose core was written as usual though the stream had started it (the final plan put the pages
+    /// elsewhere): the pages were read back from the started core.
+    var restarted: [UInt32] = []
+  }
+
   /// Writes the cores of `checkpoint`; `note` gets a line for every process skipped (zombies), `wrote` each
   /// written core as soon as it is in place.
   public static func write(
     checkpoint: String, options: Options, pageSize: Int = 4096, note: (String) -> Void, wrote: (Result) -> Void
   ) throws {
+    try write(checkpoint: checkpoint, options: options, pageSize: pageSize, trace: nil, note: note, wrote: wrote)
+  }
+
+  /// ``write(checkpoint:options:pageSize:note:wrote:)``, telling `trace` how each core was written.
+  static func write(
+    checkpoint: String, options: Options, pageSize: Int = 4096, trace: Trace?, note: (String) -> Void,
+    wrote: (Result) -> Void
+  ) throws {
+    // A compressed archive's pages go straight into the cores when the images before them allow it.
+    let streamed = StreamedCores(options: options, pageSize: pageSize, trace: trace)
+    var selection = Self.selection
+    selection.receiver = { member, sofar in streamed.receiver(member: member, source: sofar) }
     let source = try CheckpointSource(path: checkpoint, selection: selection)
     let processes = try source.processes()
     var selected: [CheckpointProcess] = []
@@ -124,7 +147,12 @@ public enum CoreDumpWriter {
     }
     skipped.forEach(note)
     for (plan, path) in zip(plans, destinations) {
-      let size = try writeCore(plan, to: path, replace: options.force, pageSize: pageSize)
+      let started = streamed.hasCore(pid: plan.process.pid)
+      let placed = streamed.take(for: plan, source: source)
+      if started {
+        placed == nil ? trace?.restarted.append(plan.process.pid) : trace?.streamed.append(plan.process.pid)
+      }
+      let size = try writeCore(plan, to: path, replace: options.force, pageSize: pageSize, placed: placed)
       wrote(
         Result(
           pid: plan.process.pid, name: plan.process.name, threads: plan.threadCount, path: path, sizeOnDisk: size,
@@ -132,20 +160,33 @@ public enum CoreDumpWriter {
     }
   }
 
-  /// Writes one core; returns its size on disk.
-  static func writeCore(_ plan: CorePlan, to path: String, replace: Bool, pageSize: Int) throws -> Int64 {
-    let file = try AtomicFile(destination: path)
+  /// Writes one core; returns its size on disk. With `placed`, the core's private pages are already in its
+  /// temporary file, where `plan` wants them: everything else is written around them.
+  static func writeCore(
+    _ plan: CorePlan, to path: String, replace: Bool, pageSize: Int, placed: StreamedCore? = nil
+  ) throws -> Int64 {
+    let file = try placed?.file ?? AtomicFile(destination: path)
     let output = CoreOutput(file: file.descriptor, pageSize: pageSize)
     do {
       try plan.headers.withUnsafeBytes { try output.write($0, at: 0) }
+      // Address ranges already written, in address order (one may span adjacent segments).
+      let done = placed?.placedRanges ?? []
+      var next = 0
       for segment in plan.segments where segment.header.fileSize > 0 {
-        try write(segment, memory: plan.memory, to: output)
+        while next < done.count && done[next].upperBound <= segment.vma.start { next += 1 }
+        var inside: [Range<UInt64>] = []
+        var index = next
+        while index < done.count && done[index].lowerBound < segment.vma.end {
+          inside.append(done[index].clamped(to: segment.vma.start..<segment.vma.end))
+          index += 1
+        }
+        try write(segment, memory: plan.memory, to: output, skipping: inside)
       }
       try plan.notes.withUnsafeBytes { try output.write($0, at: plan.notesOffset) }
       guard ftruncate(file.descriptor.rawValue, off_t(plan.fileSize)) == 0 else {
         throw SystemError("cannot write", path: path)
       }
-      try file.commit(replace: replace)
+      if let placed { try placed.commit(replace: replace) } else { try file.commit(replace: replace) }
     } catch let error as CoreDumpError {
       throw error
     } catch {
@@ -155,15 +196,41 @@ public enum CoreDumpWriter {
     return Int64(info.st_blocks) * 512
   }
 
-  /// Writes a segment's bytes: the mapped file's (if any) with the saved pages over them.
-  static func write(_ segment: CorePlan.Segment, memory: ProcessMemory, to output: CoreOutput) throws {
+  /// The parts of `ranges` outside `holes` (both sorted and disjoint).
+  static func subtracting(_ holes: [Range<UInt64>], from ranges: [Range<UInt64>]) -> [Range<UInt64>] {
+    guard !holes.isEmpty else { return ranges }
+    var result: [Range<UInt64>] = []
+    var first = 0
+    for range in ranges {
+      while first < holes.count && holes[first].upperBound <= range.lowerBound { first += 1 }
+      var lower = range.lowerBound
+      var index = first
+      while index < holes.count && holes[index].lowerBound < range.upperBound {
+        if holes[index].lowerBound > lower { result.append(lower..<holes[index].lowerBound) }
+        lower = max(lower, holes[index].upperBound)
+        index += 1
+      }
+      if lower < range.upperBound { result.append(lower..<range.upperBound) }
+    }
+    return result
+  }
+
+  /// Writes a segment's bytes: the mapped file's (if any) with the saved pages over them. Address ranges in
+  /// `skipping` (page-aligned) are already in the core.
+  static func write(
+    _ segment: CorePlan.Segment, memory: ProcessMemory, to output: CoreOutput, skipping: [Range<UInt64>] = []
+  ) throws {
     let start = segment.vma.start
     let size = segment.header.fileSize
     let base = segment.header.offset
     let buffer = output.buffer
+    let extents = subtracting(skipping, from: segment.extents)
     if let file = segment.file {
+      // What is left to write: the whole segment but the pages already in the core.
+      let unwritten = subtracting(skipping, from: [start..<start + size])
       var done: UInt64 = 0
       var next = 0
+      var nextUnwritten = 0
       while done < size {
         let count = Int(min(UInt64(buffer.count), size - done))
         let part = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count])
@@ -176,22 +243,31 @@ public enum CoreDumpWriter {
         }
         // The saved pages (copy-on-write copies) replace the file's bytes.
         let window = (start + done)..<(start + done + UInt64(count))
-        while next < segment.extents.count, segment.extents[next].upperBound <= window.lowerBound { next += 1 }
+        while next < extents.count, extents[next].upperBound <= window.lowerBound { next += 1 }
         var index = next
-        while index < segment.extents.count, segment.extents[index].lowerBound < window.upperBound {
-          let lower = max(segment.extents[index].lowerBound, window.lowerBound)
-          let upper = min(segment.extents[index].upperBound, window.upperBound)
+        while index < extents.count, extents[index].lowerBound < window.upperBound {
+          let lower = max(extents[index].lowerBound, window.lowerBound)
+          let upper = min(extents[index].upperBound, window.upperBound)
           let from = Int(lower - window.lowerBound)
           try memory.read(
             address: lower, into: UnsafeMutableRawBufferPointer(rebasing: part[from..<from + Int(upper - lower)]))
           index += 1
         }
-        try output.writeSparse(UnsafeRawBufferPointer(part), at: base + done)
+        while nextUnwritten < unwritten.count, unwritten[nextUnwritten].upperBound <= window.lowerBound {
+          nextUnwritten += 1
+        }
+        index = nextUnwritten
+        while index < unwritten.count, unwritten[index].lowerBound < window.upperBound {
+          let from = Int(max(unwritten[index].lowerBound, window.lowerBound) - window.lowerBound)
+          let to = Int(min(unwritten[index].upperBound, window.upperBound) - window.lowerBound)
+          try output.writeSparse(UnsafeRawBufferPointer(rebasing: part[from..<to]), at: base + done + UInt64(from))
+          index += 1
+        }
         done += UInt64(count)
       }
       return
     }
-    for extent in segment.extents {
+    for extent in extents {
       var address = extent.lowerBound
       while address < extent.upperBound {
         let count = Int(min(UInt64(buffer.count), extent.upperBound - address))

@@ -21,6 +21,28 @@ struct CorePlan {
     var extents: [Range<UInt64>]
     /// The mapped file's bytes, when a layer of the root file system holds the file.
     var file: RandomAccessBytes?
+    /// True when the VMA maps a shared-memory object (its pages come from the object's pagemap).
+    var isShared: Bool
+  }
+
+  /// Where a process's memory goes in its core, decided from its images alone (VMAs, pagemaps, the layers of
+  /// mapped files): no page is read, and nothing needs the process tree or the threads.
+  struct Layout {
+    var memory: ProcessMemory
+    var segments: [Segment]
+    /// Where the notes start: after the last segment.
+    var notesOffset: UInt64
+    /// The mapped files, for `NT_FILE`.
+    var fileMappings: [CoreFileMapping]
+  }
+
+  /// A run of the process's private pages file stored as it is in the core: `length` bytes at `pagesOffset`
+  /// of `pages-<id>.img` are the bytes at `coreOffset` of the core (memory at `address`).
+  struct PageRun: Equatable {
+    var pagesOffset: Int64
+    var coreOffset: UInt64
+    var address: UInt64
+    var length: UInt64
   }
 
   var process: CheckpointProcess
@@ -63,6 +85,75 @@ struct CorePlan {
       .badImage(source: source.displayPath, member: prefix + member, reason: reason)
     }
     let pid = process.pid
+    let layout = try Self.layout(
+      pid: pid, source: source, files: files, fileSources: fileSources, pageSize: pageSize)
+    let memory = layout.memory
+    let mmName = "mm-\(pid).img"
+    // Threads: the main thread first, each with its core image.
+    var tids = [pid] + process.threads.filter { $0 != pid }
+    var seen: Set<UInt32> = []
+    tids = tids.filter { seen.insert($0).inserted }
+    var threads: [(tid: UInt32, core: CoreEntry)] = []
+    for tid in tids {
+      let name = "core-\(tid).img"
+      guard source.contains(prefix + name) else {
+        throw bad(name, "missing: thread \(tid) of process \(pid) has no core image")
+      }
+      guard let core = try source.image(name).messages(CoreEntry.self).first else {
+        throw bad(name, "the image holds no core entry")
+      }
+      threads.append((tid, core))
+    }
+    guard let main = threads.first?.core else { throw bad("core-\(pid).img", "missing") }
+    guard let machine = CoreMachine(main.mtype) else {
+      throw CoreDumpError.unsupportedMachine(
+        source: source.displayPath, member: prefix + "core-\(pid).img", machine: "\(main.mtype)")
+    }
+    for (tid, core) in threads where core.mtype != main.mtype {
+      throw bad("core-\(tid).img", "thread \(tid) is \(core.mtype), its process \(main.mtype)")
+    }
+
+    // Notes.
+    let threadCore = main.hasThreadCore ? main.threadCore : ThreadCoreEntry()
+    let mm = try source.image(mmName).messages(MmEntry.self).first ?? MmEntry()
+    let info = CoreProcessInfo(
+      pid: pid, ppid: process.ppid, pgid: process.pgid, sid: process.sid, state: process.state,
+      name: process.name, arguments: Self.arguments(mm, memory), uid: threadCore.creds.uid,
+      gid: threadCore.creds.gid, nice: threadCore.schedNice, flags: main.tc.flags)
+    do {
+      notes = try CoreNotes.notes(
+        machine: machine, process: info, threads: threads, auxv: mm.mmSavedAuxv, files: layout.fileMappings,
+        pageSize: pageSize)
+    } catch {
+      if case .noRegisters(let tid, _) = error { throw bad("core-\(tid).img", error.description) }
+      throw error
+    }
+    var buildIDs: [String: String] = [:]
+    for entry in Self.mappedFiles(memory.vmas, files: files).values where !entry.buildID.isEmpty {
+      buildIDs[entry.name] = entry.buildID.map { word in
+        withUnsafeBytes(of: word.littleEndian) {
+          $0.map { String($0 >> 4, radix: 16) + String($0 & 15, radix: 16) }.joined()
+        }
+      }.joined()
+    }
+    self.process = process
+    self.machine = machine
+    self.memory = memory
+    self.segments = layout.segments
+    self.notesOffset = layout.notesOffset
+    self.threadCount = threads.count
+    self.buildIDs = buildIDs.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+  }
+
+  /// Checks the VMAs and pagemaps of process `pid` and lays out its segments.
+  static func layout(
+    pid: UInt32, source: CheckpointSource, files: [UInt64: RegFileEntry], fileSources: CoreFileSources?,
+    pageSize: Int
+  ) throws -> Layout {
+    let prefix = source.imagePrefix
+    func bad(_ member: String, _ reason: String) -> CoreDumpError {
+      .badImage(source: source.displayPath, member: prefix + member, reason: reason)
+    }
     let mmName = "mm-\(pid).img"
     guard source.hasMemoryMap(pid: pid) else { throw bad(mmName, "missing: process \(pid) has no memory map") }
     let memory = try source.memory(pid: pid, pageSize: pageSize)
@@ -90,30 +181,6 @@ struct CorePlan {
         let shmid = try source.sharedObject(of: vma)
       else { continue }
       try Self.checkPages(reader, pagemap: "pagemap-shmem-\(shmid).img", source: source, bad: bad)
-    }
-
-    // Threads: the main thread first, each with its core image.
-    var tids = [pid] + process.threads.filter { $0 != pid }
-    var seen: Set<UInt32> = []
-    tids = tids.filter { seen.insert($0).inserted }
-    var threads: [(tid: UInt32, core: CoreEntry)] = []
-    for tid in tids {
-      let name = "core-\(tid).img"
-      guard source.contains(prefix + name) else {
-        throw bad(name, "missing: thread \(tid) of process \(pid) has no core image")
-      }
-      guard let core = try source.image(name).messages(CoreEntry.self).first else {
-        throw bad(name, "the image holds no core entry")
-      }
-      threads.append((tid, core))
-    }
-    guard let main = threads.first?.core else { throw bad("core-\(pid).img", "missing") }
-    guard let machine = CoreMachine(main.mtype) else {
-      throw CoreDumpError.unsupportedMachine(
-        source: source.displayPath, member: prefix + "core-\(pid).img", machine: "\(main.mtype)")
-    }
-    for (tid, core) in threads where core.mtype != main.mtype {
-      throw bad("core-\(tid).img", "thread \(tid) is \(core.mtype), its process \(main.mtype)")
     }
 
     // Segments: offsets after the headers, page-aligned; notes after the last segment.
@@ -157,42 +224,55 @@ struct CorePlan {
         Segment(
           vma: vma, header: header,
           extents: extents.compactMap { $0.lowerBound < limit ? $0.lowerBound..<min($0.upperBound, limit) : nil },
-          file: file))
+          file: file, isShared: isShared))
       let (next, overflow) = cursor.addingReportingOverflow(Self.alignUp(fileSize, page))
       guard !overflow, next < UInt64(Int64.max) / 2 else { throw bad(mmName, "the VMAs are too large for one core") }
       cursor = next
     }
 
-    // Notes.
-    let threadCore = main.hasThreadCore ? main.threadCore : ThreadCoreEntry()
-    let mm = try source.image(mmName).messages(MmEntry.self).first ?? MmEntry()
-    let info = CoreProcessInfo(
-      pid: pid, ppid: process.ppid, pgid: process.pgid, sid: process.sid, state: process.state,
-      name: process.name, arguments: Self.arguments(mm, memory), uid: threadCore.creds.uid,
-      gid: threadCore.creds.gid, nice: threadCore.schedNice, flags: main.tc.flags)
-    do {
-      notes = try CoreNotes.notes(
-        machine: machine, process: info, threads: threads, auxv: mm.mmSavedAuxv, files: fileMappings,
-        pageSize: pageSize)
-    } catch {
-      if case .noRegisters(let tid, _) = error { throw bad("core-\(tid).img", error.description) }
-      throw error
+    return Layout(memory: memory, segments: segments, notesOffset: cursor, fileMappings: fileMappings)
+  }
+
+  /// The runs of the private pages file that the core holds as they are: each present private page inside a
+  /// segment's file part (shared mappings take their pages from the shared object), sorted by offset in the
+  /// pages file. `nil` when a run is not page-aligned.
+  static func pageRuns(_ segments: [Segment], _ memory: ProcessMemory) -> [PageRun]? {
+    guard let map = memory.privateMemory?.pageMap else { return [] }
+    let page = UInt64(map.pageSize)
+    var runs: [PageRun] = []
+    var first = 0
+    for segment in segments where !segment.isShared && segment.header.fileSize > 0 {
+      let lower = segment.vma.start
+      let upper = lower + segment.header.fileSize
+      // Regions and segments are both in address order and do not overlap among themselves.
+      while first < map.regions.count && map.regions[first].end(pageSize: map.pageSize) <= lower { first += 1 }
+      var index = first
+      while index < map.regions.count && map.regions[index].address < upper {
+        let region = map.regions[index]
+        index += 1
+        guard let fileOffset = region.fileOffset else { continue }
+        let from = max(region.address, lower)
+        let to = min(region.end(pageSize: map.pageSize), upper)
+        guard from < to else { continue }
+        guard from % page == 0, to % page == 0 else { return nil }
+        runs.append(
+          PageRun(
+            pagesOffset: fileOffset + Int64(from - region.address), coreOffset: segment.header.offset + (from - lower),
+            address: from, length: to - from))
+      }
     }
-    var buildIDs: [String: String] = [:]
-    for entry in Self.mappedFiles(memory.vmas, files: files).values where !entry.buildID.isEmpty {
-      buildIDs[entry.name] = entry.buildID.map { word in
-        withUnsafeBytes(of: word.littleEndian) {
-          $0.map { String($0 >> 4, radix: 16) + String($0 & 15, radix: 16) }.joined()
-        }
-      }.joined()
+    // Runs that follow each other in the pages file, the core and memory are one.
+    var merged: [PageRun] = []
+    for run in runs.sorted(by: { $0.pagesOffset < $1.pagesOffset }) {
+      if let last = merged.last, last.pagesOffset + Int64(last.length) == run.pagesOffset,
+        last.coreOffset + last.length == run.coreOffset, last.address + last.length == run.address
+      {
+        merged[merged.count - 1].length += run.length
+      } else {
+        merged.append(run)
+      }
     }
-    self.process = process
-    self.machine = machine
-    self.memory = memory
-    self.segments = segments
-    self.notesOffset = cursor
-    self.threadCount = threads.count
-    self.buildIDs = buildIDs.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    return merged
   }
 
   /// Fails, naming the pagemap, when a region's pages lie past the end of its pages file or its addresses wrap.
