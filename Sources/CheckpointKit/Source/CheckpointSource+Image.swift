@@ -59,10 +59,10 @@ extension CheckpointSource {
     case .blob(let path, _):
       let reader = try ArchiveReader(path: path, displayPath: display)
       return ImageLayer(reader: reader, file: reader.fileReadableAtOffsets, baseOffset: 0, stream: nil)
-    case .member(let archive, let offset, let layer):
-      let slice = FileSlice(file: archive.file, offset: offset, size: layer.size)
+    case .member(let file, let offset, let layer):
+      let slice = FileSlice(file: file, offset: offset, size: layer.size)
       let reader = try ArchiveReader(bytes: slice, size: layer.size, displayPath: display)
-      return ImageLayer(reader: reader, file: archive.file, baseOffset: offset, stream: nil)
+      return ImageLayer(reader: reader, file: file, baseOffset: offset, stream: nil)
     case .registry(let blob, let layer):
       let stream = ImageLayerStream(layer, source: .registry(blob), display: display)
       let reader = try ArchiveReader(bytes: stream, size: layer.size, displayPath: display)
@@ -90,8 +90,9 @@ public enum ImageRegistryDefaults {
 /// file (the spill rule of compressed checkpoints: its blobs come before `index.json` names the layer).
 final class OCIArchiveFile {
   let path: String
-  let file: FileDescriptor
-  private var members: [String: (offset: Int64, size: Int64)] = [:]
+  /// Where each member's bytes are: in the archive, or (compressed, sparse or streamed members) in the scratch
+  /// file.
+  private var members: [String: (file: FileDescriptor, offset: Int64, size: Int64)] = [:]
 
   init(path: String) throws {
     self.path = path
@@ -104,8 +105,8 @@ final class OCIArchiveFile {
       count += 1
       guard count <= 100_000 else { throw OCIError.invalidDocument(source: path, reason: "too many members") }
       guard entry.kind == .regular, let name = entry.normalizedPath else { continue }
-      if let offset = entry.dataOffset, reader.fileReadableAtOffsets != nil {
-        members[name] = (offset, entry.size)
+      if let offset = entry.dataOffset, let archive = reader.fileReadableAtOffsets {
+        members[name] = (archive, offset, entry.size)
         continue
       }
       let file = try spill ?? UnlinkedFile.make(stem: "checkpointctl-image")
@@ -113,14 +114,10 @@ final class OCIArchiveFile {
       let writer = spillWriter ?? BackgroundWriter(file: file, startsWriteback: false)
       spillWriter = writer
       let size = try writer.append { try reader.read(into: $0) }
-      members[name] = (spillOffset, size)
+      members[name] = (file, spillOffset, size)
       spillOffset += size
     }
     try spillWriter?.finish()
-    guard let file = spill ?? reader.fileReadableAtOffsets else {
-      throw CheckpointError.missingMember(source: path, member: OCILayout.indexFile)
-    }
-    self.file = file
   }
 
   func index() throws -> ImageIndex {
@@ -138,7 +135,8 @@ final class OCIArchiveFile {
     return bytes
   }
 
-  func location(of descriptor: Descriptor) throws -> (Int64, Int64) {
+  /// The file and offset holding a blob's bytes.
+  func location(of descriptor: Descriptor) throws -> (file: FileDescriptor, offset: Int64) {
     guard let member = members[OCILayout.blobName(descriptor.digest)] else {
       throw OCIError.missingBlob(source: path, digest: descriptor.digest)
     }
@@ -146,7 +144,7 @@ final class OCIArchiveFile {
       throw OCIError.sizeMismatch(
         source: path, digest: descriptor.digest, expected: descriptor.size, actual: member.size)
     }
-    return member
+    return (member.file, member.offset)
   }
 
   private func read(_ name: String, limit: Int64, digest: Digest? = nil) throws -> [UInt8] {
@@ -156,7 +154,7 @@ final class OCIArchiveFile {
     }
     guard member.size <= limit else { throw ArchiveError.memberTooLarge(archive: path, member: name, limit: limit) }
     var bytes = [UInt8](repeating: 0, count: Int(member.size))
-    let slice = FileSlice(file: file, offset: member.offset, size: member.size)
+    let slice = FileSlice(file: member.file, offset: member.offset, size: member.size)
     var done = 0
     while done < bytes.count {
       let n = try bytes.withUnsafeMutableBytes { buffer in

@@ -39,9 +39,9 @@ final class ImageLayerStream: RandomAccessBytes {
     case .blob(let path, let layer):
       let file = try FileDescriptor(path: path, flags: O_RDONLY, displayPath: display)
       return ImageLayerStream(layer, source: .file(file), display: display)
-    case .member(let archive, let offset, let layer):
+    case .member(let file, let offset, let layer):
       return ImageLayerStream(
-        layer, source: .file(FileSlice(file: archive.file, offset: offset, size: layer.size)), display: display)
+        layer, source: .file(FileSlice(file: file, offset: offset, size: layer.size)), display: display)
     case .registry(let stream, let layer):
       return ImageLayerStream(layer, source: .registry(stream), display: display)
     }
@@ -105,7 +105,7 @@ final class ImageLayerStream: RandomAccessBytes {
 /// opened as a stream.
 enum ImageLayerLocation {
   case blob(path: String, Descriptor)
-  case member(OCIArchiveFile, offset: Int64, Descriptor)
+  case member(FileDescriptor, offset: Int64, Descriptor)
   case registry(RegistryBlobStream, Descriptor)
 
   static func locate(_ reference: ImageReference, display: String, registry: RegistryOptions) throws
@@ -133,8 +133,8 @@ enum ImageLayerLocation {
       let top = try OCILayout.tagged(archive.index(), tag: tag, source: path)
       let layer = try ImageManifest.resolving(fetch(top), platform: platform, source: display, fetch: fetch)
         .onlyLayer(source: display)
-      let (offset, _) = try archive.location(of: layer)
-      return .member(archive, offset: offset, layer)
+      let (file, offset) = try archive.location(of: layer)
+      return .member(file, offset: offset, layer)
     case .registry(let name):
       let client = try RegistryClient(reference: name, options: registry)
       let layer = try ImageManifest.resolving(
