@@ -225,6 +225,38 @@ struct BuildTests {
     #expect(try CLI.run(["memparse", "--pid", "1", archive]).stdout.split(separator: "\n").dropFirst(2) == reference)
   }
 
+  /// A member time beyond the year 9999 (a hostile archive) leaves the image without a creation time; it does
+  /// not trap.
+  @Test func anImpossibleCheckpointTimeIsLeftOut() throws {
+    let directory = try TemporaryDirectory()
+    let archive = directory.file("far.tar")
+    let file = try FileDescriptor(path: archive, flags: O_WRONLY | O_CREAT | O_TRUNC)
+    let writer = try ArchiveWriter(descriptor: file, compression: .none)
+    for (entry, bytes) in try TestArchive.read(Self.sleep) {
+      var data = bytes
+      var time = entry.modificationTime
+      if entry.path == "config.dump" {
+        var config = try ImageTools.object(String(decoding: bytes, as: UTF8.self))
+        config["checkpointedTime"] = nil
+        data = [UInt8](try JSONSerialization.data(withJSONObject: config))
+      }
+      if entry.path == "checkpoint/inventory.img" { time = 67_768_000_000_000_000 }
+      if entry.kind == .regular {
+        try writer.addFile(named: entry.path, bytes: data, permissions: 0o600, modificationTime: time)
+      } else {
+        try writer.writeHeader(entry)
+      }
+    }
+    try writer.finish()
+    try file.close()
+    let result = try CLI.run(["build", archive, "oci-archive:\(directory.file("image.tar")):v1"])
+    #expect(result.status == 0, "\(result.stderr)")
+    let config = try ImageTools.object(
+      try Tool.run("skopeo", ["inspect", "--config", "--raw", "oci-archive:\(directory.file("image.tar")):v1"]))
+    #expect(config["created"] == nil)
+    #expect(config["architecture"] as? String == "amd64")
+  }
+
   @Test func podmansOwnCheckpointImageIsShown() throws {
     let result = try CLI.run(["show", Fixtures.path("podman-checkpoint-image.oci.tar")])
     #expect(result.status == 0, "\(result.stderr)")

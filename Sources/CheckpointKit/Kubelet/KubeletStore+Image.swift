@@ -47,15 +47,17 @@ extension KubeletStore {
       summary = try write(plan, to: encoder, progress: progress)
       let layer = try encoder.finish()
       progress.finish()
+      // A file time beyond the year 9999 (a hostile store) leaves the image without a creation time.
       let created = OCIImageBuilder.rfc3339(plan.newest)
-      let annotations = [
-        OCIAnnotation.title: StoreImageAnnotation.title, OCIAnnotation.created: created,
+      var annotations = [
+        OCIAnnotation.title: StoreImageAnnotation.title,
         StoreImageAnnotation.pods: String(plan.pods), StoreImageAnnotation.archives: String(plan.names.count),
       ]
+      if let created { annotations[OCIAnnotation.created] = created }
       return CheckpointImage(
         layer: layer, layerFile: layerFile, annotations: annotations,
         platform: Platform(architecture: OCIImageBuilder.hostArchitecture, os: "linux"), created: created,
-        createdSeconds: plan.newest)
+        createdSeconds: created == nil ? 0 : plan.newest)
     }
     summary.image = image.indexDescriptor
     return summary

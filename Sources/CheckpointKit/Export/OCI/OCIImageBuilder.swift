@@ -160,8 +160,9 @@ public enum OCIImageBuilder {
       created = time.text
       createdSeconds = time.unixSeconds
     } else if let seconds = keptTimes[CheckpointLayout.imageDirectory + "inventory.img"] {
+      // A time beyond the year 9999 (a hostile archive) is left out, and the members get time 0.
       created = rfc3339(seconds)
-      createdSeconds = seconds
+      createdSeconds = created == nil ? 0 : seconds
     } else if let time = config.created {
       created = time.text
       createdSeconds = time.unixSeconds
@@ -196,14 +197,17 @@ public enum OCIImageBuilder {
     #endif
   }
 
-  /// RFC 3339 in UTC, whole seconds.
-  static func rfc3339(_ seconds: Int64) -> String {
+  /// RFC 3339 in UTC, whole seconds; `nil` outside the years 1 to 9999 (a time from a hostile archive).
+  static func rfc3339(_ seconds: Int64) -> String? {
+    guard (-62_135_596_800...253_402_300_799).contains(seconds) else { return nil }
     var time = time_t(seconds)
     var parts = tm()
-    gmtime_r(&time, &parts)
+    guard gmtime_r(&time, &parts) != nil else { return nil }
     func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+    let year = Int(parts.tm_year) + 1900
+    let padded = String(repeating: "0", count: max(0, 4 - String(year).count)) + String(year)
     return
-      "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
+      "\(padded)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
   }
 
   /// Opens an input archive; a regular file is read at offsets that advance `progress`.
