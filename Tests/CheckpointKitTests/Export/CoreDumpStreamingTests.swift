@@ -156,6 +156,41 @@ import Testing
     #expect(streamed.trace.streamed == [1])
   }
 
+  /// An archive that holds the pages member twice: every reader uses the last copy, so the core streamed from the
+  /// first is dropped and written again from the last, as the plain tar's is.
+  @Test func aSecondCopyOfThePagesWins() throws {
+    let work = try TemporaryDirectory()
+    var members = try Self.members(Fixtures.path("busybox-sleep.tar"))
+    let pages = try #require(
+      members.compactMap { member -> (String, [UInt8])? in
+        if case .file(let name, let bytes) = member, name.hasPrefix("checkpoint/pages-") { return (name, bytes) }
+        return nil
+      }.first)
+    var changed = pages.1
+    for index in stride(from: 100, to: changed.count, by: 4096) { changed[index] ^= 0x5a }
+    members.append(.file(pages.0, changed))
+    // The plain tar is read in place: its member is the last copy (extracting it would refuse the duplicate).
+    let plain = work.file("plain.tar")
+    try TestArchive.write(members, to: plain)
+    let expected = try Self.cores(plain, into: work.file("from-tar")).cores
+    let archive = work.file("packed.tar.zst")
+    try TestArchive.write(members, to: archive, compression: .zstd)
+    let written = try Self.cores(archive, into: work.file("from-zstd"))
+    Self.expectSame(written.cores, expected, "a second copy of the pages")
+    #expect(written.trace.started == [1])
+    #expect(written.trace.restarted == [1])
+    // The first copy gives another core.
+    members.removeLast()
+    let first = try Self.cores(
+      {
+        let path = work.file("first.tar")
+        try TestArchive.write(members, to: path)
+        return path
+      }(),
+      into: work.file("first"))
+    #expect(first.cores["core.1"] != expected["core.1"])
+  }
+
   @Test func aLaterMemberThatMovesTheSegmentsRestartsTheCore() throws {
     let work = try TemporaryDirectory()
     // rootfs-diff.tar comes after the pages (as Podman writes it) and holds the mapped /bin/busybox: its
@@ -199,7 +234,9 @@ import Testing
         checkpoint: archive, options: .init(outputDirectory: output), trace: trace, note: { _ in }, wrote: { _ in })
     }
     #expect(trace.started == [1])
-    #expect(try FileManager.default.contentsOfDirectory(atPath: output).isEmpty)
+    // No temporary core, and not the output directory this run made either.
+    #expect(!FileManager.default.fileExists(atPath: output))
+    #expect(try FileManager.default.contentsOfDirectory(atPath: work.path).sorted() == ["packed.tar.zst"])
   }
 
   @Test func aTruncatedArchiveLeavesNoFile() throws {
@@ -217,7 +254,27 @@ import Testing
         checkpoint: archive, options: .init(outputDirectory: output), trace: trace, note: { _ in }, wrote: { _ in })
     }
     #expect(trace.started == [1])
-    #expect(try FileManager.default.contentsOfDirectory(atPath: output).isEmpty)
+    // No temporary core, and not the output directory this run made either.
+    #expect(!FileManager.default.fileExists(atPath: output))
+    #expect(try FileManager.default.contentsOfDirectory(atPath: work.path).sorted() == ["packed.tar.zst"])
+  }
+
+  /// A process that is not there is found only once the archive is read, after process 1's core was started in a
+  /// directory the run made: both go again.
+  @Test func aMissingProcessLeavesNeitherCoreNorDirectory() throws {
+    let work = try TemporaryDirectory()
+    let members = try Self.members(Fixtures.path("busybox-sleep.tar"))
+    let archive = work.file("packed.tar.zst")
+    try TestArchive.write(members, to: archive, compression: .zstd)
+    let output = work.file("new/cores")
+    let trace = CoreDumpWriter.Trace()
+    #expect(throws: CoreDumpError.self) {
+      try CoreDumpWriter.write(
+        checkpoint: archive, options: .init(pids: [1, 99], outputDirectory: output), trace: trace, note: { _ in },
+        wrote: { _ in })
+    }
+    #expect(trace.started == [1])
+    #expect(try FileManager.default.contentsOfDirectory(atPath: work.path).sorted() == ["packed.tar.zst"])
   }
 
   @Test func anExistingCoreIsNotStreamedInto() throws {
@@ -242,17 +299,18 @@ import Testing
     let work = try TemporaryDirectory()
     // The stack (which holds argv) made PROT_NONE: its saved pages are in no segment, so the stream keeps them
     // in the private temporary file, and NT_PRPSINFO's command line is read from there.
-    var arguments: [UInt8] = []
+    let arguments = Array("sleep 100000".utf8)
+    var changed = false
     let members = try Self.members(Fixtures.path("busybox-sleep.tar")).map { member -> TestArchive.Member in
       guard case .file("checkpoint/mm-1.img", let bytes) = member else { return member }
       let image = try ImageFile(decoding: bytes)
       var mm = try #require(image.messages(MmEntry.self).first)
       let stack = try #require(mm.vmas.firstIndex { $0.start <= mm.mmArgStart && mm.mmArgStart < $0.end })
       mm.vmas[stack].prot = 0
-      arguments = Array("sleep 100000".utf8)
+      changed = true
       return .file("checkpoint/mm-1.img", try ImageFile(kind: image.kind, entries: [ImageEntry(message: mm)]).encoded())
     }
-    #expect(!arguments.isEmpty)
+    #expect(changed)
     let expected = try Self.reference(members, in: work).cores
     let archive = work.file("packed.tar.zst")
     try TestArchive.write(members, to: archive, compression: .zstd)

@@ -99,6 +99,15 @@ public enum CoreDumpWriter {
   ) throws {
     // A compressed archive's pages go straight into the cores when the images before them allow it.
     let streamed = StreamedCores(options: options, pageSize: pageSize, trace: trace)
+    // A failure leaves no temporary core and no output directory this run made (unless a core is in it).
+    var createdDirectories: [String] = []
+    var succeeded = false
+    defer {
+      if !succeeded {
+        streamed.discardUncommitted()
+        for directory in (streamed.createdDirectories + createdDirectories).reversed() { rmdir(directory) }
+      }
+    }
     var selection = Self.selection
     selection.receiver = { member, sofar in streamed.receiver(member: member, source: sofar) }
     let source = try CheckpointSource(path: checkpoint, selection: selection)
@@ -125,7 +134,7 @@ public enum CoreDumpWriter {
       }
     }
     let directory = options.outputDirectory
-    if try Path.status(directory) == nil { _ = try Path.makeDirectories(directory) }
+    if try Path.status(directory) == nil { createdDirectories = try Path.makeDirectories(directory) }
     let destinations = selected.map { Path.join(directory, "core.\($0.pid)") }
     if !options.force {
       for path in destinations where try Path.linkStatus(path) != nil { throw CoreDumpError.exists(path: path) }
@@ -158,6 +167,7 @@ public enum CoreDumpWriter {
           pid: plan.process.pid, name: plan.process.name, threads: plan.threadCount, path: path, sizeOnDisk: size,
           buildIDs: plan.buildIDs.map { Result.BuildID(path: $0.path, id: $0.buildID) }))
     }
+    succeeded = true
   }
 
   /// Writes one core; returns its size on disk. With `placed`, the core's private pages are already in its

@@ -21,6 +21,10 @@ final class StreamedCores: @unchecked Sendable {
   private let pageSize: Int
   /// Used on the thread that reads the archive only.
   private var cores: [UInt32: StreamedCore] = [:]
+  /// Every core started (taken or not), so that a failure can remove their temporary files.
+  private var started: [StreamedCore] = []
+  /// The directories made for the output, parents first.
+  private(set) var createdDirectories: [String] = []
   /// The `pages_id` of each pagemap seen, decoded once.
   private var pagesIDs: [String: UInt32] = [:]
   /// `files.img`'s regular files, decoded once.
@@ -68,7 +72,7 @@ final class StreamedCores: @unchecked Sendable {
         let planned = try plannedRuns(pid: pid, source: source), !planned.isEmpty
       else { return nil }
       runs = planned
-      if try Path.status(directory) == nil { _ = try Path.makeDirectories(directory) }
+      if try Path.status(directory) == nil { createdDirectories += try Path.makeDirectories(directory) }
       file = try AtomicFile(destination: destination)
     } catch {
       return nil
@@ -76,6 +80,7 @@ final class StreamedCores: @unchecked Sendable {
     let core = StreamedCore(
       file: file, source: source.displayPath, member: member, runs: runs, pageSize: pageSize)
     cores[pid] = core
+    started.append(core)
     trace?.started.append(pid)
     return core
   }
@@ -101,6 +106,11 @@ final class StreamedCores: @unchecked Sendable {
   /// True when the stream started a core for `pid`.
   func hasCore(pid: UInt32) -> Bool { cores[pid] != nil }
 
+  /// After a failure: removes the temporary file of every core started and not committed.
+  func discardUncommitted() {
+    for core in started { core.file.discard() }
+  }
+
   /// The streamed core of `plan`'s process, if its pages are where `plan` wants them; it is handed out once.
   func take(for plan: CorePlan, source: CheckpointSource) -> StreamedCore? {
     guard let core = cores.removeValue(forKey: plan.process.pid),
@@ -108,6 +118,10 @@ final class StreamedCores: @unchecked Sendable {
       core.member == source.imagePrefix + "pages-\(map.pagesID).img",
       core.runs == CorePlan.pageRuns(plan.segments, plan.memory)
     else { return nil }
+    // The archive may hold the pages member twice: the core holds the first copy, the source reads the last.
+    guard case .received(let bytes, _)? = source.members[core.member], (bytes as AnyObject) === core else {
+      return nil
+    }
     return core
   }
 }
