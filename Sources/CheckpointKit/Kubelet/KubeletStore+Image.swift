@@ -76,10 +76,10 @@ extension KubeletStore {
       let reader = try ArchiveReader(bytes: layer, size: layer.descriptor.size, displayPath: input)
       return try insert(reader) { try layer.finish() }
     } catch {
-      // A layer that is not what its digest says explains bytes that are no archive or lack the metadata.
-      let notStore = error as? KubeletStoreError == .notKubeletArchive(input)
-      if error is ArchiveError || notStore { try layer.finish() }
-      throw notStore ? KubeletStoreError.notKubeletImage(input) : error
+      // A layer that is not what its digest says explains any failure to read it (bytes that are no archive,
+      // metadata that does not parse, a member that is refused): that is the error to report.
+      try layer.finish()
+      throw error as? KubeletStoreError == .notKubeletArchive(input) ? KubeletStoreError.notKubeletImage(input) : error
     }
   }
 
