@@ -17,6 +17,19 @@ import Testing
   }
 
   /// `decode /dev/stdin`, `decode <(…)`: an image or `ARCHIVE:member` read once, in order, from a pipe.
+  /// A path that exists wins over the transport it looks like (`dir:`, `docker:`, `oci:` are directory names
+  /// too).
+  @Test(arguments: ["dir:backup", "docker:x", "oci:y"])
+  func anExistingArchivePathIsNotAnImageReference(_ directoryName: String) throws {
+    let directory = try TemporaryDirectory()
+    try FileManager.default.createDirectory(atPath: directory.file(directoryName), withIntermediateDirectories: true)
+    let archive = directory.file(directoryName + "/a.tar")
+    try Tool.run("cp", [Fixtures.path("busybox-ptree.tar"), archive])
+    let result = try CLI.run(["decode", directoryName + "/a.tar:checkpoint/pstree.img"], in: directory.path)
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(result.stdout == (try CLI.run(["decode", archive + ":checkpoint/pstree.img"])).stdout)
+  }
+
   @Test func decodesFromPipes() throws {
     let directory = try TemporaryDirectory()
     let member = "checkpoint/pstree.img"

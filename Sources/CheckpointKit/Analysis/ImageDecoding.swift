@@ -37,22 +37,25 @@ public enum ImageDecoding {
       if let raw = rawKind(of: path) { return rawReport(kind: raw, size: Int64(info.st_size)) }
       return try listing(CheckpointSource(path: path, selection: listingSelection))
     }
-    // ARCHIVE:member (the member may itself contain no colon; the archive path may). An image reference
-    // (`oci-archive:X[:TAG]`, `oci:DIR[:TAG]`, `docker://…`) is listed whole, or takes a `:member` naming an image
-    // (`….img`: a tag never looks like that).
+    // ARCHIVE:member (the member may itself contain no colon; the archive path may), the archive an existing
+    // path first. An image reference (`oci-archive:X[:TAG]`, `oci:DIR[:TAG]`, `docker://…`) is listed whole, or
+    // takes a `:member` whose name ends in `.img` (so a tag ending in `.img` is read as a member name).
     if let colon = path.lastIndex(of: ":") {
       let archive = String(path[..<colon])
       let member = String(path[path.index(after: colon)...])
-      let isImageMember = member.hasSuffix(".img") && (try? ImageReference(transport: archive)) != nil
-      if !isImageMember, try ImageReference(transport: path) != nil {
-        return try listing(CheckpointSource(path: path, selection: listingSelection))
-      }
-      if try isImageMember || Path.status(archive) != nil, !member.isEmpty {
-        // A directory, an archive file, or an archive streamed through a pipe.
+      let isMember =
+        try !member.isEmpty
+        && (Path.status(archive) != nil
+          || (member.hasSuffix(".img") && (try? ImageReference(transport: archive)) != nil))
+      if isMember {
+        // A directory, an archive file, an archive streamed through a pipe, or an image.
         let wanted = ArchiveEntry.normalize(member) ?? member
         let source = try CheckpointSource(path: archive, selection: .init(memory: { $0 == wanted }))
         if let raw = rawKind(of: wanted) { return rawReport(kind: raw, size: try source.size(of: wanted)) }
         return try decodeImage(source.bytes(of: wanted), name: "\(archive):\(wanted)", pretty: pretty)
+      }
+      if try ImageReference(transport: path) != nil {
+        return try listing(CheckpointSource(path: path, selection: listingSelection))
       }
     }
     throw CheckpointError.missing(path)
