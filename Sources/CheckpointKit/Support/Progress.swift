@@ -13,6 +13,7 @@ public final class Progress {
   private let enabled: Bool
   private let output: Int32
   private var drawn = false
+  private var finished = false
 
   /// A reporter for `total` bytes (`nil` when the size is not known in advance: the line then appears once
   /// 64 MiB are done); `enabled` nil means "when `output` is a terminal"; `output` is stderr unless a test
@@ -22,6 +23,12 @@ public final class Progress {
     self.total = total
     self.output = output
     self.enabled = enabled ?? (isatty(output) == 1 && total.map { $0 >= Progress.minimumTotal } ?? true)
+  }
+
+  /// A job that ends without ``finish()`` (it failed) clears its line, so the error that follows starts a line
+  /// of its own.
+  deinit {
+    if enabled && drawn && !finished { write("\r\u{1B}[K") }
   }
 
   /// Records `bytes` more done, redrawing at most ten times a second.
@@ -38,6 +45,7 @@ public final class Progress {
 
   /// Draws the final state and ends the line (a job of unknown size that never reached 64 MiB shows nothing).
   public func finish() {
+    finished = true
     guard enabled, total != nil || drawn else { return }
     if let total { done = total }
     draw()

@@ -69,6 +69,22 @@ import Testing
     #expect(output.text() == "\r\u{1B}[KPushing: 100.0 MiB of 100.0 MiB (100%)\n")
   }
 
+  /// A job that fails (its reporter goes away unfinished) clears its line for the error that follows.
+  @Test func anUnfinishedLineIsCleared() throws {
+    let output = try PipeOutput()
+    do {
+      let progress = Progress(label: "Pushing", total: 100 << 20, enabled: true, output: output.write)
+      progress.advance(by: 10 << 20)
+    }
+    #expect(output.text() == "\r\u{1B}[KPushing: 10.0 MiB of 100.0 MiB (10%)\r\u{1B}[K")
+    do {
+      let progress = Progress(label: "Pushing", total: 100 << 20, enabled: true, output: output.write)
+      progress.advance(by: 10 << 20)
+      progress.finish()
+    }
+    #expect(output.text().hasSuffix("(100%)\n"))
+  }
+
   @Test func aJobOfUnknownSizeShowsOnlyOnceItIsLarge() throws {
     let output = try PipeOutput()
     let small = Progress(label: "Building", total: nil, enabled: true, output: output.write)
