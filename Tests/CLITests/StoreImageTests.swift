@@ -416,6 +416,37 @@ struct StoreImageRegistryTests {
     #expect(Files.same(before, try Files.snapshot(target)))
   }
 
+  /// A tampered layer whose `checkpointed.pods` no longer parses reports the digest, the real cause.
+  @Test func tamperedMetadataIsReportedAsTheDigestMismatch() throws {
+    let registry = try TestRegistry()
+    let directory = try TemporaryDirectory()
+    let source = try KubeletFixtures.example(in: directory, named: "node-a")
+    let image = "docker://\(registry.host)/stores/small:v1"
+    #expect(try CLI.run(["extract", "-t", source, "-o", image, "--tls-verify=false", "-c", "none"]).status == 0)
+    let storage = registry.directory.file("storage/docker/registry/v2/blobs/sha256")
+    let pods = Array("checkpointed.pods".utf8)
+    var changed = 0
+    for path in FileManager.default.subpaths(atPath: storage) ?? [] where path.hasSuffix("/data") {
+      var bytes = try Files.read(storage + "/" + path)
+      // The member's data starts one header block after its name; make its first character no JSON.
+      guard let at = (0..<max(0, bytes.count - pods.count)).first(where: { Array(bytes[$0..<$0 + pods.count]) == pods })
+      else { continue }
+      let data = at + 512
+      guard data < bytes.count, bytes[data] == UInt8(ascii: "{") else { continue }
+      bytes[data] = UInt8(ascii: "#")
+      try Files.write(bytes, to: storage + "/" + path)
+      changed += 1
+    }
+    #expect(changed == 1)
+    let target = try KubeletFixtures.example(in: directory, named: "target")
+    let before = try Files.snapshot(target)
+    let result = try CLI.run(["insert", "-t", target, "-i", image, "--tls-verify=false"])
+    #expect(result.status == 1)
+    #expect(result.stderr.hasPrefix("Error: registry \(registry.host): blob sha256:"), "\(result.stderr)")
+    #expect(result.stderr.split(separator: "\n").count == 1)
+    #expect(Files.same(before, try Files.snapshot(target)))
+  }
+
   @Test func aContainerCheckpointImageInTheRegistryIsNotAStore() throws {
     let registry = try TestRegistry()
     let directory = try TemporaryDirectory()
