@@ -108,12 +108,16 @@ public final class ArchiveWriter {
   public static func headerBlock(for member: ArchiveEntry, displayPath: String) throws -> [UInt8] {
     final class Collector {
       var bytes: [UInt8] = []
+      /// Set once the header is written: the data never follows, so the padding libarchive writes for it when
+      /// the archive is freed is refused at once (freeing still releases everything).
+      var sealed = false
     }
     let collector = Collector()
     let collect: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?, UnsafeRawPointer?, Int) -> Int = {
       _, context, buffer, length in
       guard let context, let buffer else { return -1 }
       let collector = Unmanaged<Collector>.fromOpaque(context).takeUnretainedValue()
+      guard !collector.sealed else { return -1 }
       collector.bytes.append(contentsOf: UnsafeRawBufferPointer(start: buffer, count: length))
       return length
     }
@@ -122,8 +126,7 @@ public final class ArchiveWriter {
         archive: displayPath, operation: "writing", code: ARCHIVE_FATAL, message: "out of memory")
     }
     defer {
-      // The member's data never follows: fail the archive so that freeing it writes nothing more.
-      archive_write_fail(handle)
+      collector.sealed = true
       archive_write_free(handle)
       archive_entry_free(entry)
     }
