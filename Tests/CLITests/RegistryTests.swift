@@ -67,7 +67,12 @@ final class TestRegistry {
     try process.run()
     self.process = process
     for _ in 0..<200 {
-      if Self.accepts(port) { return }
+      // Answering is not enough: another test's registry could hold the port; this one must still be running.
+      if Self.accepts(port) {
+        usleep(50_000)
+        if process.isRunning { return }
+        break
+      }
       usleep(25_000)
     }
     stop()
@@ -82,7 +87,21 @@ final class TestRegistry {
     self.process = nil
   }
 
+  /// Ports handed out in this process: tests run in parallel, and the kernel may offer a port again once the
+  /// probe socket is closed, before the registry binds it.
+  nonisolated(unsafe) private static var handedOut: Set<Int> = []
+  private static let lock = NSLock()
+
   private static func freePort() throws -> Int {
+    for _ in 0..<20 {
+      let port = try probePort()
+      let fresh = lock.withLock { handedOut.insert(port).inserted }
+      if fresh { return port }
+    }
+    throw RegistryTestError("no free port")
+  }
+
+  private static func probePort() throws -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var address = sockaddr_in()
