@@ -153,13 +153,18 @@ final class CompressionPipeline: @unchecked Sendable {
   private let fd: Int32
   private let displayPath: String
   private let compression: ArchiveFilter
-  private var hasher = DigestHasher()
   private var compressor: OpaquePointer?
+  /// Hashes and writes the compressed bytes on a thread of its own, so the compressing thread only compresses.
+  private let sink: HashingSink
+  private let writer: BackgroundWriter
 
   init(compression: ArchiveFilter, fd: Int32, displayPath: String) throws {
     self.fd = fd
     self.displayPath = displayPath
     self.compression = compression
+    let sink = HashingSink(fd: fd, displayPath: displayPath)
+    self.sink = sink
+    writer = BackgroundWriter { bytes in try sink.write(bytes) }
     if compression != .none {
       guard let handle = archive_write_new() else {
         throw ArchiveError.libarchive(
@@ -237,7 +242,7 @@ final class CompressionPipeline: @unchecked Sendable {
     let error = storedError
     condition.unlock()
     if let error { throw error }
-    return (hasher.finalize(), hasher.count)
+    return (sink.hasher.finalize(), sink.hasher.count)
   }
 
   /// Stops the thread without waiting for the output (after a failure).
@@ -279,6 +284,8 @@ final class CompressionPipeline: @unchecked Sendable {
     } catch {
       record(error)
     }
+    // Every compressed byte is hashed and written (or the writer's error is known) before the pipeline is done.
+    do { try writer.finish() } catch { record(error) }
     condition.lock()
     done = true
     condition.broadcast()
@@ -297,17 +304,7 @@ final class CompressionPipeline: @unchecked Sendable {
   }
 
   private func output(_ bytes: UnsafeRawBufferPointer) throws {
-    hasher.update(bytes)
-    guard let base = bytes.baseAddress else { return }
-    var done = 0
-    while done < bytes.count {
-      let n = Glibc.write(fd, base + done, bytes.count - done)
-      if n < 0 {
-        if errno == EINTR { continue }
-        throw SystemError("cannot write", path: displayPath)
-      }
-      done += n
-    }
+    try writer.write(bytes)
   }
 
   private static let compressedWrite:
@@ -332,5 +329,32 @@ final class CompressionPipeline: @unchecked Sendable {
     if let error { throw error }
     let message = archive_error_string(handle).map { String(cString: $0) } ?? "error \(rc)"
     throw ArchiveError.libarchive(archive: displayPath, operation: "writing", code: rc, message: message)
+  }
+}
+
+/// The last stage of a layer: the SHA-256 of the bytes (the layer's digest) and their writing, on the
+/// ``BackgroundWriter``'s thread; ``hasher`` is read only after the writer has finished.
+final class HashingSink: @unchecked Sendable {
+  var hasher = DigestHasher()
+  private let fd: Int32
+  private let displayPath: String
+
+  init(fd: Int32, displayPath: String) {
+    self.fd = fd
+    self.displayPath = displayPath
+  }
+
+  func write(_ bytes: UnsafeRawBufferPointer) throws {
+    hasher.update(bytes)
+    guard let base = bytes.baseAddress else { return }
+    var done = 0
+    while done < bytes.count {
+      let n = Glibc.write(fd, base + done, bytes.count - done)
+      if n < 0 {
+        if errno == EINTR { continue }
+        throw SystemError("cannot write", path: displayPath)
+      }
+      done += n
+    }
   }
 }
