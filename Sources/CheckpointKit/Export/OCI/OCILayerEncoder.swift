@@ -150,7 +150,6 @@ final class CompressionPipeline: @unchecked Sendable {
   private var done = false
   private var storedError: Error?
   private let capacity = 4
-  private let fd: Int32
   private let displayPath: String
   private let compression: ArchiveFilter
   private var compressor: OpaquePointer?
@@ -159,7 +158,6 @@ final class CompressionPipeline: @unchecked Sendable {
   private let writer: BackgroundWriter
 
   init(compression: ArchiveFilter, fd: Int32, displayPath: String) throws {
-    self.fd = fd
     self.displayPath = displayPath
     self.compression = compression
     let sink = HashingSink(fd: fd, displayPath: displayPath)
