@@ -367,12 +367,8 @@ def criu_benchmarks(args):
 
 def coredump_benchmarks(args):
     """coredump of the 1 GiB process against extracting its pages with tar (after zstd -dc) into a file."""
-    binary = os.path.abspath(args.binary)
-    data = os.path.abspath(args.data)
-    checkpoint = os.path.join(data, "checkpoint-1g")
-    make_checkpoint(binary, checkpoint, args.size)
-    plain = os.path.join(checkpoint, "checkpoint.tar")
-    packed = os.path.join(checkpoint, "checkpoint.tar.zst")
+    binary, data, plain = one_gib_checkpoint(args)
+    packed = plain + ".zst"
     cores = os.path.join(data, "cores")
     pages = os.path.join(data, "pages.out")
 
