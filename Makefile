@@ -55,7 +55,7 @@ test: test-deps
 
 # checkpointctl(1) and one page per command, written by the binary from its own command definitions.
 man: $(BUILT_BIN)
-	rm -rf $(GENDIR)/man && $(BIN) generate-manual $(GENDIR)/man
+	rm -rf $(GENDIR)/man && mkdir -p $(GENDIR) && $(BIN) generate-manual $(GENDIR)/man
 
 completions: $(BUILT_BIN)
 	mkdir -p $(GENDIR)/completions
