@@ -38,11 +38,19 @@ import Testing
     _ member: String, in directory: TemporaryDirectory, name: String = "mutated.tar",
     _ change: (inout ImageFile) throws -> Void
   ) throws -> String {
+    try mutatedNeedle(members: { $0 == member }, in: directory, name: name, change)
+  }
+
+  /// busybox-needle.tar with every image `members` selects (by path) decoded, changed and encoded again.
+  static func mutatedNeedle(
+    members selected: (String) -> Bool, in directory: TemporaryDirectory, name: String,
+    _ change: (inout ImageFile) throws -> Void
+  ) throws -> String {
     let members = try TestArchive.read(Fixtures.path("busybox-needle.tar")).compactMap {
       entry, data -> TestArchive.Member? in
       switch entry.kind {
       case .regular:
-        guard entry.path == member else { return .file(entry.path, data) }
+        guard selected(entry.path) else { return .file(entry.path, data) }
         var image = try ImageFile(decoding: data)
         try change(&image)
         return .file(entry.path, try image.encoded())

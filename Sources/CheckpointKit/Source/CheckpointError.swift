@@ -8,16 +8,21 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
   case emptyArchive(String)
   /// A pipe that does not hold a CRIU image (an archive is listed only from a file).
   case notAnImage(String)
+  /// A metadata file that is a link, FIFO, directory, socket or device (upstream v1.6 refuses them).
+  case notRegularFile(source: String, member: String)
   /// A member the command needs is not there.
   case missingMember(source: String, member: String)
   /// A member that is missing and that `what` (a flag or a view) needs.
   case needsImage(what: String, source: String, member: String)
-  /// Reading what a view shows failed (`context` is upstream's phrase, e.g. `failed to get process tree`).
-  case view(context: String, reason: String)
+  /// Reading what a view shows failed (`context` is upstream's phrase, e.g. `failed to get process tree`);
+  /// `missing` names the member whose absence caused it, if that is the cause.
+  case view(context: String, reason: String, missing: String? = nil)
   /// A member of a compressed archive that the command did not ask for while streaming it.
   case notLoaded(source: String, member: String)
   /// A CRIU image is malformed.
   case corruptImage(source: String, member: String, CRIUImageError)
+  /// A view failed on a container checkpoint whose image directory is empty (metadata only).
+  indirect case noImages(CheckpointError)
 
   /// The message on one line: names from archives and images may hold control characters.
   public var description: String { singleLine(message) }
@@ -30,24 +35,45 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     case .emptyArchive(let path): return "checkpoint directory is missing in the archive file: \(path) (it is empty)"
     case .notAnImage(let path):
       return "\(path) is not a CRIU image (checkpoints are listed only from a file or a directory)"
+    case .notRegularFile(let source, let member): return "\(source)/\(member) is not a regular file"
     case .missingMember(let source, let member): return "\(source): \(member): no such file or directory"
     case .needsImage(let what, let source, let member):
       return "\(what) needs \(member): \(source): \(member): no such file or directory"
-    case .view(let context, let reason): return "\(context): \(reason)"
+    case .view(let context, let reason, _): return "\(context): \(reason)"
     case .notLoaded(let source, let member): return "\(member) of \(source) was not read"
     case .corruptImage(let source, let member, let error): return "\(source):\(member): \(error)"
+    case .noImages(let error): return "\(error): the checkpoint holds no CRIU images (checkpoint/ is empty)"
     }
   }
 }
 
 extension CheckpointError {
+  /// The member whose absence caused `error`, if that is what caused it.
+  public static func missingMember(causing error: Error) -> String? {
+    switch error as? CheckpointError {
+    case .missingMember(_, let member)?, .needsImage(_, _, let member)?: return member
+    case .view(_, _, let member)?: return member
+    case .noImages(let error)?: return missingMember(causing: error)
+    default: return nil
+    }
+  }
+
+  /// `error`, saying so when a member is missing because the checkpoint holds no CRIU image at all: a runtime
+  /// that wrote its images elsewhere, or an archive of the metadata alone.
+  public static func explained(_ error: Error, source: CheckpointSource) -> Error {
+    guard source.holdsNoImages, missingMember(causing: error) != nil, let error = error as? CheckpointError else {
+      return error
+    }
+    return CheckpointError.noImages(error)
+  }
+
   /// Runs `body`; a failure becomes ``view(context:reason:)``, so the message starts with upstream's phrase for
   /// the view (`failed to get file descriptors: x.tar: checkpoint/files.img: no such file or directory`).
   static func inView<T>(_ context: String, _ body: () throws -> T) throws -> T {
     do {
       return try body()
     } catch {
-      throw CheckpointError.view(context: context, reason: "\(error)")
+      throw CheckpointError.view(context: context, reason: "\(error)", missing: missingMember(causing: error))
     }
   }
 }

@@ -4,6 +4,12 @@ public enum CheckpointLayout {
   public static let imageDirectory = "checkpoint/"
   /// Podman's pre-dump images (`podman container checkpoint -P`), the parent of `checkpoint/`.
   public static let preCheckpointDirectory = "pre-checkpoint/"
+  /// The JSON metadata files runtimes write beside the images. Each must be a regular file (upstream v1.6):
+  /// one of another type under these names is refused, never followed or opened.
+  public static let jsonMetadata: Set<String> = [
+    "config.dump", "spec.dump", "network.status", "status.dump", "status", "pod.options", "pod.dump",
+    "deleted.files",
+  ]
   /// Largest member read into memory.
   public static let memberLimit: Int64 = 256 << 20
 

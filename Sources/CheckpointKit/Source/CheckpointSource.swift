@@ -73,6 +73,8 @@ public final class CheckpointSource {
   var members: [String: Storage]
   /// Normalised names of the directories it holds (`checkpoint`), explicit entries or implied by members.
   public let directories: Set<String>
+  /// JSON metadata names (``CheckpointLayout/jsonMetadata``) held by something other than a regular file.
+  let irregularMetadata: Set<String>
   /// Each regular member's modification time, in seconds since the epoch (as the archive or file system says).
   public let modificationTimes: [String: Int64]
   private var decoded: [String: ImageFile] = [:]
@@ -94,6 +96,7 @@ public final class CheckpointSource {
     self.imagePrefix = imagePrefix
     members = other.members
     directories = other.directories
+    irregularMetadata = other.irregularMetadata
     modificationTimes = other.modificationTimes
     archiveFile = other.archiveFile
     spillFile = other.spillFile
@@ -108,6 +111,7 @@ public final class CheckpointSource {
     self.kind = kind
     self.members = members
     self.directories = directories
+    irregularMetadata = []
     modificationTimes = [:]
     archiveFile = nil
     self.spillFile = spillFile
@@ -121,6 +125,12 @@ public final class CheckpointSource {
   /// whose `checkpoint/` holds nothing and reads its metadata alone).
   public var hasImageDirectory: Bool {
     directories.contains(String(CheckpointLayout.imageDirectory.dropLast()))
+  }
+
+  /// True for a container checkpoint whose `checkpoint/` directory holds no file.
+  public var holdsNoImages: Bool {
+    imagePrefix == CheckpointLayout.imageDirectory
+      && !members.keys.contains { $0.hasPrefix(CheckpointLayout.imageDirectory) }
   }
 
   /// Normalised names of the regular-file members, sorted.
@@ -139,19 +149,23 @@ public final class CheckpointSource {
       var found: [String: Storage] = [:]
       var subdirectories: Set<String> = []
       var times: [String: Int64] = [:]
+      var irregular: Set<String> = []
       for (name, info) in try Self.listDirectory(path) {
-        if Path.isDirectory(info) {
+        if CheckpointLayout.jsonMetadata.contains(name) && !Path.isRegularFile(info) {
+          irregular.insert(name)
+        } else if Path.isDirectory(info) {
           subdirectories.insert(name)
-        } else {
+        } else if Path.isRegularFile(info) {
           found[name] = .file(Path.join(path, name))
           times[name] = Int64(info.st_mtim.tv_sec)
         }
       }
       members = found
       directories = subdirectories
+      irregularMetadata = irregular
       modificationTimes = times
       if subdirectories.contains(String(CheckpointLayout.imageDirectory.dropLast()))
-        || found[ContainerConfig.fileName] != nil
+        || found[ContainerConfig.fileName] != nil || irregular.contains(ContainerConfig.fileName)
       {
         kind = .containerDirectory
         imagePrefix = CheckpointLayout.imageDirectory
@@ -166,6 +180,7 @@ public final class CheckpointSource {
     let reader = try image?.reader ?? ArchiveReader(path: path)
     var found: [String: Storage] = [:]
     var directoryNames: Set<String> = []
+    var irregular: Set<String> = []
     var times: [String: Int64] = [:]
     var spill: FileDescriptor?
     // One writer thread fills the spill file for all members: decompressing and writing overlap.
@@ -185,11 +200,18 @@ public final class CheckpointSource {
     }
     while let entry = try reader.next() {
       compression = reader.compression ?? .none
+      if entry.kind != .regular, let name = entry.normalizedPath, CheckpointLayout.jsonMetadata.contains(name) {
+        // Never followed nor read: a link could point anywhere, a directory or device has no JSON.
+        irregular.insert(name)
+        found[name] = nil
+        continue
+      }
       if entry.kind == .directory, let name = try SafeExtraction.checkedName(of: entry, in: path) {
         directoryNames.insert(name)
         continue
       }
       guard entry.kind == .regular, let name = try SafeExtraction.checkedName(of: entry, in: path) else { continue }
+      irregular.remove(name)
       times[name] = entry.modificationTime
       if let offset = entry.dataOffset, image == nil || image?.file != nil {
         found[name] = .inPlace(offset: offset + (image?.baseOffset ?? 0), size: entry.size)
@@ -230,6 +252,7 @@ public final class CheckpointSource {
     }
     members = found
     directories = directoryNames
+    irregularMetadata = irregular
     modificationTimes = times
     spillFile = spill
     kind = .archive(compression)
@@ -237,13 +260,20 @@ public final class CheckpointSource {
     imagePrefix =
       directoryNames.contains(String(CheckpointLayout.imageDirectory.dropLast()))
       ? CheckpointLayout.imageDirectory : ""
-    if found.isEmpty && directoryNames.isEmpty {
+    if found.isEmpty && directoryNames.isEmpty && irregular.isEmpty {
       throw CheckpointError.emptyArchive(path)
     }
   }
 
-  /// True when the member exists.
-  public func contains(_ name: String) -> Bool { members[name] != nil }
+  /// True when the member exists (as a regular file, or as a metadata name held by another type of file, which
+  /// every read refuses).
+  public func contains(_ name: String) -> Bool { members[name] != nil || irregularMetadata.contains(name) }
+
+  /// The error for a metadata name held by something other than a regular file, or for a missing member.
+  private func absent(_ name: String) -> CheckpointError {
+    irregularMetadata.contains(name)
+      ? .notRegularFile(source: displayPath, member: name) : .missingMember(source: displayPath, member: name)
+  }
 
   /// A member's size in bytes.
   public func size(of name: String) throws -> Int64 {
@@ -254,17 +284,23 @@ public final class CheckpointSource {
       return size
     case .sparse(let bytes)?: return bytes.size
     case .memory(let bytes)?: return Int64(bytes.count)
-    case nil: throw CheckpointError.missingMember(source: displayPath, member: name)
+    case nil: throw absent(name)
     }
   }
 
   /// A member's bytes (small members: metadata and images).
   public func bytes(of name: String, limit: Int64 = CheckpointLayout.memberLimit) throws -> [UInt8] {
-    guard let storage = members[name] else { throw CheckpointError.missingMember(source: displayPath, member: name) }
+    guard let storage = members[name] else { throw absent(name) }
     switch storage {
     case .file(let path):
-      return try FileDescriptor(path: path, flags: O_RDONLY, displayPath: Path.join(displayPath, name))
-        .readAll(limit: Int(limit))
+      // Checked again when opened: the directory may change after it was listed. O_NOFOLLOW refuses a link,
+      // O_NONBLOCK keeps a FIFO from blocking the open.
+      let file = try FileDescriptor(
+        path: path, flags: O_RDONLY | O_NOFOLLOW | O_NONBLOCK, displayPath: Path.join(displayPath, name))
+      guard Path.isRegularFile(try file.status()) else {
+        throw CheckpointError.notRegularFile(source: displayPath, member: name)
+      }
+      return try file.readAll(limit: Int(limit))
     case .memory(let bytes):
       return bytes
     case .inPlace, .spilled, .sparse, .received:
@@ -320,7 +356,8 @@ public final class CheckpointSource {
     }
   }
 
-  /// Regular files and directories below `root` (three levels), relative names with their `lstat`.
+  /// Regular files and directories below `root` (three levels), and metadata names of any type at its top,
+  /// relative names with their `lstat`.
   private static func listDirectory(_ root: String) throws -> [(String, stat)] {
     var result: [(String, stat)] = []
     func walk(_ relative: String, depth: Int) throws {
@@ -330,7 +367,8 @@ public final class CheckpointSource {
         if Path.isDirectory(info) {
           result.append((child, info))
           if depth < 2 { try walk(child, depth: depth + 1) }
-        } else if Path.isRegularFile(info) {
+        } else if Path.isRegularFile(info) || (relative.isEmpty && CheckpointLayout.jsonMetadata.contains(name)) {
+          // Metadata of another type is listed so that reading it can be refused by name.
           result.append((child, info))
         }
       }
