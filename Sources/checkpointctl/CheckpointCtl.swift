@@ -42,10 +42,23 @@ struct CheckpointCtl: ParsableCommand {
       Foundation.exit(exitCode.rawValue == 0 ? 0 : 1)
     }
     // One line whatever the message carries (names from archives, ArgumentParser's own errors).
-    let message = singleLine(message(for: error).trimmingCharacters(in: .whitespacesAndNewlines))
+    let message = singleLine(upstreamWording(message(for: error).trimmingCharacters(in: .whitespacesAndNewlines)))
     FileHandle.standardError.write(Data("Error: \(message)\n".utf8))
     Foundation.exit(1)
   }
+}
+
+/// The parser's message for an unknown flag in upstream's (cobra's) words, which scripts match:
+/// `unknown flag: --name`, `unknown shorthand flag: 'x' in -x`. Other messages are kept.
+func upstreamWording(_ message: String) -> String {
+  let prefix = "Unknown option '"
+  guard message.hasPrefix(prefix), message.hasSuffix("'"), message.count > prefix.count + 1 else { return message }
+  let flag = String(message.dropFirst(prefix.count).dropLast())
+  if flag.hasPrefix("--") { return "unknown flag: \(flag)" }
+  if flag.hasPrefix("-"), let letter = flag.dropFirst().first {
+    return "unknown shorthand flag: '\(letter)' in \(flag)"
+  }
+  return message
 }
 
 /// Writes text to standard output without buffering surprises (large outputs, pipes).

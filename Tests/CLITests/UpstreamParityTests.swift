@@ -152,4 +152,15 @@ import Testing
       #expect(try Files.read(oldCores + "/" + core) == Files.read(newCores + "/" + core), "\(core)")
     }
   }
+
+  // MARK: flags
+
+  @Test func unknownFlagsInUpstreamsWords() throws {
+    let long = try CLI.run(["--wrong-parameter"])
+    #expect(long.status == 1)
+    #expect(long.stderr == "Error: unknown flag: --wrong-parameter\n")
+    let short = try CLI.run(["inspect", "-z", "x.tar"])
+    #expect(short.status == 1)
+    #expect(short.stderr == "Error: unknown shorthand flag: 'z' in -z\n")
+  }
 }

@@ -42,12 +42,10 @@ extension CheckpointCtl {
       let options = CoreDumpWriter.Options(pids: pid, outputDirectory: output, sysroot: sysroot, force: force)
       var written: [CoreDumpWriter.Result] = []
       var skipped: [String] = []
+      // Notes go after the output, so that the output's lines stay in place when both streams are merged.
+      defer { for note in skipped { emitError("Note: \(note)\n") } }
       try CoreDumpWriter.write(
-        checkpoint: checkpoint, options: options,
-        note: { note in
-          emitError("Note: \(note)\n")
-          skipped.append(note)
-        },
+        checkpoint: checkpoint, options: options, note: { skipped.append($0) },
         wrote: { result in format == .json ? written.append(result) : emit(result.summary) })
       if format == .json { emit(CoreDumpWriter.Result.json(written, skipped: skipped)) }
     }

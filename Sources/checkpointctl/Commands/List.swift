@@ -27,10 +27,11 @@ extension CheckpointCtl {
     func run() throws {
       let list = CheckpointList(directories: directories.isEmpty ? [CheckpointList.defaultDirectory] : directories)
       if format == .json {
+        emit(list.json)
+        // After the output (the table keeps upstream's order, which reports them before it).
         for failure in list.failures {
           emitError(singleLine("Error extracting information from \(failure.path): \(failure)") + "\n")
         }
-        emit(list.json)
         return
       }
       for part in list.output {
