@@ -122,13 +122,36 @@ func withoutTrailingSpaces(_ text: String) -> String {
     #expect(result.stderr == "Error: invalid output format: xml\n")
   }
 
-  @Test func rawImageDirectoryIsNotAContainerCheckpoint() throws {
-    let result = try CLI.run(["inspect", "--all", "raw/piggie"], in: Fixtures.root)
-    #expect(result.status == 1)
-    #expect(
-      result.stderr
-        == "Error: raw/piggie: config.dump: no such file or directory (a CRIU image directory, not a container checkpoint)\n"
-    )
+  /// `criu dump`'s output as it is (a directory, or a tar of one in any compression): `inspect` shows what the
+  /// images say, the same for every form; `show` still wants a container checkpoint.
+  @Test func bareImageDirectoryIsInspected() throws {
+    let directory = try TemporaryDirectory()
+    let plain = directory.file("piggie.tar")
+    let packed = directory.file("piggie.tar.zst")
+    try Tool.run("tar", ["-cf", plain, "."], in: Fixtures.path("raw/piggie"))
+    try Tool.run("tar", ["--zstd", "-cf", packed, "."], in: Fixtures.path("raw/piggie"))
+    let fromDirectory = try CLI.run(["inspect", "--all", "raw/piggie"], in: Fixtures.root)
+    #expect(fromDirectory.status == 0, "\(fromDirectory.stderr)")
+    #expect(fromDirectory.stderr == "")
+    let lines = fromDirectory.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    #expect(lines[3] == "CRIU images")
+    #expect(lines[4] == "├── Engine: CRIU")
+    #expect(lines.contains("│   └── Pages written: 164"))
+    #expect(lines.contains("│       ├── [4]  ./piggie --tcp-socket --zombie"))
+    #expect(fromDirectory.stdout.contains("[INETSK 3]  TCP (LISTEN)  0.0.0.0:5000 -> 0.0.0.0:0"))
+    for archive in [plain, packed] {
+      let result = try CLI.run(["inspect", "--all", archive])
+      #expect(result.status == 0, "\(result.stderr)")
+      let archiveLines = result.stdout.split(separator: "\n").map(String.init)
+      #expect(Array(archiveLines.dropFirst()) == Array(lines.filter { !$0.isEmpty }.dropFirst()))
+    }
+    let json = try CLI.run(["inspect", "--all", "--format", "json", packed])
+    let object = try #require(try JSONValue(parsing: Array(json.stdout.utf8)).arrayValue?.first?.objectValue)
+    #expect(object["engine"] == .string("CRIU"))
+    #expect(object["statistics"]?.objectValue?["pages_written"] == .integer(164))
+    let show = try CLI.run(["show", plain])
+    #expect(show.status == 1)
+    #expect(show.stderr == "Error: \(plain): config.dump: no such file or directory\n")
   }
 
   @Test func badInputIsReportedAndOthersStillShown() throws {

@@ -265,12 +265,14 @@ func nonEmptyLines(_ text: String) -> [String] {
       #expect(result.stdout == "", sourceLocation: sourceLocation)
       #expect(result.stderr == "Error: \(message(archive))\n", sourceLocation: sourceLocation)
     }
+    // A checkpoint whose checkpoint/ is empty says so after upstream's phrase.
+    let noImages = ": the checkpoint holds no CRIU images (checkpoint/ is empty)"
     let bare = try UpstreamStyleCheckpoint()
     try expectError(bare, ["--ps-tree"]) {
-      "failed to get process tree: \($0): checkpoint/pstree.img: no such file or directory"
+      "failed to get process tree: \($0): checkpoint/pstree.img: no such file or directory" + noImages
     }
     try expectError(bare, ["--stats"]) {
-      "failed to get dump statistics: \($0): stats-dump: no such file or directory"
+      "failed to get dump statistics: \($0): stats-dump: no such file or directory" + noImages
     }
     let badStats = try UpstreamStyleCheckpoint()
     try badStats.add(["spec.dump"])

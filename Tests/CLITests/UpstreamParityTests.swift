@@ -18,6 +18,71 @@ import Testing
       "mac_address": "5e:b7:fe:ee:e0:d8"}}}}
     """
 
+  // MARK: several networks
+
+  /// Every network, in upstream's order, joined by ", " in the JSON; one branch per interface in the tree, at the
+  /// lines upstream's tests read (stdout and stderr merged).
+  @Test(arguments: compressions)
+  func everyNetworkIsShown(_ compression: String) throws {
+    let checkpoint = try UpstreamStyleCheckpoint()
+    try checkpoint.write(Self.twoNetworks, to: "network.status")
+    for input in [try checkpoint.pack(compression: compression), checkpoint.root] {
+      let tree = try CLI.runMerged(["inspect", input])
+      #expect(tree.status == 0, "\(tree.output)")
+      let lines = nonEmptyLines(tree.output)
+      #expect(lines[6].contains("Podman"))
+      #expect(lines[7] == "├── Network Interfaces")
+      #expect(
+        Array(lines[8...15]) == [
+          "│   ├── net1 (eth0)", "│   │   ├── IP: 10.89.0.2/24", "│   │   ├── MAC: 32:ba:b8:45:bc:84",
+          "│   │   └── Gateway: 10.89.0.1", "│   └── net2 (eth1)", "│       ├── IP: 10.89.1.2/24",
+          "│       ├── MAC: 5e:b7:fe:ee:e0:d8", "│       └── Gateway: 10.89.1.1",
+        ])
+      let json = try CLI.run(["inspect", "--format", "json", input])
+      let object = try #require(try JSONValue(parsing: Array(json.stdout.utf8)).arrayValue?.first?.objectValue)
+      #expect(object["ip"] == .string("10.89.0.2, 10.89.1.2"))
+      #expect(object["mac"] == .string("32:ba:b8:45:bc:84, 5e:b7:fe:ee:e0:d8"))
+      let networks = try #require(object["networks"]?.arrayValue)
+      #expect(networks.map { $0.objectValue?["name"] } == [.string("net1"), .string("net2")])
+      #expect(
+        networks[1].objectValue?["interfaces"]?.objectValue?["eth1"]?.objectValue?["gateway"] == .string("10.89.1.1"))
+    }
+  }
+
+  // MARK: warnings and notes after the output
+
+  /// A `network.status` that is not JSON: the tree stays where upstream prints it, the warning comes last.
+  @Test(arguments: compressions)
+  func aWarningComesAfterTheOutput(_ compression: String) throws {
+    let checkpoint = try UpstreamStyleCheckpoint()
+    try checkpoint.write("not-valid-json\n", to: "network.status")
+    let archive = try checkpoint.pack(compression: compression)
+    for format in ["tree", "json"] {
+      let result = try CLI.runMerged(["inspect", "--format", format, archive, archive])
+      #expect(result.status == 0, "\(result.output)")
+      let lines = nonEmptyLines(result.output)
+      if format == "tree" {
+        #expect(lines[6].contains("Podman"))
+        #expect(lines[14].contains("Podman"))
+      } else {
+        #expect(lines[0] == "[")
+      }
+      // Both warnings, after everything else.
+      #expect(lines.suffix(2).allSatisfy { $0.hasPrefix("Warning: \(archive):network.status is not valid JSON") })
+      #expect(lines.dropLast(2).allSatisfy { !$0.hasPrefix("Warning:") })
+    }
+  }
+
+  /// `coredump` notes the zombie it skips after its summary lines.
+  @Test func coredumpNotesComeAfterTheSummary() throws {
+    let directory = try TemporaryDirectory()
+    let result = try CLI.runMerged(["coredump", "-o", directory.path, Fixtures.path("raw/piggie")])
+    #expect(result.status == 0, "\(result.output)")
+    let lines = nonEmptyLines(result.output)
+    #expect(lines.last?.hasPrefix("Note: ") == true)
+    #expect(lines.dropLast().allSatisfy { !$0.hasPrefix("Note: ") })
+  }
+
   // MARK: metadata must be regular files
 
   enum Irregular: String, CaseIterable, CustomTestStringConvertible {
@@ -151,6 +216,71 @@ import Testing
     for core in cores {
       #expect(try Files.read(oldCores + "/" + core) == Files.read(newCores + "/" + core), "\(core)")
     }
+  }
+
+  // MARK: inspect --all on any checkpoint
+
+  /// `criu dump` then `tar`: `stats-dump` stays in the image directory, and some images are absent.
+  @Test(arguments: compressions)
+  func allShowsWhatTheCheckpointHas(_ compression: String) throws {
+    let checkpoint = try UpstreamStyleCheckpoint()
+    try checkpoint.add(images: ["pstree.img", "core-*", "mm-*", "pagemap-*", "pages-*"])
+    try Files.write(
+      try #require(UpstreamStyleCheckpoint.source["stats-dump"]), to: checkpoint.root + "/checkpoint/stats-dump")
+    for input in [try checkpoint.pack(compression: compression), checkpoint.root] {
+      let stats = try CLI.run(["inspect", "--stats", input])
+      #expect(stats.status == 0, "\(stats.stderr)")
+      #expect(stats.stdout.contains("── CRIU dump statistics"))
+
+      let all = try CLI.runMerged(["inspect", "--all", input])
+      #expect(all.status == 0, "\(all.output)")
+      let lines = nonEmptyLines(all.output)
+      #expect(lines.contains { $0.hasSuffix("── CRIU dump statistics") })
+      #expect(lines.contains { $0.hasSuffix("[1]  python3 -u /netapp.py 10.88.0.1:7000") })
+      #expect(!all.output.contains("Open files"))
+      // One note per view left out, naming it and the missing file, after the tree.
+      let notes = lines.filter { $0.hasPrefix("Note: ") }
+      #expect(
+        notes == [
+          "Note: \(input): --files is not shown: failed to get file descriptors: \(input): checkpoint/files.img: no such file or directory",
+          "Note: \(input): --sockets is not shown: failed to get sockets: failed to get file descriptors: \(input): checkpoint/files.img: no such file or directory",
+        ])
+      #expect(Array(lines.suffix(2)) == notes)
+
+      let json = try CLI.run(["inspect", "--all", "--format", "json", input])
+      #expect(json.status == 0)
+      let object = try #require(try JSONValue(parsing: Array(json.stdout.utf8)).arrayValue?.first?.objectValue)
+      #expect(object["statistics"] != nil && object["process_tree"] != nil)
+      #expect(object["file_descriptors"] == nil && object["sockets"] == nil)
+
+      // A view asked for by its own flag still fails, with upstream's phrase.
+      let named = try CLI.run(["inspect", "--all", "--files", input])
+      #expect(named.status == 1)
+      #expect(
+        named.stderr
+          == "Error: failed to get file descriptors: \(input): checkpoint/files.img: no such file or directory\n")
+    }
+  }
+
+  /// A checkpoint of metadata alone: `--all` shows it with a note per view; a view asked for by name, and
+  /// `memparse`, say that the checkpoint holds no CRIU images.
+  @Test func metadataAloneSaysItHoldsNoImages() throws {
+    let checkpoint = try UpstreamStyleCheckpoint()
+    let archive = try checkpoint.pack()
+    let noImages = ": the checkpoint holds no CRIU images (checkpoint/ is empty)"
+    let all = try CLI.runMerged(["inspect", "--all", archive])
+    #expect(all.status == 0, "\(all.output)")
+    let notes = nonEmptyLines(all.output).filter { $0.hasPrefix("Note: ") }
+    #expect(
+      notes == [
+        "Note: \(archive): --stats is not shown: failed to get dump statistics: \(archive): stats-dump: no such file or directory\(noImages)",
+        "Note: \(archive): --ps-tree is not shown: failed to get process tree: \(archive): checkpoint/pstree.img: no such file or directory\(noImages)",
+      ])
+    let memparse = try CLI.run(["memparse", archive])
+    #expect(memparse.status == 1)
+    #expect(memparse.stderr == "Error: \(archive): checkpoint/pstree.img: no such file or directory\(noImages)\n")
+    let search = try CLI.run(["memparse", "--search", "x", "--pid", "1", archive])
+    #expect(search.stderr.hasSuffix("\(noImages)\n"))
   }
 
   // MARK: flags

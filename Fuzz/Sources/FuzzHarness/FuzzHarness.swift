@@ -158,7 +158,7 @@ public enum FuzzHarness {
     let parts = parts(bytes, count: 4)
     _ = try? ContainerConfig(json: parts[0], source: "config.dump")
     _ = try? SpecDump(json: parts[1], source: "spec.dump")
-    _ = NetworkInterface.parse(networkStatus: parts[2])
+    _ = NetworkStatus(parsing: parts[2])
     withScratch { scratch in
       let names = [ContainerConfig.fileName, SpecDump.fileName, InspectReport.networkStatus, InspectReport.statsDump]
       guard mkdir(scratch + "/checkpoint", 0o700) == 0 else { return }

@@ -1,3 +1,21 @@
+/// A view of `inspect` that needs more than the container's metadata, named by its flag.
+public enum InspectView: String, CaseIterable, Hashable, Sendable {
+  case stats
+  case processTree = "ps-tree"
+  case commandLines = "ps-tree-cmd"
+  case environment = "ps-tree-env"
+  case files, sockets, threads
+  case memoryMaps = "mems"
+  case rootFSDiff = "rootfs-diff"
+  case dumpLog = "dump-log"
+
+  /// The views shown inside the process tree.
+  static let processDetails: [InspectView] = [.commandLines, .environment, .files, .sockets, .threads, .memoryMaps]
+
+  /// The flag that asks for it.
+  public var flag: String { "--" + rawValue }
+}
+
 /// What `inspect` shows beyond the container's base facts.
 public struct InspectOptions: Equatable, Sendable {
   /// CRIU dump statistics from `stats-dump`.
@@ -26,9 +44,67 @@ public struct InspectOptions: Equatable, Sendable {
   public var dumpLog = false
   /// Show only this process and its descendants.
   public var pid: UInt32?
+  /// Views turned on by `--all` alone: one the checkpoint cannot give (its images are absent) is left out with
+  /// a note instead of failing the command. A view asked for by its own flag is never in this set.
+  public var optionalViews: Set<InspectView> = []
+  /// Reads a bare CRIU image directory, or an archive of one, as well (`inspect` does; `diff` compares containers).
+  public var readsBareImages = false
 
   /// Nothing beyond the base facts.
   public init() {}
+
+  /// `--all` with the views named by their own flags (and `--pid`, which names the process tree): those fail when
+  /// the checkpoint cannot give them, every other view is left out with a note.
+  public static func all(explicitly named: Set<InspectView>) -> InspectOptions {
+    var options = InspectOptions.all
+    options.optionalViews = Set(InspectView.allCases).subtracting(named)
+    // The tree cannot be left out under a detail that was asked for by name.
+    if !named.isDisjoint(with: InspectView.processDetails) { options.optionalViews.remove(.processTree) }
+    return options
+  }
+
+  /// Turns `view` on or off (the process tree with all its details).
+  mutating func set(_ view: InspectView, _ on: Bool) {
+    switch view {
+    case .stats: stats = on
+    case .processTree:
+      psTree = on
+      if !on { for detail in InspectView.processDetails { set(detail, false) } }
+    case .commandLines: psTreeCmd = on
+    case .environment: psTreeEnv = on
+    case .files: files = on
+    case .sockets: sockets = on
+    case .threads: threads = on
+    case .memoryMaps: memoryMaps = on
+    case .rootFSDiff: rootFSDiff = on
+    case .dumpLog: dumpLog = on
+    }
+  }
+
+  /// The process tree alone, with `detail` when given.
+  func treeOnly(with detail: InspectView? = nil) -> InspectOptions {
+    var options = self
+    for view in InspectView.processDetails { options.set(view, false) }
+    options.psTree = true
+    if let detail { options.set(detail, true) }
+    return options
+  }
+
+  /// True when `view` is on.
+  func shows(_ view: InspectView) -> Bool {
+    switch view {
+    case .stats: return stats
+    case .processTree: return showsProcessTree
+    case .commandLines: return psTreeCmd
+    case .environment: return psTreeEnv
+    case .files: return files
+    case .sockets: return sockets
+    case .threads: return threads
+    case .memoryMaps: return memoryMaps
+    case .rootFSDiff: return rootFSDiff
+    case .dumpLog: return dumpLog
+    }
+  }
 
   /// `--all`: everything but `--pid`, including the flags upstream does not have (threads, memory maps,
   /// root file system diff, CRIU log).
@@ -111,12 +187,21 @@ public struct InspectOptions: Equatable, Sendable {
     if name == ContainerConfig.fileName || name == SpecDump.fileName || name == InspectReport.networkStatus {
       return true
     }
-    if name == InspectReport.statsDump { return stats }
+    if name == InspectReport.statsDump || name == CheckpointLayout.imageDirectory + InspectReport.statsDump {
+      return stats
+    }
     if name == RootFSDiff.deletedFilesName { return rootFSDiff }
     if CRIUSummary.dumpLogNames.contains(name) { return dumpLog }
+    // Images are under checkpoint/, or at the top of a bare CRIU image archive.
     let prefix = CheckpointLayout.imageDirectory
-    guard name.hasPrefix(prefix) else { return false }
-    let base = String(name.dropFirst(prefix.count))
+    let base: String
+    if name.hasPrefix(prefix) {
+      base = String(name.dropFirst(prefix.count))
+    } else if !name.contains("/") {
+      base = name
+    } else {
+      return false
+    }
     if base == CRIUSummary.inventoryImage && dumpLog { return true }
     guard showsProcessTree else { return false }
     if base == "pstree.img" || base.hasPrefix("core-") { return true }

@@ -19,12 +19,23 @@ public enum MemParse {
 
   /// The size table of one checkpoint.
   public static func table(_ path: String) throws -> String {
-    MemoryUsage.table(try MemoryUsage.rows(CheckpointSource(path: path, selection: tableSelection)), source: path)
+    let source = try CheckpointSource(path: path, selection: tableSelection)
+    return MemoryUsage.table(try explaining(source) { try MemoryUsage.rows(source) }, source: path)
   }
 
   /// The sizes of one checkpoint as JSON (see ``MemoryUsage/jsonValue(_:source:)``).
   public static func usage(_ path: String) throws -> JSONValue {
-    MemoryUsage.jsonValue(try MemoryUsage.rows(CheckpointSource(path: path, selection: tableSelection)), source: path)
+    let source = try CheckpointSource(path: path, selection: tableSelection)
+    return MemoryUsage.jsonValue(try explaining(source) { try MemoryUsage.rows(source) }, source: path)
+  }
+
+  /// Runs `body`; a missing image of a checkpoint that holds none says so.
+  static func explaining<T>(_ source: CheckpointSource, _ body: () throws -> T) throws -> T {
+    do {
+      return try body()
+    } catch {
+      throw CheckpointError.explained(error, source: source)
+    }
   }
 
   /// The size tables of several checkpoints as one JSON array.
@@ -39,9 +50,11 @@ public enum MemParse {
     banner: (String) -> Void
   ) throws {
     let source = try CheckpointSource(path: path, selection: memorySelection)
-    _ = try source.processWithMemory(pid: pid)
-    try filter.check(source, pid: pid)
-    let memory = try source.memory(pid: pid)
+    let memory = try explaining(source) {
+      _ = try source.processWithMemory(pid: pid)
+      try filter.check(source, pid: pid)
+      return try source.memory(pid: pid)
+    }
     let records = MemoryDump.Format.json(source: path, pid: pid)
     guard let output, output != "-" else {
       if !raw && !json {
@@ -70,7 +83,9 @@ public enum MemParse {
     path: String, pattern: SearchPattern, context: Int, pid: UInt32?, filter: MemoryFilter, json: Bool
   ) throws -> String {
     let source = try CheckpointSource(path: path, selection: memorySelection)
-    let hits = try MemorySearch.search(source, pattern: pattern, context: context, pid: pid, filter: filter)
+    let hits = try explaining(source) {
+      try MemorySearch.search(source, pattern: pattern, context: context, pid: pid, filter: filter)
+    }
     return json
       ? SearchReport.json(hits, pattern: pattern, source: path) : SearchReport.table(hits, pattern: pattern, pid: pid)
   }

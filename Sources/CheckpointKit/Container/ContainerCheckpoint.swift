@@ -57,9 +57,28 @@ public struct ContainerCheckpoint: Sendable {
     let spec = try SpecDump(json: source.bytes(of: SpecDump.fileName), source: path)
     guard source.hasImageDirectory else { throw ContainerCheckpointError.notAContainerCheckpoint(path) }
     try self.init(path: path, config: config, spec: spec)
+    try measure(source)
+  }
+
+  /// A bare CRIU image directory or an archive of one (``holdsBareImages(_:)``): no container metadata, engine
+  /// ``Engine/criu``, sizes from every image.
+  public init(bareImages source: CheckpointSource) throws {
+    try self.init(path: source.displayPath, config: ContainerConfig(), spec: SpecDump())
+    engine = .criu
+    try measure(source)
+  }
+
+  /// True when `source` is `criu dump`'s output as it is: CRIU images at its top, no container metadata.
+  public static func holdsBareImages(_ source: CheckpointSource) -> Bool {
+    source.imagePrefix.isEmpty && !source.contains(ContainerConfig.fileName)
+      && (source.contains("pstree.img") || source.contains("inventory.img"))
+  }
+
+  /// The sizes of the images and of `rootfs-diff.tar`, and when the images were written.
+  private mutating func measure(_ source: CheckpointSource) throws {
     var checkpointSize: Int64 = 0
     var pagesSize: Int64 = 0
-    for name in source.memberNames where name.hasPrefix(CheckpointLayout.imageDirectory) {
+    for name in source.memberNames where name.hasPrefix(source.imagePrefix) {
       let size = try source.size(of: name)
       checkpointSize += size
       if Path.base(of: name).hasPrefix("pages-") { pagesSize += size }
@@ -68,7 +87,7 @@ public struct ContainerCheckpoint: Sendable {
     self.pagesSize = pagesSize
     rootFSDiffSize = source.contains(Self.rootFSDiff) ? try source.size(of: Self.rootFSDiff) : 0
     let times = source.modificationTimes
-    imagesWritten = (times[CheckpointLayout.imageDirectory + "inventory.img"] ?? times.values.max())
+    imagesWritten = (times[source.imagePrefix + "inventory.img"] ?? times.values.max())
       .flatMap { Timestamp(unixSeconds: $0) }
   }
 
@@ -95,7 +114,7 @@ public struct ContainerCheckpoint: Sendable {
       created = spec.annotations[SpecDump.crioCreated] ?? configCreated
       podName = spec.annotations[SpecDump.podName] ?? ""
       namespace = spec.annotations[SpecDump.podNamespace] ?? ""
-    case .containerd:
+    case .containerd, .criu:
       name = spec.annotations[SpecDump.criContainerName] ?? config.name ?? ""
       created = configCreated
       podName = spec.annotations[SpecDump.criSandboxName] ?? ""

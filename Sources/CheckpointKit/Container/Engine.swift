@@ -6,6 +6,8 @@ public enum Engine: String, CaseIterable, Sendable {
   case crio = "CRI-O"
   /// Anything else, including no annotation (containerd writes none).
   case containerd
+  /// None: a bare CRIU image directory or an archive of one (`criu dump` output), which only `inspect` reads.
+  case criu = "CRIU"
 
   /// The engine for a `spec.dump` annotation value (`nil` when absent).
   public init(containerManager: String?) {

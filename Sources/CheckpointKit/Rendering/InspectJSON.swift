@@ -58,22 +58,24 @@ extension InspectReport {
     if let checkpointed = checkpoint.checkpointed, !checkpointed.isZero {
       object["checkpointed"] = .string(checkpointed.text)
     }
-    if checkpoint.engine == .podman, let first = networks.first {
-      object["ip"] = .string(String(first.ip.prefix { $0 != "/" }))
-      object["mac"] = .string(first.mac)
-      var byNetwork: [(String, [String: JSONValue])] = []
-      for network in networks {
-        let interface: JSONValue = .object([
-          "ip": .string(network.ip), "mac": .string(network.mac), "gateway": .string(network.gateway),
-        ])
-        if let index = byNetwork.firstIndex(where: { $0.0 == network.network }) {
-          byNetwork[index].1[network.interface] = interface
-        } else {
-          byNetwork.append((network.network, [network.interface: interface]))
-        }
+    if checkpoint.engine == .podman {
+      // Upstream's fields: every address and MAC joined by ", ", each empty one left out.
+      if !network.ip.isEmpty { object["ip"] = .string(network.ip) }
+      if !network.mac.isEmpty { object["mac"] = .string(network.mac) }
+      if !network.networks.isEmpty {
+        object["networks"] = .array(
+          network.networks.map { network in
+            var interfaces: [String: JSONValue] = [:]
+            for interface in network.interfaces {
+              var fields: [String: JSONValue] = [:]
+              if !interface.ip.isEmpty { fields["ip"] = .string(interface.ip) }
+              if !interface.mac.isEmpty { fields["mac"] = .string(interface.mac) }
+              if !interface.gateway.isEmpty { fields["gateway"] = .string(interface.gateway) }
+              interfaces[interface.interface] = .object(fields)
+            }
+            return .object(["name": .string(network.name), "interfaces": .object(interfaces)])
+          })
       }
-      object["networks"] = .array(
-        byNetwork.map { .object(["name": .string($0.0), "interfaces": .object($0.1)]) })
     } else if let ip = checkpoint.ipAddress, !ip.isEmpty {
       object["ip"] = .string(ip)
     }

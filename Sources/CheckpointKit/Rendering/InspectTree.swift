@@ -11,26 +11,31 @@ extension InspectReport {
   /// (annotations and environment variables sorted by name).
   public var tree: Tree {
     var root = Tree(checkpoint.name.isEmpty ? "Container" : checkpoint.name)
-    root.add("Image: \(checkpoint.image)")
-    root.add("ID: \(checkpoint.id)")
-    root.add("Runtime: \(checkpoint.runtime)")
-    root.add("Created: \(checkpoint.created)")
+    if checkpoint.engine == .criu {
+      // A bare image directory has no container to describe.
+      root = Tree("CRIU images")
+    } else {
+      root.add("Image: \(checkpoint.image)")
+      root.add("ID: \(checkpoint.id)")
+      root.add("Runtime: \(checkpoint.runtime)")
+      root.add("Created: \(checkpoint.created)")
+    }
     if let checkpointed = checkpoint.checkpointed, !checkpointed.isZero {
       root.add("Checkpointed: \(checkpointed.rfc3339)")
     }
     root.add("Engine: \(checkpoint.engine.displayName)")
-    if checkpoint.engine == .podman {
-      if !networks.isEmpty {
-        root.add(
-          Tree(
-            "Network Interfaces",
-            networks.map { network in
-              Tree(
-                "\(network.network) (\(network.interface))",
-                [Tree("IP: \(network.ip)"), Tree("MAC: \(network.mac)"), Tree("Gateway: \(network.gateway)")])
-            }))
-      }
-    } else if let ip = checkpoint.ipAddress, !ip.isEmpty {
+    if checkpoint.engine == .podman, !network.networks.isEmpty {
+      // Upstream's tree: one branch per interface, each empty field left out.
+      root.add(
+        Tree(
+          "Network Interfaces",
+          network.interfaces.map { interface in
+            Tree(
+              "\(interface.network) (\(interface.interface))",
+              [("IP", interface.ip), ("MAC", interface.mac), ("Gateway", interface.gateway)]
+                .filter { !$0.1.isEmpty }.map { Tree("\($0.0): \($0.1)") })
+          }))
+    } else if checkpoint.engine != .podman, let ip = checkpoint.ipAddress, !ip.isEmpty {
       root.add("IP: \(ip)")
     }
     var size = Tree("Checkpoint size: \(ByteCount.format(checkpoint.checkpointSize))")

@@ -65,8 +65,18 @@ extension CheckpointCtl {
       guard format == "tree" || format == "json" else { throw ValidationError("invalid output format: \(format)") }
     }
 
+    /// The views named by their own flags (`--pid` names the process tree).
+    var namedViews: Set<InspectView> {
+      let flags: [(Bool, InspectView)] = [
+        (stats, .stats), (psTree || pid != nil, .processTree), (psTreeCmd, .commandLines),
+        (psTreeEnv, .environment), (files, .files), (sockets, .sockets), (threads, .threads), (mems, .memoryMaps),
+        (rootfsDiff, .rootFSDiff), (dumpLog, .dumpLog),
+      ]
+      return Set(flags.filter(\.0).map(\.1))
+    }
+
     var options: InspectOptions {
-      var options = all ? InspectOptions.all : InspectOptions()
+      var options = all ? InspectOptions.all(explicitly: namedViews) : InspectOptions()
       options.stats = options.stats || stats
       options.mounts = options.mounts || mounts
       options.metadata = options.metadata || metadata
@@ -80,6 +90,7 @@ extension CheckpointCtl {
       options.rootFSDiff = options.rootFSDiff || rootfsDiff
       options.dumpLog = options.dumpLog || dumpLog
       options.pid = pid
+      options.readsBareImages = true
       return options
     }
 
@@ -88,27 +99,28 @@ extension CheckpointCtl {
     func run() throws {
       registry.apply()
       let options = self.options
-      if format == "json" {
-        // One array of the readable checkpoints; unreadable ones are reported on stderr (exit 1).
-        var reports: [InspectReport] = []
-        var failure: Error?
-        do {
-          try forEachInput(inputs) { reports.append(try report($0, options)) }
-        } catch {
-          failure = error
-        }
-        if !reports.isEmpty { emit(InspectReport.json(reports) + "\n") }
-        if let failure { throw failure }
-      } else {
-        try forEachInput(inputs) { input in emit(try report(input, options).treeText(path: input)) }
+      // Warnings and notes go after the output, so that the output's lines stay where upstream puts them.
+      var remarks: [String] = []
+      defer { for remark in remarks { emitError(singleLine(remark) + "\n") } }
+      func report(_ input: String) throws -> InspectReport {
+        let report = try InspectReport(path: input, options: options)
+        remarks += report.warnings.map { "Warning: \($0)" } + report.notes.map { "Note: \($0)" }
+        return report
       }
-    }
-
-    /// Reads one checkpoint; what it leaves out (an unreadable network.status) is said on stderr.
-    private func report(_ input: String, _ options: InspectOptions) throws -> InspectReport {
-      let report = try InspectReport(path: input, options: options)
-      for warning in report.warnings { emitError("Warning: \(singleLine(warning))\n") }
-      return report
+      guard format == "json" else {
+        try forEachInput(inputs) { input in emit(try report(input).treeText(path: input)) }
+        return
+      }
+      // One array of the readable checkpoints; unreadable ones are reported on stderr (exit 1).
+      var reports: [InspectReport] = []
+      var failure: Error?
+      do {
+        try forEachInput(inputs) { reports.append(try report($0)) }
+      } catch {
+        failure = error
+      }
+      if !reports.isEmpty { emit(InspectReport.json(reports) + "\n") }
+      if let failure { throw failure }
     }
   }
 }

@@ -31,14 +31,37 @@ import Testing
        "mac_address": "aa:bb:cc:dd:ee:ff"}, "eth0": {"subnets": [{"ipnet": "10.88.0.6/16", "gateway": "10.88.0.1"}],
        "mac_address": "ca:a0:3e:2b:85:47"}}}}
       """
-    let interfaces = NetworkInterface.parse(networkStatus: Array(json.utf8))
-    #expect(interfaces.map(\.interface) == ["eth0", "eth1"])
+    let status = NetworkStatus(parsing: Array(json.utf8))
+    #expect(status.interfaces.map(\.interface) == ["eth0", "eth1"])
     #expect(
-      interfaces.first
+      status.interfaces.first
         == NetworkInterface(
           network: "podman", interface: "eth0", ip: "10.88.0.6/16", mac: "ca:a0:3e:2b:85:47", gateway: "10.88.0.1"))
-    #expect(NetworkInterface.parse(networkStatus: Array("null".utf8)).isEmpty)
-    #expect(NetworkInterface.parse(networkStatus: Array("{not json".utf8)).isEmpty)
+    #expect(status.ip == "10.88.0.6, 10.89.0.2")
+    #expect(status.mac == "ca:a0:3e:2b:85:47, aa:bb:cc:dd:ee:ff")
+    #expect(NetworkStatus(parsing: Array("null".utf8)).networks.isEmpty)
+    #expect(NetworkStatus(parsing: Array("{not json".utf8)).networks.isEmpty)
+  }
+
+  /// Upstream decodes into typed structs: every subnet's address counts, the last subnet gives the interface's
+  /// address and gateway, networks are sorted by name, and a document of another shape gives no network.
+  @Test func networkStatusAsUpstreamReadsIt() {
+    let json = """
+      {"net2": {"interfaces": {"eth1": {"subnets": [{"ipnet": "10.89.1.2/24", "gateway": "10.89.1.1"}],
+       "mac_address": "5e:b7:fe:ee:e0:d8"}}},
+       "net1": {"interfaces": {"eth0": {"subnets": [{"ipnet": "10.89.0.2/24", "gateway": "10.89.0.1"},
+       {"ipnet": "fd00::2/64", "gateway": ""}], "mac_address": "32:ba:b8:45:bc:84"}}},
+       "empty": {"interfaces": null}}
+      """
+    let status = NetworkStatus(parsing: Array(json.utf8))
+    #expect(status.networks.map(\.name) == ["empty", "net1", "net2"])
+    #expect(status.ip == "10.89.0.2, fd00::2, 10.89.1.2")
+    #expect(status.mac == "32:ba:b8:45:bc:84, 5e:b7:fe:ee:e0:d8")
+    #expect(status.networks[1].interfaces.first?.ip == "fd00::2/64")
+    #expect(status.networks[1].interfaces.first?.gateway == "10.89.0.1")
+    #expect(
+      NetworkStatus(parsing: Array(#"{"podman": {"interfaces": {"eth0": {"mac_address": 5}}}}"#.utf8)).networks.isEmpty)
+    #expect(NetworkStatus(parsing: Array("[]".utf8)).networks.isEmpty)
   }
 
   @Test func reportOfBusyboxPtree() throws {

@@ -129,7 +129,7 @@ import Testing
     #expect(Engine(containerManager: "cri-o") == .crio)
     #expect(Engine(containerManager: "CRI-O") == .containerd)
     #expect(Engine(containerManager: nil) == .containerd)
-    #expect(Engine.allCases.map(\.displayName) == ["Podman", "CRI-O", "containerd"])
+    #expect(Engine.allCases.map(\.displayName) == ["Podman", "CRI-O", "containerd", "CRIU"])
   }
 
   @Test func configIgnoresUnknownFieldsAndKeepsTimesVerbatim() throws {
