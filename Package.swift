@@ -8,6 +8,7 @@ let package = Package(
     .executable(name: "checkpointctl", targets: ["checkpointctl"]),
     .library(name: "CheckpointKit", targets: ["CheckpointKit"]),
     .library(name: "OCI", targets: ["OCI"]),
+    .library(name: "SystemSupport", targets: ["SystemSupport"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -21,16 +22,18 @@ let package = Package(
       providers: [.apt(["libarchive-dev"])]
     ),
     .target(name: "CSystemShims"),
+    .target(name: "SystemSupport", dependencies: ["CSystemShims"]),
     .target(
       name: "CRIU",
-      dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+      dependencies: ["SystemSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
       exclude: ["Protos"]
     ),
     .target(name: "OCI", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
     .target(
       name: "CheckpointKit",
       dependencies: [
-        "CLibArchive", "CSystemShims", "CRIU", "OCI", .product(name: "Crypto", package: "swift-crypto"),
+        "CLibArchive", "CSystemShims", "SystemSupport", "CRIU", "OCI",
+        .product(name: "Crypto", package: "swift-crypto"),
       ]
     ),
     .executableTarget(
@@ -54,6 +57,7 @@ let package = Package(
       dependencies: ["CRIU", "CheckpointKit", "TestSupport"]
     ),
     .testTarget(name: "OCITests", dependencies: ["OCI"]),
+    .testTarget(name: "SystemSupportTests", dependencies: ["SystemSupport", "TestSupport"]),
     .testTarget(
       name: "CLITests",
       dependencies: ["checkpointctl", "CheckpointKit", "TestSupport"]

@@ -1,27 +1,4 @@
-/// Bytes that can be read at any offset: a pages file on disk, a member of an uncompressed archive read in
-/// place, or bytes in memory.
-public protocol RandomAccessBytes: AnyObject {
-  /// Reads up to `buffer.count` bytes at `offset`; fewer only at the end.
-  func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws -> Int
-}
-
-/// Bytes held in memory (tests, small images).
-public final class InMemoryBytes: RandomAccessBytes {
-  /// The bytes.
-  public let bytes: [UInt8]
-
-  /// Wraps `bytes`.
-  public init(_ bytes: [UInt8]) { self.bytes = bytes }
-
-  public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws -> Int {
-    guard offset >= 0, offset < Int64(bytes.count) else { return 0 }
-    let count = min(buffer.count, bytes.count - Int(offset))
-    bytes.withUnsafeBytes { source in
-      buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[Int(offset)..<Int(offset) + count]))
-    }
-    return count
-  }
-}
+import SystemSupport
 
 /// Errors raised while reading process memory.
 public enum MemoryError: Error, Equatable, CustomStringConvertible {

@@ -1,2 +1,3 @@
-// Clients of CheckpointKit see the CRIU layer's types (JSONValue, images) without a second import.
+// Transitional, while the layers are split into modules: clients of CheckpointKit still see the lower layers.
 @_exported import CRIU
+@_exported import SystemSupport

@@ -440,37 +440,3 @@ final class SparseBytes: RandomAccessBytes {
     return count
   }
 }
-
-/// A byte range of other random-access bytes: a member of an open file (read with `pread`), or of a member.
-final class FileSlice: RandomAccessBytes {
-  let base: RandomAccessBytes
-  let offset: Int64
-  let size: Int64
-
-  init(base: RandomAccessBytes, offset: Int64, size: Int64) {
-    self.base = base
-    self.offset = offset
-    self.size = size
-  }
-
-  convenience init(file: FileDescriptor, offset: Int64, size: Int64) {
-    self.init(base: file, offset: offset, size: size)
-  }
-
-  func read(into buffer: UnsafeMutableRawBufferPointer, at position: Int64) throws -> Int {
-    guard position >= 0, position < size else { return 0 }
-    let count = Int(min(Int64(buffer.count), size - position))
-    return try base.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count]), at: offset + position)
-  }
-}
-
-extension FileDescriptor: RandomAccessBytes {}
-
-/// Environment facts.
-enum ProcessEnvironment {
-  /// `$TMPDIR`, else `/tmp`.
-  static var temporaryDirectory: String {
-    guard let value = getenv("TMPDIR"), value.pointee != 0 else { return "/tmp" }
-    return String(cString: value)
-  }
-}

@@ -1,12 +1,12 @@
 /// Where JSON text first goes wrong, worded as Go's `encoding/json` words it (`unexpected end of JSON input`,
 /// `invalid character 'x' looking for beginning of value`), so that scripts written against upstream
 /// checkpointctl's messages still match ours.
-enum JSONSyntax {
+public enum JSONSyntax {
   /// Deepest nesting checked; deeper text is reported rather than recursed into.
   static let depthLimit = 512
 
   /// The first syntax error of `bytes`, `nil` when they are one valid JSON value (with white space around it).
-  static func firstError(in bytes: [UInt8]) -> String? {
+  public static func firstError(in bytes: [UInt8]) -> String? {
     var scanner = Scanner(bytes: bytes)
     do {
       scanner.skipSpace()

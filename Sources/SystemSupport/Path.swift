@@ -63,7 +63,7 @@ public enum Path {
   /// The name of a `readdir` entry, read in place up to its NUL. A record is only as long as its name:
   /// `entry.pointee.d_name` copies the whole 256-byte array and reads past the end of the directory buffer
   /// (AddressSanitizer: heap-buffer-overflow) when the record is the last one.
-  static func name(of entry: UnsafeMutablePointer<dirent>) -> [UInt8] {
+  package static func name(of entry: UnsafeMutablePointer<dirent>) -> [UInt8] {
     guard let offset = MemoryLayout<dirent>.offset(of: \dirent.d_name) else { return [] }
     let start = UnsafeRawPointer(entry).advanced(by: offset)
     return Array(UnsafeRawBufferPointer(start: start, count: strlen(start.assumingMemoryBound(to: CChar.self))))

@@ -2,9 +2,9 @@ import Glibc
 
 /// Private scratch files: created 0600 and close-on-exec, then unlinked at once, so nothing is left behind
 /// whatever happens to the process.
-enum UnlinkedFile {
+public enum UnlinkedFile {
   /// A new scratch file in `directory`, named `<stem>.XXXXXX` while it exists; `displayPath` names it in errors.
-  static func make(in directory: String, stem: String, displayPath: String? = nil) throws -> FileDescriptor {
+  public static func make(in directory: String, stem: String, displayPath: String? = nil) throws -> FileDescriptor {
     var template = Array(Path.join(directory, stem + ".XXXXXX").utf8CString)
     let fd = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.map { mkstemp($0) } ?? -1 }
     guard fd >= 0 else { throw SystemError("cannot create a temporary file in", path: directory) }
@@ -15,7 +15,7 @@ enum UnlinkedFile {
   }
 
   /// A new scratch file in `$TMPDIR`.
-  static func make(stem: String) throws -> FileDescriptor {
+  public static func make(stem: String) throws -> FileDescriptor {
     try make(in: ProcessEnvironment.temporaryDirectory, stem: stem)
   }
 }

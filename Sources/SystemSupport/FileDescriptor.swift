@@ -131,7 +131,7 @@ public struct FileTooLargeError: Error, Equatable, CustomStringConvertible {
 
 /// Runs a system call until it stops failing with `EINTR`.
 @inline(__always)
-func retrying<T: FixedWidthInteger>(_ call: () -> T) -> T {
+package func retrying<T: FixedWidthInteger>(_ call: () -> T) -> T {
   while true {
     let result = call()
     if result == -1 && errno == EINTR { continue }

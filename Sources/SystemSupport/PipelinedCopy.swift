@@ -44,7 +44,7 @@ public final class BackgroundWriter: @unchecked Sendable {
   /// Starts the writer thread, which hands each filled buffer to `consume` in order (for example to write its
   /// bytes at offsets of its own choosing). The first error `consume` throws is reported to the producer; later
   /// buffers are dropped.
-  init(consume: @escaping (UnsafeRawBufferPointer) throws -> Void) {
+  public init(consume: @escaping (UnsafeRawBufferPointer) throws -> Void) {
     self.consume = consume
     buffers = (0..<Self.bufferCount).map { _ in
       UnsafeMutableRawBufferPointer.allocate(byteCount: Self.bufferSize, alignment: 4096)
