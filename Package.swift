@@ -8,6 +8,7 @@ let package = Package(
     .executable(name: "checkpointctl", targets: ["checkpointctl"]),
     .library(name: "CheckpointKit", targets: ["CheckpointKit"]),
     .library(name: "OCI", targets: ["OCI"]),
+    .library(name: "Archive", targets: ["Archive"]),
     .library(name: "SystemSupport", targets: ["SystemSupport"]),
   ],
   dependencies: [
@@ -24,6 +25,10 @@ let package = Package(
     .target(name: "CSystemShims"),
     .target(name: "SystemSupport", dependencies: ["CSystemShims"]),
     .target(
+      name: "Archive",
+      dependencies: ["SystemSupport", "CLibArchive", .product(name: "Crypto", package: "swift-crypto")]
+    ),
+    .target(
       name: "CRIU",
       dependencies: ["SystemSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
       exclude: ["Protos"]
@@ -32,8 +37,7 @@ let package = Package(
     .target(
       name: "CheckpointKit",
       dependencies: [
-        "CLibArchive", "CSystemShims", "SystemSupport", "CRIU", "OCI",
-        .product(name: "Crypto", package: "swift-crypto"),
+        "CSystemShims", "SystemSupport", "Archive", "CRIU", "OCI",
       ]
     ),
     .executableTarget(
@@ -58,6 +62,7 @@ let package = Package(
     ),
     .testTarget(name: "OCITests", dependencies: ["OCI"]),
     .testTarget(name: "SystemSupportTests", dependencies: ["SystemSupport", "TestSupport"]),
+    .testTarget(name: "ArchiveTests", dependencies: ["Archive", "SystemSupport", "TestSupport"]),
     .testTarget(
       name: "CLITests",
       dependencies: ["checkpointctl", "CheckpointKit", "TestSupport"]

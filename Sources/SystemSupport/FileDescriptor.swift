@@ -138,3 +138,20 @@ package func retrying<T: FixedWidthInteger>(_ call: () -> T) -> T {
     return result
   }
 }
+
+extension FileDescriptor {
+  /// Reads exactly `count` bytes from the current offset in blocks of up to 1 MiB; a file that ends sooner has
+  /// changed while being read, which is an error.
+  public func forEachBlock(count: Int64, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+    defer { buffer.deallocate() }
+    var remaining = count
+    while remaining > 0 {
+      let n = try read(
+        into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<Int(min(Int64(buffer.count), remaining))]))
+      guard n > 0 else { throw SystemError("file changed while being read:", path: displayPath, code: EIO) }
+      try body(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+      remaining -= Int64(n)
+    }
+  }
+}

@@ -41,11 +41,11 @@ extension KubeletStore {
       let lock = try lockShared()
       defer { withExtendedLifetime(lock) {} }
       let plan = try extractPlan()
-      let encoder = try OCILayerEncoder(
+      let encoder = try TarStreamEncoder(
         compression: compression, fd: layerFile.rawValue, displayPath: layerFile.displayPath)
       let progress = Progress(label: "Extracting", total: plan.total, enabled: showProgress ? nil : false)
       summary = try write(plan, to: encoder, progress: progress)
-      let layer = try encoder.finish()
+      let layer = try EncodedLayer(encoder.finish(), compression: compression)
       progress.finish()
       // A file time beyond the year 9999 (a hostile store) leaves the image without a creation time.
       let created = OCIImageBuilder.rfc3339(plan.newest)

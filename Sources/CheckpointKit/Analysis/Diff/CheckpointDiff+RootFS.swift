@@ -1,4 +1,4 @@
-import Crypto
+import Archive
 
 /// `diff --rootfs`: files of `rootfs-diff.tar` added, removed and changed (size, mode or content), and paths
 /// of `deleted.files` added and removed, between two checkpoints.
@@ -61,9 +61,9 @@ public struct RootFSChanges: Equatable, Sendable {
       guard let name = entry.normalizedPath else { continue }
       var digest = ""
       if entry.kind == .regular {
-        var hash = SHA256()
-        try reader.forEachBlock { hash.update(bufferPointer: $0) }
-        digest = hash.finalize().map { byte in (byte < 16 ? "0" : "") + String(byte, radix: 16) }.joined()
+        var hash = SHA256Hasher()
+        try reader.forEachBlock { hash.update($0) }
+        digest = hash.finalize()
       } else if entry.kind == .symbolicLink || entry.kind == .hardLink {
         digest = "-> " + (entry.linkTarget ?? "")
       }

@@ -35,7 +35,7 @@ extension CheckpointImage {
   /// The image of a finished layer: a configuration (the platform, the creation time, the layer's `diff_id`), a
   /// manifest and an index, both carrying `annotations`; the index lists the manifest with its platform.
   init(
-    layer: OCILayerEncoder.Result, layerFile: FileDescriptor, annotations: [String: String], platform: Platform,
+    layer: EncodedLayer, layerFile: FileDescriptor, annotations: [String: String], platform: Platform,
     created: String?, createdSeconds: Int64
   ) {
     let layerDescriptor = Descriptor(mediaType: layer.mediaType, digest: layer.digest, size: layer.size)
@@ -78,7 +78,7 @@ public enum OCIImageBuilder {
   ) throws -> CheckpointImage {
     guard compressions.contains(compression) else { throw OCIImageError.badCompression(compression.name) }
     guard let info = try Path.status(checkpoint) else { throw CheckpointError.missing(checkpoint) }
-    let encoder = try OCILayerEncoder(
+    let encoder = try TarStreamEncoder(
       compression: compression, fd: layerFile.rawValue, displayPath: layerFile.displayPath)
     // An archive file's progress is the share of it read; a directory's size is not known in advance.
     let progress = Progress(
@@ -144,7 +144,7 @@ public enum OCIImageBuilder {
     let spec = try SpecDump(json: specBytes, source: checkpoint)
     guard hasImageDirectory else { throw ContainerCheckpointError.notAContainerCheckpoint(checkpoint) }
     let container = try ContainerCheckpoint(path: checkpoint, config: config, spec: spec)
-    let layer = try encoder.finish()
+    let layer = try EncodedLayer(encoder.finish(), compression: compression)
     progress.finish()
 
     let architecture = try Self.architecture(kept, source: checkpoint)
@@ -222,7 +222,7 @@ public enum OCIImageBuilder {
   /// Adds a checkpoint directory's files and directories, sorted by name at every level (the same directory
   /// always gives the same layer). Links and special files are refused.
   private static func addDirectory(
-    _ root: String, to encoder: OCILayerEncoder, kept: inout [String: [UInt8]], times: inout [String: Int64],
+    _ root: String, to encoder: TarStreamEncoder, kept: inout [String: [UInt8]], times: inout [String: Int64],
     progress: Progress
   ) throws {
     func walk(_ relative: String, depth: Int) throws {

@@ -1,3 +1,5 @@
+import SystemSupport
+
 /// One member of a tar archive, as read from its header.
 public struct ArchiveEntry: Equatable, Sendable {
   /// What kind of file a member is.

@@ -1,5 +1,6 @@
 import CLibArchive
 import Glibc
+import SystemSupport
 
 /// Writes a tar archive (pax-restricted: plain ustar unless a name needs more) through a compression filter.
 public final class ArchiveWriter {

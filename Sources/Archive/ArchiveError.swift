@@ -1,3 +1,5 @@
+import SystemSupport
+
 /// Errors raised while reading or writing tar archives.
 public enum ArchiveError: Error, Equatable, CustomStringConvertible {
   /// libarchive failed; `code` is its return code, `message` its `archive_error_string`.

@@ -1,4 +1,5 @@
 import Glibc
+import SystemSupport
 
 /// The rules for turning archive members into files: nothing lands outside the target directory.
 ///

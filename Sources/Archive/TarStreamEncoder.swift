@@ -1,32 +1,35 @@
 import CLibArchive
 import Foundation
 import Glibc
-import OCI
+import SystemSupport
 
-/// Writes an image layer in one pass: a tar stream (built with libarchive, no padding after the end marker) whose
-/// SHA-256 is the layer's `diff_id`, compressed (gzip without a timestamp, or zstd level 3, so the same input
-/// always gives the same bytes) on a second thread whose output is hashed into the layer's digest and written
-/// to `fd`. Memory is bounded by a queue of four 1 MiB blocks.
-final class OCILayerEncoder: TarMemberWriter {
-  /// What the finished layer is.
-  struct Result {
-    var diffID: Digest
-    var digest: Digest
-    var size: Int64
-    var mediaType: String
+/// Writes a tar stream in one pass (an image layer): the tar (built with libarchive, no padding after the end
+/// marker) is hashed with SHA-256 (a layer's `diff_id`) and compressed (gzip without a timestamp, or zstd level
+/// 3, so the same input always gives the same bytes) on a second thread; a third hashes the compressed bytes
+/// (a layer's digest) and writes them to `fd`. Memory is bounded by a queue of four 1 MiB blocks.
+public final class TarStreamEncoder: TarMemberWriter {
+  /// What the finished stream is.
+  public struct Result: Sendable {
+    /// SHA-256 of the uncompressed tar, 64 lowercase hex digits.
+    public var tarSHA256: String
+    /// SHA-256 of the bytes written, 64 lowercase hex digits.
+    public var writtenSHA256: String
+    /// How many bytes were written.
+    public var size: Int64
   }
 
-  let displayPath: String
+  /// The output's name in messages.
+  public let displayPath: String
   private let compression: ArchiveFilter
   private var tar: OpaquePointer?
   private let pipeline: CompressionPipeline
-  private var diffHasher = DigestHasher()
+  private var diffHasher = SHA256Hasher()
   private var staging: [UInt8] = []
   private static let blockSize = 1 << 20
   private var finished = false
 
-  /// Starts a layer compressed with `compression` (`none`, `gzip` or `zstd`) written to `fd`.
-  init(compression: ArchiveFilter, fd: Int32, displayPath: String) throws {
+  /// Starts a stream compressed with `compression` (`none`, `gzip` or `zstd`) written to `fd`.
+  public init(compression: ArchiveFilter, fd: Int32, displayPath: String) throws {
     self.displayPath = displayPath
     self.compression = compression
     pipeline = try CompressionPipeline(compression: compression, fd: fd, displayPath: displayPath)
@@ -49,19 +52,10 @@ final class OCILayerEncoder: TarMemberWriter {
     pipeline.abandon()
   }
 
-  /// The layer media type for a compression.
-  static func mediaType(_ compression: ArchiveFilter) -> String {
-    switch compression {
-    case .gzip: return MediaType.layerGzip
-    case .zstd: return MediaType.layerZstd
-    default: return MediaType.layerTar
-    }
-  }
-
   /// Writes a member header; a regular file's `size` bytes must follow through ``writeData(_:)``.
   /// Times are whole seconds; owners are the member's (`build` gives root, as `buildah add` of an archive
   /// leaves them).
-  func writeHeader(_ member: ArchiveEntry) throws {
+  public func writeHeader(_ member: ArchiveEntry) throws {
     guard let tar, let entry = archive_entry_new() else {
       throw ArchiveError.libarchive(
         archive: displayPath, operation: "writing", code: ARCHIVE_FATAL, message: "out of memory")
@@ -79,7 +73,7 @@ final class OCILayerEncoder: TarMemberWriter {
   }
 
   /// Writes member data.
-  func writeData(_ bytes: UnsafeRawBufferPointer) throws {
+  public func writeData(_ bytes: UnsafeRawBufferPointer) throws {
     guard let tar, let base = bytes.baseAddress else { return }
     var done = 0
     while done < bytes.count {
@@ -89,8 +83,8 @@ final class OCILayerEncoder: TarMemberWriter {
     }
   }
 
-  /// Ends the tar stream, waits for the compressor, and returns the layer's digests.
-  func finish() throws -> Result {
+  /// Ends the tar stream, waits for the compressor and the writer, and returns the digests.
+  public func finish() throws -> Result {
     guard let tar, !finished else {
       throw ArchiveError.libarchive(
         archive: displayPath, operation: "writing", code: ARCHIVE_FATAL, message: "finished twice")
@@ -100,9 +94,8 @@ final class OCILayerEncoder: TarMemberWriter {
     if !staging.isEmpty { try pipeline.submit(staging) }
     staging = []
     let (digest, size) = try pipeline.finish()
-    return Result(
-      diffID: diffHasher.finalize(), digest: compression == .none ? diffHasher.finalize() : digest, size: size,
-      mediaType: Self.mediaType(compression))
+    let tarSHA256 = diffHasher.finalize()
+    return Result(tarSHA256: tarSHA256, writtenSHA256: compression == .none ? tarSHA256 : digest, size: size)
   }
 
   private func consume(_ bytes: UnsafeRawBufferPointer) throws {
@@ -123,7 +116,7 @@ final class OCILayerEncoder: TarMemberWriter {
     @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?, UnsafeRawPointer?, Int) -> Int = {
       _, context, buffer, length in
       guard let context, let buffer else { return -1 }
-      let encoder = Unmanaged<OCILayerEncoder>.fromOpaque(context).takeUnretainedValue()
+      let encoder = Unmanaged<TarStreamEncoder>.fromOpaque(context).takeUnretainedValue()
       do {
         try encoder.consume(UnsafeRawBufferPointer(start: buffer, count: length))
         return length
@@ -232,7 +225,7 @@ final class CompressionPipeline: @unchecked Sendable {
   }
 
   /// Ends the stream and waits: the digest and size of what was written.
-  func finish() throws -> (Digest, Int64) {
+  func finish() throws -> (String, Int64) {
     condition.lock()
     closed = true
     condition.broadcast()
@@ -333,7 +326,7 @@ final class CompressionPipeline: @unchecked Sendable {
 /// The last stage of a layer: the SHA-256 of the bytes (the layer's digest) and their writing, on the
 /// ``BackgroundWriter``'s thread; ``hasher`` is read only after the writer has finished.
 final class HashingSink: @unchecked Sendable {
-  var hasher = DigestHasher()
+  var hasher = SHA256Hasher()
   private let fd: Int32
   private let displayPath: String
 

@@ -1,9 +1,10 @@
 import Glibc
+import SystemSupport
 
-/// Where tar members go: an archive file (``ArchiveWriter``) or an image layer (``OCILayerEncoder``). The same
+/// Where tar members go: an archive file (``ArchiveWriter``) or an image layer (``TarStreamEncoder``). The same
 /// members written to either give the same tar headers and data, so a kubelet store extracted to a file and to an
 /// image hold the same thing.
-protocol TarMemberWriter: AnyObject {
+public protocol TarMemberWriter: AnyObject {
   /// Writes a member header; a regular file's `size` bytes must follow through ``writeData(_:)``.
   func writeHeader(_ member: ArchiveEntry) throws
   /// Writes member data.
@@ -15,7 +16,7 @@ extension ArchiveWriter: TarMemberWriter {}
 extension TarMemberWriter {
   /// Writes `member` (a regular file of `member.size` bytes) with its data read from `file`; `block` sees every
   /// block written (progress, or keeping a small member's bytes).
-  func add(_ member: ArchiveEntry, from file: FileDescriptor, block: (UnsafeRawBufferPointer) -> Void = { _ in })
+  public func add(_ member: ArchiveEntry, from file: FileDescriptor, block: (UnsafeRawBufferPointer) -> Void = { _ in })
     throws
   {
     try writeHeader(member)
@@ -26,7 +27,7 @@ extension TarMemberWriter {
   }
 
   /// Writes a regular file member holding `bytes`.
-  func add(_ member: ArchiveEntry, bytes: [UInt8]) throws {
+  public func add(_ member: ArchiveEntry, bytes: [UInt8]) throws {
     try writeHeader(member)
     try bytes.withUnsafeBytes { try writeData($0) }
   }
@@ -34,26 +35,9 @@ extension TarMemberWriter {
 
 extension ArchiveEntry {
   /// A regular file member named `name` with the size, permissions, time and owner `fstat` gave.
-  static func regularFile(named name: String, status info: stat) -> ArchiveEntry {
+  public static func regularFile(named name: String, status info: stat) -> ArchiveEntry {
     ArchiveEntry(
       path: name, kind: .regular, size: Int64(info.st_size), permissions: UInt32(info.st_mode) & 0o7777,
       modificationTime: Int64(info.st_mtim.tv_sec), uid: Int64(info.st_uid), gid: Int64(info.st_gid))
-  }
-}
-
-extension FileDescriptor {
-  /// Reads exactly `count` bytes from the current offset in blocks of up to 1 MiB; a file that ends sooner has
-  /// changed while being read, which is an error.
-  func forEachBlock(count: Int64, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
-    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-    defer { buffer.deallocate() }
-    var remaining = count
-    while remaining > 0 {
-      let n = try read(
-        into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<Int(min(Int64(buffer.count), remaining))]))
-      guard n > 0 else { throw SystemError("file changed while being read:", path: displayPath, code: EIO) }
-      try body(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-      remaining -= Int64(n)
-    }
   }
 }

@@ -1,5 +1,6 @@
 import CLibArchive
 import Glibc
+import SystemSupport
 
 /// Streams the members of a tar archive, plain or compressed (gzip, zstd, xz, bzip2), with the compression
 /// detected from the bytes, never from the file name.

@@ -1,4 +1,5 @@
 import CLibArchive
+import SystemSupport
 
 /// A compression applied around a tar stream.
 public enum ArchiveFilter: String, CaseIterable, Sendable {

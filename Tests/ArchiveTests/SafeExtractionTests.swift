@@ -1,6 +1,7 @@
-import CheckpointKit
+import Archive
 import Foundation
 import Glibc
+import SystemSupport
 import TestSupport
 import Testing
 

@@ -1,0 +1,41 @@
+import SystemSupport
+
+/// The kept byte ranges of a member streamed from a compressed archive; reads outside them come back short.
+public final class SparseBytes: RandomAccessBytes {
+  /// The member's whole size.
+  public let size: Int64
+  private var pieces: [(offset: Int64, bytes: [UInt8])] = []
+
+  /// Streams the current member of `reader`, keeping the parts of it inside `ranges`.
+  public init(keeping ranges: [Range<Int64>], of reader: ArchiveReader, size: Int64) throws {
+    self.size = size
+    let wanted = ranges.filter { !$0.isEmpty }.sorted { $0.lowerBound < $1.lowerBound }
+    var offset: Int64 = 0
+    try reader.forEachBlock { block in
+      let blockRange = offset..<offset + Int64(block.count)
+      for range in wanted where range.overlaps(blockRange) {
+        let lower = max(range.lowerBound, blockRange.lowerBound)
+        let upper = min(range.upperBound, blockRange.upperBound)
+        let part = Array(block[Int(lower - offset)..<Int(upper - offset)])
+        if let last = pieces.last, last.offset + Int64(last.bytes.count) == lower {
+          pieces[pieces.count - 1].bytes += part
+        } else {
+          pieces.append((lower, part))
+        }
+      }
+      offset += Int64(block.count)
+    }
+  }
+
+  public func read(into buffer: UnsafeMutableRawBufferPointer, at position: Int64) throws -> Int {
+    guard let piece = pieces.last(where: { $0.offset <= position }),
+      position < piece.offset + Int64(piece.bytes.count)
+    else { return 0 }
+    let start = Int(position - piece.offset)
+    let count = min(buffer.count, piece.bytes.count - start)
+    piece.bytes.withUnsafeBytes { source in
+      buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[start..<start + count]))
+    }
+    return count
+  }
+}

@@ -1,0 +1,32 @@
+import Archive
+import OCI
+
+/// A finished image layer as OCI names it: its `diff_id`, digest, size and media type.
+struct EncodedLayer {
+  var diffID: Digest
+  var digest: Digest
+  var size: Int64
+  var mediaType: String
+
+  /// The layer a ``TarStreamEncoder`` wrote with `compression`.
+  init(_ result: TarStreamEncoder.Result, compression: ArchiveFilter) throws {
+    // The hasher gives 64 lowercase hex digits, which every digest accepts.
+    guard let diffID = Digest("sha256:" + result.tarSHA256), let digest = Digest("sha256:" + result.writtenSHA256)
+    else {
+      throw OCIError.invalidDocument(source: "layer", reason: "bad digest \(quoted(result.writtenSHA256))")
+    }
+    self.diffID = diffID
+    self.digest = digest
+    size = result.size
+    mediaType = Self.mediaType(compression)
+  }
+
+  /// The layer media type for a compression.
+  static func mediaType(_ compression: ArchiveFilter) -> String {
+    switch compression {
+    case .gzip: return MediaType.layerGzip
+    case .zstd: return MediaType.layerZstd
+    default: return MediaType.layerTar
+    }
+  }
+}
