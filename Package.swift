@@ -63,6 +63,7 @@ let package = Package(
     .testTarget(name: "OCITests", dependencies: ["OCI"]),
     .testTarget(name: "SystemSupportTests", dependencies: ["SystemSupport", "TestSupport"]),
     .testTarget(name: "ArchiveTests", dependencies: ["Archive", "SystemSupport", "TestSupport"]),
+    .testTarget(name: "CheckpointCtlTests", dependencies: ["checkpointctl", "CheckpointKit", "TestSupport"]),
     .testTarget(
       name: "CLITests",
       dependencies: ["checkpointctl", "CheckpointKit", "TestSupport"]

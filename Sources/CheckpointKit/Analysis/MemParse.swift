@@ -47,7 +47,7 @@ public enum MemParse {
   /// standard output (hex rows collapsed where identical). Returns the banner to print first.
   public static func dump(
     path: String, pid: UInt32, raw: Bool, output: String?, filter: MemoryFilter = MemoryFilter(), json: Bool = false,
-    banner: (String) -> Void
+    progress sink: ProgressSink = .none, banner: (String) -> Void
   ) throws {
     let source = try CheckpointSource(path: path, selection: memorySelection)
     let memory = try explaining(source) {
@@ -67,7 +67,7 @@ public enum MemParse {
     }
     banner("\nWriting memory pages content for process ID \(pid) from checkpoint: \(path) to file: \(output)...\n")
     let file = try AtomicFile(destination: output)
-    let progress = Progress(label: "Writing", total: MemoryDump.size(of: memory, filter: filter))
+    let progress = sink.start("Writing", total: MemoryDump.size(of: memory, filter: filter))
     // Formatting and writing overlap: the dump of 1 GiB of memory is about 5.4 GiB of text.
     let writer = BackgroundWriter(file: file.descriptor)
     let format: MemoryDump.Format = json ? records : raw ? .raw : .hex(compact: false)

@@ -16,7 +16,8 @@ public enum MemoryDump {
   /// Streams the memory of `memory` to `sink` in 1 MiB reads; returns the number of memory bytes.
   @discardableResult
   public static func dump(
-    _ memory: ProcessMemory, format: Format, filter: MemoryFilter = MemoryFilter(), progress: Progress? = nil,
+    _ memory: ProcessMemory, format: Format, filter: MemoryFilter = MemoryFilter(),
+    progress: (any ProgressReporter)? = nil,
     sink: @escaping (UnsafeRawBufferPointer) throws -> Void
   ) throws -> Int64 {
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)

@@ -32,10 +32,9 @@ extension KubeletStore {
   ///
   /// Every archive is checked before anything is written, under a shared lock on the store (an insert is never
   /// seen half done). The output is created `0600` under a temporary name beside it and renamed only when
-  /// complete; `output` `-` means standard output. With `showProgress`, a progress line goes to stderr when it is
-  /// a terminal and the data is large.
+  /// complete; `output` `-` means standard output. The job ("Extracting") reports to `progress`.
   @discardableResult
-  public func extract(to output: String, compression: ArchiveFilter, showProgress: Bool = false) throws
+  public func extract(to output: String, compression: ArchiveFilter, progress: ProgressSink = .none) throws
     -> ExtractSummary
   {
     let lock = try lockShared()
@@ -46,7 +45,7 @@ extension KubeletStore {
       destination?.descriptor
       ?? FileDescriptor(rawValue: STDOUT_FILENO, displayPath: "standard output", closeOnDeinit: false)
     let writer = try ArchiveWriter(descriptor: descriptor, compression: compression)
-    let progress = Progress(label: "Extracting", total: plan.total, enabled: showProgress ? nil : false)
+    let progress = progress.start("Extracting", total: plan.total)
     let summary = try write(plan, to: writer, progress: progress)
     try writer.finish()
     try destination?.commit()
@@ -96,7 +95,7 @@ extension KubeletStore {
   }
 
   /// Writes the members: `checkpointed.pods`, then each archive, each with its file's mode, time and owner.
-  func write(_ plan: ExtractPlan, to writer: TarMemberWriter, progress: Progress) throws -> ExtractSummary {
+  func write(_ plan: ExtractPlan, to writer: TarMemberWriter, progress: any ProgressReporter) throws -> ExtractSummary {
     var written: Int64 = 0
     if let metadata = plan.metadata {
       var member = ArchiveEntry.regularFile(named: CheckpointMetadata.fileName, status: metadata.status)

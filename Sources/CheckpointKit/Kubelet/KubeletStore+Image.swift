@@ -15,7 +15,7 @@ public enum StoreImageAnnotation {
 }
 
 extension KubeletStore {
-  /// Writes the store as an OCI image: one layer holding exactly what ``extract(to:compression:showProgress:)``
+  /// Writes the store as an OCI image: one layer holding exactly what ``extract(to:compression:progress:)``
   /// writes to a file (`checkpointed.pods` and every archive at the root, each with its file's mode, time and
   /// owner), compressed with `compression` (zstd, gzip or none); a configuration for this host's platform whose
   /// `diff_ids` is the uncompressed tar's digest; a manifest and an index, annotated (``StoreImageAnnotation``).
@@ -28,7 +28,7 @@ extension KubeletStore {
   @discardableResult
   public func extract(
     toImage destination: ImageReference, compression: ArchiveFilter, registry: RegistryOptions = RegistryOptions(),
-    showProgress: Bool = false
+    progress: ProgressSink = .none
   ) throws -> ExtractSummary {
     if case .localStorage(let name) = destination {
       throw KubeletStoreError.bareImageName(name)
@@ -37,16 +37,16 @@ extension KubeletStore {
       throw OCIImageError.badCompression(compression.name)
     }
     var summary = ExtractSummary(podArchives: [], bytes: 0)
-    let image = try OCIImageWriter.store(to: destination, registry: registry, showProgress: showProgress) { layerFile in
+    let image = try OCIImageWriter.store(to: destination, registry: registry, progress: progress) { layerFile in
       let lock = try lockShared()
       defer { withExtendedLifetime(lock) {} }
       let plan = try extractPlan()
       let encoder = try TarStreamEncoder(
         compression: compression, fd: layerFile.rawValue, displayPath: layerFile.displayPath)
-      let progress = Progress(label: "Extracting", total: plan.total, enabled: showProgress ? nil : false)
-      summary = try write(plan, to: encoder, progress: progress)
+      let extracting = progress.start("Extracting", total: plan.total)
+      summary = try write(plan, to: encoder, progress: extracting)
       let layer = try EncodedLayer(encoder.finish(), compression: compression)
-      progress.finish()
+      extracting.finish()
       // A file time beyond the year 9999 (a hostile store) leaves the image without a creation time.
       let created = OCIImageBuilder.rfc3339(plan.newest)
       var annotations = [

@@ -42,7 +42,8 @@ extension CheckpointCtl {
       let extra = try annotations.map(CheckpointImageAnnotations.parse)
       let filter = try ArchiveFilter(name: compression)
       let built = try OCIImageWriter.build(
-        checkpoint: checkpoint, to: destination, compression: filter, annotations: extra, registry: registry.options)
+        checkpoint: checkpoint, to: destination, compression: filter, annotations: extra, registry: registry.options,
+        progress: .terminal)
       guard format == .table else { return emit(built.json(image: image)) }
       var lines = ""
       for key in built.annotations.keys.sorted() {

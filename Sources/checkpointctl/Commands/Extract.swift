@@ -41,11 +41,11 @@ extension CheckpointCtl {
       let banner = "\nExtracting checkpoint data from \(store.metadataPath)\n\n"
       output == "-" ? emitError(banner) : emit(banner)
       guard let image else {
-        try store.extract(to: output, compression: compression, showProgress: true)
+        try store.extract(to: output, compression: compression, progress: .terminal)
         return
       }
       let summary = try store.extract(
-        toImage: image, compression: compression, registry: registry.options, showProgress: true)
+        toImage: image, compression: compression, registry: registry.options, progress: .terminal)
       emit((summary.image?.digest.description ?? "") + "\n")
     }
   }

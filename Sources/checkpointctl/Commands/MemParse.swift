@@ -80,7 +80,8 @@ extension CheckpointCtl {
         }
       } else if let pid {
         try CheckpointKit.MemParse.dump(
-          path: inputs[0], pid: pid, raw: raw, output: output, filter: filter, json: format == .json, banner: emit)
+          path: inputs[0], pid: pid, raw: raw, output: output, filter: filter, json: format == .json,
+          progress: .terminal, banner: emit)
       } else if format == .json {
         var tables: [JSONValue] = []
         defer { emit(CheckpointKit.MemParse.json(tables)) }

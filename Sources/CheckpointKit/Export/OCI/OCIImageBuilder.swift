@@ -70,20 +70,18 @@ public enum OCIImageBuilder {
   }
 
   /// Builds the image of `checkpoint` (an archive of any compression or a checkpoint directory), writing the
-  /// layer to `layerFile`. `annotations` (from `--annotation`) add to and override the derived ones. With
-  /// `showProgress`, a progress line goes to stderr when it is a terminal and the input is large.
+  /// layer to `layerFile`. `annotations` (from `--annotation`) add to and override the derived ones. Reading
+  /// the input ("Building") reports to `progress`.
   public static func build(
     checkpoint: String, compression: ArchiveFilter, annotations extra: [(String, String)], layerFile: FileDescriptor,
-    showProgress: Bool = false
+    progress sink: ProgressSink = .none
   ) throws -> CheckpointImage {
     guard compressions.contains(compression) else { throw OCIImageError.badCompression(compression.name) }
     guard let info = try Path.status(checkpoint) else { throw CheckpointError.missing(checkpoint) }
     let encoder = try TarStreamEncoder(
       compression: compression, fd: layerFile.rawValue, displayPath: layerFile.displayPath)
     // An archive file's progress is the share of it read; a directory's size is not known in advance.
-    let progress = Progress(
-      label: "Building", total: Path.isRegularFile(info) ? Int64(info.st_size) : nil,
-      enabled: showProgress ? nil : false)
+    let progress = sink.start("Building", total: Path.isRegularFile(info) ? Int64(info.st_size) : nil)
     var kept: [String: [UInt8]] = [:]
     var keptTimes: [String: Int64] = [:]
     var hasImageDirectory = false
@@ -211,7 +209,8 @@ public enum OCIImageBuilder {
   }
 
   /// Opens an input archive; a regular file is read at offsets that advance `progress`.
-  private static func openArchive(_ path: String, _ info: stat, progress: Progress) throws -> ArchiveReader {
+  private static func openArchive(_ path: String, _ info: stat, progress: any ProgressReporter) throws -> ArchiveReader
+  {
     guard Path.isRegularFile(info) else { return try ArchiveReader(path: path) }
     let file = try FileDescriptor(path: path, flags: O_RDONLY)
     let status = try file.status()
@@ -223,7 +222,7 @@ public enum OCIImageBuilder {
   /// always gives the same layer). Links and special files are refused.
   private static func addDirectory(
     _ root: String, to encoder: TarStreamEncoder, kept: inout [String: [UInt8]], times: inout [String: Int64],
-    progress: Progress
+    progress: any ProgressReporter
   ) throws {
     func walk(_ relative: String, depth: Int) throws {
       guard depth < 64 else {
@@ -262,22 +261,5 @@ public enum OCIImageBuilder {
       }
     }
     try walk("", depth: 0)
-  }
-}
-
-/// Bytes read at offsets that advance a progress line as they are read.
-final class ProgressReportingBytes: RandomAccessBytes {
-  private let base: RandomAccessBytes
-  private let progress: Progress
-
-  init(_ base: RandomAccessBytes, progress: Progress) {
-    self.base = base
-    self.progress = progress
-  }
-
-  func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws -> Int {
-    let n = try base.read(into: buffer, at: offset)
-    progress.advance(by: n)
-    return n
   }
 }

@@ -7,16 +7,16 @@ import OCI
 /// temporary file: archives under a temporary name renamed at the end, layout blobs under their digests before
 /// `index.json` names them, registry blobs before the manifest, the index last under the tag.
 public enum OCIImageWriter {
-  /// Builds the image of `checkpoint` and stores it at `destination`. Unless `showProgress` is false, progress
-  /// lines (building the layer, writing or pushing it) go to stderr when it is a terminal and the job is large.
+  /// Builds the image of `checkpoint` and stores it at `destination`; building the layer and pushing it report
+  /// to `progress`.
   public static func build(
     checkpoint: String, to destination: ImageReference, compression: ArchiveFilter,
-    annotations: [(String, String)], registry: RegistryOptions = RegistryOptions(), showProgress: Bool = true
+    annotations: [(String, String)], registry: RegistryOptions = RegistryOptions(), progress: ProgressSink = .none
   ) throws -> CheckpointImage {
-    try store(to: destination, registry: registry, showProgress: showProgress) { layerFile in
+    try store(to: destination, registry: registry, progress: progress) { layerFile in
       try OCIImageBuilder.build(
         checkpoint: checkpoint, compression: compression, annotations: annotations, layerFile: layerFile,
-        showProgress: showProgress)
+        progress: progress)
     }
   }
 
@@ -24,7 +24,7 @@ public enum OCIImageWriter {
   /// (beside an OCI archive, in a layout's blob directory, or in `$TMPDIR` for a registry and Podman's store)
   /// and returns the image; the layer is then moved, copied or uploaded, and the image tagged last.
   static func store(
-    to destination: ImageReference, registry: RegistryOptions, showProgress: Bool,
+    to destination: ImageReference, registry: RegistryOptions, progress: ProgressSink,
     make: (FileDescriptor) throws -> CheckpointImage
   ) throws -> CheckpointImage {
     switch destination {
@@ -50,7 +50,7 @@ public enum OCIImageWriter {
       return image
     case .registry(let reference):
       let image = try make(temporaryFile(in: ProcessEnvironment.temporaryDirectory, for: "layer"))
-      try push(image, to: reference, options: registry, showProgress: showProgress)
+      try push(image, to: reference, options: registry, progress: progress)
       return image
     case .localStorage(let name):
       guard let podman = findExecutable("podman") else { throw OCIImageError.podmanMissing(image: name) }
@@ -66,15 +66,15 @@ public enum OCIImageWriter {
   /// Pushes a built image: the layer and the configuration (each skipped when the registry has it), the
   /// manifest, then the index under the tag.
   public static func push(
-    _ image: CheckpointImage, to reference: RegistryReference, options: RegistryOptions, showProgress: Bool = false
+    _ image: CheckpointImage, to reference: RegistryReference, options: RegistryOptions, progress: ProgressSink = .none
   ) throws {
     let client = try RegistryClient(reference: reference, options: options)
     let size = image.layer.size
-    let progress = Progress(label: "Pushing", total: size, enabled: showProgress ? nil : false)
+    let pushing = progress.start("Pushing", total: size)
     try client.uploadBlob(image.layer, body: .file(fd: image.layerFile.rawValue, size: size)) {
-      progress.advance(by: $0)
+      pushing.advance(by: $0)
     }
-    progress.finish()
+    pushing.finish()
     try client.uploadBlob(image.configDescriptor, body: .bytes(image.config))
     try client.putManifest(
       image.manifest, mediaType: MediaType.imageManifest, reference: image.manifestDescriptor.digest.description)

@@ -1,10 +1,11 @@
 import Foundation
 import Glibc
+import SystemSupport
 
 /// A one-line progress report on stderr, shown only when stderr is a terminal and the job is large.
-public final class Progress {
+final class TerminalProgress: ProgressReporter {
   /// Jobs smaller than this finish too fast to need a progress line.
-  public static let minimumTotal: Int64 = 64 << 20
+  static let minimumTotal: Int64 = 64 << 20
 
   private let label: String
   private let total: Int64?
@@ -18,11 +19,11 @@ public final class Progress {
   /// A reporter for `total` bytes (`nil` when the size is not known in advance: the line then appears once
   /// 64 MiB are done); `enabled` nil means "when `output` is a terminal"; `output` is stderr unless a test
   /// gives another descriptor.
-  public init(label: String, total: Int64?, enabled: Bool? = nil, output: Int32 = STDERR_FILENO) {
+  init(label: String, total: Int64?, enabled: Bool? = nil, output: Int32 = STDERR_FILENO) {
     self.label = label
     self.total = total
     self.output = output
-    self.enabled = enabled ?? (isatty(output) == 1 && total.map { $0 >= Progress.minimumTotal } ?? true)
+    self.enabled = enabled ?? (isatty(output) == 1 && total.map { $0 >= TerminalProgress.minimumTotal } ?? true)
   }
 
   /// A job that ends without ``finish()`` (it failed) clears its line, so the error that follows starts a line
@@ -32,10 +33,10 @@ public final class Progress {
   }
 
   /// Records `bytes` more done, redrawing at most ten times a second.
-  public func advance(by bytes: Int) {
+  func advance(by bytes: Int) {
     guard enabled else { return }
     done += Int64(bytes)
-    if total == nil && done < Progress.minimumTotal { return }
+    if total == nil && done < TerminalProgress.minimumTotal { return }
     let now = DispatchTime.now().uptimeNanoseconds
     if now - lastReport >= 100_000_000 {
       lastReport = now
@@ -44,7 +45,7 @@ public final class Progress {
   }
 
   /// Draws the final state and ends the line (a job of unknown size that never reached 64 MiB shows nothing).
-  public func finish() {
+  func finish() {
     finished = true
     guard enabled, total != nil || drawn else { return }
     if let total { done = total }
@@ -53,7 +54,7 @@ public final class Progress {
   }
 
   /// The progress line for the current state.
-  public var line: String {
+  var line: String {
     guard let total else { return "\(label): \(ByteCount.format(done))" }
     let percent = total > 0 ? Int(done * 100 / total) : 100
     return "\(label): \(ByteCount.format(done)) of \(ByteCount.format(total)) (\(percent)%)"
@@ -76,4 +77,9 @@ public final class Progress {
       }
     }
   }
+}
+
+extension ProgressSink {
+  /// Progress lines on stderr when it is a terminal and the job is large.
+  static let terminal = ProgressSink { label, total in TerminalProgress(label: label, total: total) }
 }

@@ -1,6 +1,7 @@
-import CheckpointKit
 import Glibc
 import Testing
+
+@testable import checkpointctl
 
 /// The progress line: where it goes, when it is silent, and what it says.
 @Suite struct ProgressLineTests {
@@ -25,7 +26,7 @@ import Testing
     func text() -> String { drain(read) }
   }
 
-  /// A pseudo-terminal: Progress decides by itself to draw on it.
+  /// A pseudo-terminal: TerminalProgress decides by itself to draw on it.
   final class TerminalOutput {
     let master: Int32
     let terminal: Int32
@@ -54,7 +55,7 @@ import Testing
 
   @Test func silentWhenTheOutputIsNotATerminal() throws {
     let output = try PipeOutput()
-    let progress = Progress(label: "Pushing", total: 100 << 20, output: output.write)
+    let progress = TerminalProgress(label: "Pushing", total: 100 << 20, output: output.write)
     progress.advance(by: 50 << 20)
     progress.finish()
     #expect(output.text() == "")
@@ -62,7 +63,7 @@ import Testing
 
   @Test func enabledProgressDrawsOneRedrawnLine() throws {
     let output = try PipeOutput()
-    let progress = Progress(label: "Pushing", total: 100 << 20, enabled: true, output: output.write)
+    let progress = TerminalProgress(label: "Pushing", total: 100 << 20, enabled: true, output: output.write)
     progress.advance(by: 50 << 20)
     #expect(output.text() == "\r\u{1B}[KPushing: 50.0 MiB of 100.0 MiB (50%)")
     progress.finish()
@@ -73,12 +74,12 @@ import Testing
   @Test func anUnfinishedLineIsCleared() throws {
     let output = try PipeOutput()
     do {
-      let progress = Progress(label: "Pushing", total: 100 << 20, enabled: true, output: output.write)
+      let progress = TerminalProgress(label: "Pushing", total: 100 << 20, enabled: true, output: output.write)
       progress.advance(by: 10 << 20)
     }
     #expect(output.text() == "\r\u{1B}[KPushing: 10.0 MiB of 100.0 MiB (10%)\r\u{1B}[K")
     do {
-      let progress = Progress(label: "Pushing", total: 100 << 20, enabled: true, output: output.write)
+      let progress = TerminalProgress(label: "Pushing", total: 100 << 20, enabled: true, output: output.write)
       progress.advance(by: 10 << 20)
       progress.finish()
     }
@@ -87,11 +88,11 @@ import Testing
 
   @Test func aJobOfUnknownSizeShowsOnlyOnceItIsLarge() throws {
     let output = try PipeOutput()
-    let small = Progress(label: "Building", total: nil, enabled: true, output: output.write)
+    let small = TerminalProgress(label: "Building", total: nil, enabled: true, output: output.write)
     small.advance(by: 1 << 20)
     small.finish()
     #expect(output.text() == "")
-    let large = Progress(label: "Building", total: nil, enabled: true, output: output.write)
+    let large = TerminalProgress(label: "Building", total: nil, enabled: true, output: output.write)
     large.advance(by: 70 << 20)
     large.finish()
     #expect(output.text() == "\r\u{1B}[KBuilding: 70.0 MiB\r\u{1B}[KBuilding: 70.0 MiB\n")
@@ -99,11 +100,11 @@ import Testing
 
   @Test func aTerminalGetsTheLineOnlyForLargeJobs() throws {
     let output = try TerminalOutput()
-    let small = Progress(label: "Extracting", total: 1 << 20, output: output.terminal)
+    let small = TerminalProgress(label: "Extracting", total: 1 << 20, output: output.terminal)
     small.advance(by: 1 << 20)
     small.finish()
     #expect(output.text() == "")
-    let large = Progress(label: "Extracting", total: 80 << 20, output: output.terminal)
+    let large = TerminalProgress(label: "Extracting", total: 80 << 20, output: output.terminal)
     large.advance(by: 20 << 20)
     large.finish()
     let screen = output.text()
