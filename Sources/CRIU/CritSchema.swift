@@ -58,21 +58,25 @@ public final class CritSchema: @unchecked Sendable {
   /// The field with this proto name.
   public func field(named name: String) -> CritField? { byName[name] }
 
-  private static let lock = NSLock()
-  nonisolated(unsafe) private static var cache: [ObjectIdentifier: CritSchema] = [:]
+  /// Schemas computed so far, shared by every thread.
+  private static let cache = Cache()
 
   /// The schema of `type` (computed once).
   public static func of(_ type: any Message.Type) throws -> CritSchema {
     let key = ObjectIdentifier(type)
-    lock.lock()
-    let cached = cache[key]
-    lock.unlock()
-    if let cached { return cached }
+    if let cached = cache.schema(for: key) { return cached }
     let schema = try discover(type)
-    lock.lock()
-    cache[key] = schema
-    lock.unlock()
+    cache.store(schema, for: key)
     return schema
+  }
+
+  /// A dictionary behind a lock: the one piece of state the schemas share.
+  private final class Cache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var schemas: [ObjectIdentifier: CritSchema] = [:]
+
+    func schema(for key: ObjectIdentifier) -> CritSchema? { lock.withLock { schemas[key] } }
+    func store(_ schema: CritSchema, for key: ObjectIdentifier) { lock.withLock { schemas[key] = schema } }
   }
 
   private static func discover<M: Message>(_ type: M.Type) throws -> CritSchema {

@@ -16,10 +16,12 @@ public enum ImageDecoding {
   }
 
   /// Decodes `path`: an image file, `ARCHIVE:member`, or a directory or archive to list.
-  public static func decode(_ path: String, pretty: Bool) throws -> String {
+  public static func decode(_ path: String, pretty: Bool, registry: RegistryOptions = RegistryOptions()) throws
+    -> String
+  {
     if let info = try Path.status(path) {
       if Path.isDirectory(info) {
-        return try listing(CheckpointSource(path: path, selection: listingSelection))
+        return try listing(CheckpointSource(path: path, selection: listingSelection, registry: registry))
       }
       let file = try FileDescriptor(path: path, flags: O_RDONLY)
       let limit = Int(CheckpointLayout.memberLimit)
@@ -35,7 +37,7 @@ public enum ImageDecoding {
         return try decodeImage(file.readAll(limit: limit), name: path, pretty: pretty)
       }
       if let raw = rawKind(of: path) { return rawReport(kind: raw, size: Int64(info.st_size)) }
-      return try listing(CheckpointSource(path: path, selection: listingSelection))
+      return try listing(CheckpointSource(path: path, selection: listingSelection, registry: registry))
     }
     // ARCHIVE:member (the member may itself contain no colon; the archive path may), the archive an existing
     // path first. An image reference (`oci-archive:X[:TAG]`, `oci:DIR[:TAG]`, `docker://…`) is listed whole, or
@@ -50,12 +52,12 @@ public enum ImageDecoding {
       if isMember {
         // A directory, an archive file, an archive streamed through a pipe, or an image.
         let wanted = ArchiveEntry.normalize(member) ?? member
-        let source = try CheckpointSource(path: archive, selection: .init(memory: { $0 == wanted }))
+        let source = try CheckpointSource(path: archive, selection: .init(memory: { $0 == wanted }), registry: registry)
         if let raw = rawKind(of: wanted) { return rawReport(kind: raw, size: try source.size(of: wanted)) }
         return try decodeImage(source.bytes(of: wanted), name: "\(archive):\(wanted)", pretty: pretty)
       }
       if try ImageReference(transport: path) != nil {
-        return try listing(CheckpointSource(path: path, selection: listingSelection))
+        return try listing(CheckpointSource(path: path, selection: listingSelection, registry: registry))
       }
     }
     throw CheckpointError.missing(path)

@@ -1,3 +1,5 @@
+import OCI
+
 /// A view of `inspect` that needs more than the container's metadata, named by its flag.
 public enum InspectView: String, CaseIterable, Hashable, Sendable {
   case stats
@@ -47,6 +49,8 @@ public struct InspectOptions: Equatable, Sendable {
   /// Views turned on by `--all` alone: one the checkpoint cannot give (its images are absent) is left out with
   /// a note instead of failing the command. A view asked for by its own flag is never in this set.
   public var optionalViews: Set<InspectView> = []
+  /// How to reach a `docker://` checkpoint's registry.
+  public var registry = RegistryOptions()
   /// Reads a bare CRIU image directory, or an archive of one, as well (`inspect` does; `diff` compares containers).
   public var readsBareImages = false
 

@@ -31,7 +31,8 @@ public struct InspectReport: Sendable {
 
   /// Opens `path` (an archive of any compression, or a checkpoint directory) and reads what `options` ask for.
   public init(path: String, options: InspectOptions) throws {
-    try self.init(source: CheckpointSource(path: path, selection: options.selection), options: options)
+    try self.init(
+      source: CheckpointSource(path: path, selection: options.selection, registry: options.registry), options: options)
   }
 
   /// Reads what `options` ask for from an opened checkpoint.

@@ -1,5 +1,6 @@
 import CRIU
 import Glibc
+import OCI
 
 /// The `memparse` command's work: sizes per process, or one process's memory.
 public enum MemParse {
@@ -18,14 +19,14 @@ public enum MemParse {
     }, randomAccess: CheckpointLayout.isPages)
 
   /// The size table of one checkpoint.
-  public static func table(_ path: String) throws -> String {
-    let source = try CheckpointSource(path: path, selection: tableSelection)
+  public static func table(_ path: String, registry: RegistryOptions = RegistryOptions()) throws -> String {
+    let source = try CheckpointSource(path: path, selection: tableSelection, registry: registry)
     return MemoryUsage.table(try explaining(source) { try MemoryUsage.rows(source) }, source: path)
   }
 
   /// The sizes of one checkpoint as JSON (see ``MemoryUsage/jsonValue(_:source:)``).
-  public static func usage(_ path: String) throws -> JSONValue {
-    let source = try CheckpointSource(path: path, selection: tableSelection)
+  public static func usage(_ path: String, registry: RegistryOptions = RegistryOptions()) throws -> JSONValue {
+    let source = try CheckpointSource(path: path, selection: tableSelection, registry: registry)
     return MemoryUsage.jsonValue(try explaining(source) { try MemoryUsage.rows(source) }, source: path)
   }
 
@@ -47,9 +48,9 @@ public enum MemParse {
   /// standard output (hex rows collapsed where identical). Returns the banner to print first.
   public static func dump(
     path: String, pid: UInt32, raw: Bool, output: String?, filter: MemoryFilter = MemoryFilter(), json: Bool = false,
-    progress sink: ProgressSink = .none, banner: (String) -> Void
+    registry: RegistryOptions = RegistryOptions(), progress sink: ProgressSink = .none, banner: (String) -> Void
   ) throws {
-    let source = try CheckpointSource(path: path, selection: memorySelection)
+    let source = try CheckpointSource(path: path, selection: memorySelection, registry: registry)
     let memory = try explaining(source) {
       _ = try source.processWithMemory(pid: pid)
       try filter.check(source, pid: pid)
@@ -80,9 +81,10 @@ public enum MemParse {
 
   /// Searches every process of `path` (or only `pid`) and renders the hits as a table or JSON.
   public static func search(
-    path: String, pattern: SearchPattern, context: Int, pid: UInt32?, filter: MemoryFilter, json: Bool
+    path: String, pattern: SearchPattern, context: Int, pid: UInt32?, filter: MemoryFilter, json: Bool,
+    registry: RegistryOptions = RegistryOptions()
   ) throws -> String {
-    let source = try CheckpointSource(path: path, selection: memorySelection)
+    let source = try CheckpointSource(path: path, selection: memorySelection, registry: registry)
     let hits = try explaining(source) {
       try MemorySearch.search(source, pattern: pattern, context: context, pid: pid, filter: filter)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import OCI
 
 /// What a container checkpoint (Podman, CRI-O or containerd; an archive or an unpacked directory) says about its
 /// container: the metadata `show`, `list` and `inspect` display, read from `config.dump` and `spec.dump`, and the
@@ -41,8 +42,8 @@ public struct ContainerCheckpoint: Sendable {
   public static let rootFSDiff = "rootfs-diff.tar"
 
   /// Opens `path` (an archive of any compression, or an unpacked container checkpoint directory) and reads it.
-  public init(path: String) throws {
-    try self.init(source: CheckpointSource(path: path, selection: Self.selection))
+  public init(path: String, registry: RegistryOptions = RegistryOptions()) throws {
+    try self.init(source: CheckpointSource(path: path, selection: Self.selection, registry: registry))
   }
 
   /// Reads the metadata of an opened checkpoint, which must have `config.dump`, `spec.dump` and a `checkpoint/`

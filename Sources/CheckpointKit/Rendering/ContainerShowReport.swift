@@ -1,3 +1,5 @@
+import OCI
+
 /// Reads container checkpoints for `show` and renders upstream checkpointctl's table.
 public struct ContainerShowReport: Sendable {
   /// The checkpoints that could be read, in the order given.
@@ -18,12 +20,12 @@ public struct ContainerShowReport: Sendable {
   }
 
   /// Reads every input (archive or directory); a bad one is recorded in ``failures`` and the others still read.
-  public init(inputs: [String]) {
+  public init(inputs: [String], registry: RegistryOptions = RegistryOptions()) {
     var checkpoints: [ContainerCheckpoint] = []
     var failures: [Failure] = []
     for input in inputs {
       do {
-        checkpoints.append(try ContainerCheckpoint(path: input))
+        checkpoints.append(try ContainerCheckpoint(path: input, registry: registry))
       } catch {
         failures.append(Failure(path: input, message: Self.message(for: error, input: input)))
       }

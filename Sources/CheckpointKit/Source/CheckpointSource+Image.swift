@@ -29,7 +29,7 @@ extension CheckpointSource {
 
   /// The image layer `path` names, or `nil` when `path` is no image (a checkpoint archive or directory, or a
   /// missing file: the caller reports those as before).
-  static func imageLayer(_ path: String, registry: RegistryOptions = ImageRegistryDefaults.options) throws
+  static func imageLayer(_ path: String, registry: RegistryOptions) throws
     -> ImageLayer?
   {
     if try Path.status(path) == nil, let reference = try ImageReference(transport: path) {
@@ -68,20 +68,6 @@ extension CheckpointSource {
       let reader = try ArchiveReader(bytes: stream, size: layer.size, displayPath: display)
       return ImageLayer(reader: reader, file: nil, baseOffset: 0, stream: stream)
     }
-  }
-}
-
-/// Registry settings for reading `docker://` checkpoint references, for the whole process: a command sets them
-/// from its `--tls-verify`, `--creds` and `--authfile` flags before it reads anything (TLS and the default auth
-/// files until then).
-public enum ImageRegistryDefaults {
-  private static let lock = NSLock()
-  nonisolated(unsafe) private static var current = RegistryOptions()
-
-  /// The options used when a command reads `docker://` references.
-  public static var options: RegistryOptions {
-    get { lock.withLock { current } }
-    set { lock.withLock { current = newValue } }
   }
 }
 

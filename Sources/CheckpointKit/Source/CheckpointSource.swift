@@ -1,4 +1,5 @@
 import Glibc
+import OCI
 
 /// A checkpoint opened once: an unpacked CRIU image directory, an unpacked container checkpoint directory, or
 /// a container checkpoint archive of any compression.
@@ -136,10 +137,11 @@ public final class CheckpointSource {
   /// Normalised names of the regular-file members, sorted.
   public var memberNames: [String] { members.keys.sorted() }
 
-  /// Opens `path` (a directory or an archive) and indexes its members.
-  public init(path: String, selection: Selection = .everything) throws {
+  /// Opens `path` (a directory or an archive, or a checkpoint image: `registry` says how to reach a `docker://`
+  /// one) and indexes its members.
+  public init(path: String, selection: Selection = .everything, registry: RegistryOptions = RegistryOptions()) throws {
     displayPath = path
-    let image = try Self.imageLayer(path)  // a checkpoint image's layer (CheckpointSource+Image.swift), else nil
+    let image = try Self.imageLayer(path, registry: registry)  // a checkpoint image's layer (CheckpointSource+Image.swift), else nil
     guard let info = try image?.status ?? Path.status(path) else {
       throw CheckpointError.missing(path)
     }

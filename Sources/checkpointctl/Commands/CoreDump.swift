@@ -38,8 +38,8 @@ extension CheckpointCtl {
     @OptionGroup(title: "Registry options (docker:// checkpoints)") var registry: RegistryFlags
 
     func run() throws {
-      registry.apply()
-      let options = CoreDumpWriter.Options(pids: pid, outputDirectory: output, sysroot: sysroot, force: force)
+      var options = CoreDumpWriter.Options(pids: pid, outputDirectory: output, sysroot: sysroot, force: force)
+      options.registry = registry.options
       var written: [CoreDumpWriter.Result] = []
       var skipped: [String] = []
       // Notes go after the output, so that the output's lines stay in place when both streams are merged.

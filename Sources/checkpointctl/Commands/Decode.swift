@@ -26,8 +26,7 @@ extension CheckpointCtl {
     @OptionGroup(title: "Registry options (docker:// checkpoints)") var registry: RegistryFlags
 
     func run() throws {
-      registry.apply()
-      emit(try ImageDecoding.decode(path, pretty: pretty))
+      emit(try ImageDecoding.decode(path, pretty: pretty, registry: registry.options))
     }
   }
 

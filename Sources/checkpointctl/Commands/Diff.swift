@@ -66,13 +66,13 @@ extension CheckpointCtl {
       options.rootFS = options.rootFS || rootfs
       options.showUnchanged = showUnchanged
       options.hexdump = hexdump
+      options.registry = registry.options
       return options
     }
 
     @OptionGroup(title: "Registry options (docker:// checkpoints)") var registry: RegistryFlags
 
     func run() throws {
-      registry.apply()
       let diff = try CheckpointKit.CheckpointDiff(inputs[0], inputs[1], options: options)
       if format == "json" { emit(diff.json) } else { try diff.renderTree { emit($0) } }
     }

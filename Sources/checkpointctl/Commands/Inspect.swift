@@ -91,13 +91,13 @@ extension CheckpointCtl {
       options.dumpLog = options.dumpLog || dumpLog
       options.pid = pid
       options.readsBareImages = true
+      options.registry = registry.options
       return options
     }
 
     @OptionGroup(title: "Registry options (docker:// checkpoints)") var registry: RegistryFlags
 
     func run() throws {
-      registry.apply()
       let options = self.options
       // Warnings and notes go after the output, so that the output's lines stay where upstream puts them.
       var remarks: [String] = []

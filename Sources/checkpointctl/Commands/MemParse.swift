@@ -70,24 +70,25 @@ extension CheckpointCtl {
     @OptionGroup(title: "Registry options (docker:// checkpoints)") var registry: RegistryFlags
 
     func run() throws {
-      registry.apply()
       let filter = try MemoryFilter(kinds: vmaKinds, permissions: permissions, addresses: addresses)
+      let registry = registry.options
       if let pattern = try searchPattern() {
         try forEachInput(inputs) { input in
           emit(
             try CheckpointKit.MemParse.search(
-              path: input, pattern: pattern, context: context, pid: pid, filter: filter, json: format == .json))
+              path: input, pattern: pattern, context: context, pid: pid, filter: filter, json: format == .json,
+              registry: registry))
         }
       } else if let pid {
         try CheckpointKit.MemParse.dump(
           path: inputs[0], pid: pid, raw: raw, output: output, filter: filter, json: format == .json,
-          progress: .terminal, banner: emit)
+          registry: registry, progress: .terminal, banner: emit)
       } else if format == .json {
         var tables: [JSONValue] = []
         defer { emit(CheckpointKit.MemParse.json(tables)) }
-        try forEachInput(inputs) { tables.append(try CheckpointKit.MemParse.usage($0)) }
+        try forEachInput(inputs) { tables.append(try CheckpointKit.MemParse.usage($0, registry: registry)) }
       } else {
-        try forEachInput(inputs) { emit(try CheckpointKit.MemParse.table($0)) }
+        try forEachInput(inputs) { emit(try CheckpointKit.MemParse.table($0, registry: registry)) }
       }
     }
 

@@ -36,7 +36,6 @@ extension CheckpointCtl {
     @OptionGroup(title: "Registry options (docker:// checkpoints)") var registry: RegistryFlags
 
     func run() throws {
-      registry.apply()
       if !inputs.isEmpty {
         try showContainers(inputs)
         return
@@ -58,7 +57,7 @@ extension CheckpointCtl {
 
     /// Upstream's container table; each unreadable input is reported by name, then exit 1.
     private func showContainers(_ paths: [String]) throws {
-      let report = ContainerShowReport(inputs: paths)
+      let report = ContainerShowReport(inputs: paths, registry: registry.options)
       for failure in report.failures { emitError("Error: \(singleLine("\(failure)"))\n") }
       emit(format == .json ? report.json : report.table)
       if !report.failures.isEmpty { throw ExitCode.failure }

@@ -21,9 +21,4 @@ struct RegistryFlags: ParsableArguments {
   var options: RegistryOptions {
     RegistryOptions(tlsVerify: tlsVerify, credentials: creds, authFile: authfile)
   }
-
-  /// Makes these the settings every `docker://` checkpoint reference of this run is read with.
-  func apply() {
-    ImageRegistryDefaults.options = options
-  }
 }

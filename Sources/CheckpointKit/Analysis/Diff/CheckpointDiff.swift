@@ -1,5 +1,6 @@
 import CRIU
 import Foundation
+import OCI
 
 /// `diff`: what changed between two checkpoints of the same container, upstream's comparisons (processes,
 /// file descriptors, sockets, memory size) and, beyond them, VMAs, page contents and the root file system.
@@ -11,6 +12,8 @@ public struct CheckpointDiff {
   public struct Options: Equatable, Sendable {
     /// Compare command lines (a changed one marks the process modified).
     public var psTreeCmd = false
+    /// How to reach a `docker://` checkpoint's registry.
+    public var registry = RegistryOptions()
     /// Compare environments (upstream accepts the flag and ignores it).
     public var psTreeEnv = false
     /// Compare open file descriptors.
@@ -366,7 +369,7 @@ struct DiffInput {
       },
       neededRanges: pages ? nil : wanted.neededRanges)
     do {
-      source = try CheckpointSource(path: path, selection: selection)
+      source = try CheckpointSource(path: path, selection: selection, registry: options.registry)
       // Upstream compares process trees only where pstree.img exists; metadata-only checkpoints compare too.
       if !source.contains(source.imagePrefix + "pstree.img") {
         inspect = InspectOptions()

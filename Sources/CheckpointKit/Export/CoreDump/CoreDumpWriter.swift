@@ -1,6 +1,7 @@
 import CRIU
 import CSystemShims
 import Glibc
+import OCI
 
 /// `coredump`: a gdb-loadable ELF core (`core.<pid>`) for every process of a checkpoint, or the chosen ones.
 ///
@@ -19,6 +20,8 @@ public enum CoreDumpWriter {
     public var sysroot: String?
     /// Replace existing cores.
     public var force: Bool
+    /// How to reach a `docker://` checkpoint's registry.
+    public var registry = RegistryOptions()
 
     /// Options with these fields.
     public init(pids: [UInt32] = [], outputDirectory: String = ".", sysroot: String? = nil, force: Bool = false) {
@@ -110,7 +113,7 @@ public enum CoreDumpWriter {
     }
     var selection = Self.selection
     selection.receiver = { member, sofar in streamed.receiver(member: member, source: sofar) }
-    let source = try CheckpointSource(path: checkpoint, selection: selection)
+    let source = try CheckpointSource(path: checkpoint, selection: selection, registry: options.registry)
     let processes = try source.processes()
     var selected: [CheckpointProcess] = []
     // Notes wait until every image is checked: a bad checkpoint gives one error line and nothing else.
