@@ -229,7 +229,7 @@ extension CheckpointDiff {
           "  \(marker) \(MemoryMapping.hex(range.start, width: 12))-\(MemoryMapping.hex(range.end, width: 12))  "
             + "\(pad(size(range.bytes), 10)) \(range.vma)")
         guard options.hexdump else { continue }
-        try hexRows(of: range, pid: process.pid) { address, before, after in
+        try hexRows(of: range) { address, before, after in
           try line("    - " + HexDump.row(address: address, bytes: before))
           try line("    + " + HexDump.row(address: address, bytes: after))
         }
