@@ -212,6 +212,8 @@ extension CheckpointDiff {
     return box
   }
 
+  /// The `Page Changes` box, line by line; with ``Options/hexdump`` each changed run is followed by its rows,
+  /// read from the rows the comparison logged (see ``hexRows(of:_:)``).
   func renderPages(_ pages: [PageChanges], _ write: (String) throws -> Void) throws {
     let box = Box(title: "Page Changes")
     func line(_ text: String) throws { try write("│ \(text)\n") }

@@ -348,7 +348,8 @@ final class Loading<Value>: @unchecked Sendable {
   }
 }
 
-/// One side of a diff, opened once: its metadata and process details, and the source for pages.
+/// One side of a diff, opened once: its metadata and process details, and the source that the page and root
+/// file system comparisons read while the diff is made (the diff does not keep it).
 struct DiffInput {
   let source: CheckpointSource
   let report: InspectReport
