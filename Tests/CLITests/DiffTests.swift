@@ -113,6 +113,25 @@ import Testing
     }
   }
 
+  /// Checkpoints that can be read only once (FIFOs, as `<(cat a.tar)` gives them): the hexdump comes from the
+  /// pass that compares the pages, and is the one the files give.
+  @Test func hexdumpOfPipesReadOnce() throws {
+    let directory = try TemporaryDirectory()
+    let flags = ["--pages", "--hexdump"]
+    let files = try CLI.run(["diff", "busybox-diff-1.tar", "busybox-diff-2.tar"] + flags, in: Fixtures.root)
+    #expect(files.status == 0, "\(files.stderr)")
+    let a = try Files.fifo(named: "a", in: directory, feeding: try Files.read(Fixtures.path("busybox-diff-1.tar")))
+    let b = try Files.fifo(named: "b", in: directory, feeding: try Files.read(Fixtures.path("busybox-diff-2.tar")))
+    // A second open of a FIFO would wait for a writer forever.
+    let process = try CLI.start(["diff", a, b] + flags)
+    let deadline = Date().addingTimeInterval(60)
+    while process.process.isRunning && Date() < deadline { usleep(50_000) }
+    if process.process.isRunning { process.kill() }
+    let piped = process.wait()
+    #expect(piped.status == 0, "\(piped.stderr)")
+    #expect(piped.stdout == files.stdout)
+  }
+
   @Test(arguments: [
     (["diff"], "accepts 2 arg(s), received 0"),
     (["diff", "busybox-diff-1.tar"], "accepts 2 arg(s), received 1"),

@@ -212,6 +212,8 @@ extension CheckpointDiff {
     return box
   }
 
+  /// The `Page Changes` box, line by line; with ``Options/hexdump`` each changed run is followed by its rows,
+  /// read from the rows the comparison logged (see ``hexRows(of:_:)``).
   func renderPages(_ pages: [PageChanges], _ write: (String) throws -> Void) throws {
     let box = Box(title: "Page Changes")
     func line(_ text: String) throws { try write("│ \(text)\n") }
@@ -229,7 +231,7 @@ extension CheckpointDiff {
           "  \(marker) \(MemoryMapping.hex(range.start, width: 12))-\(MemoryMapping.hex(range.end, width: 12))  "
             + "\(pad(size(range.bytes), 10)) \(range.vma)")
         guard options.hexdump else { continue }
-        try hexRows(of: range, pid: process.pid) { address, before, after in
+        try hexRows(of: range) { address, before, after in
           try line("    - " + HexDump.row(address: address, bytes: before))
           try line("    + " + HexDump.row(address: address, bytes: after))
         }

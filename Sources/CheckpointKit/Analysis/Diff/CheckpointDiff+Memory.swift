@@ -72,6 +72,8 @@ public struct PageChanges: Equatable, Sendable {
     public var kind: Kind
     /// The VMA it lies in (B's, or A's for removed pages), as `--mems` names it; `[unknown]` without one.
     public var vma: String
+    /// With `--hexdump`, its differing rows: records of the diff's ``HexRowLog`` (empty unless changed).
+    var rows: Swift.Range<Int64> = 0..<0
     /// Bytes in the run.
     public var bytes: UInt64 { end - start }
   }
@@ -82,10 +84,11 @@ public struct PageChanges: Equatable, Sendable {
   /// Largest piece read from each side at once.
   static let chunk = 1 << 20
 
-  /// Every process alive or stopped on both sides, by pid.
-  static func compare(_ a: DiffInput, _ b: DiffInput, processes: CheckpointDiff.ProcessChanges) throws
-    -> [PageChanges]
-  {
+  /// Every process alive or stopped on both sides, by pid; with `rows`, the differing rows of changed runs
+  /// are logged there.
+  static func compare(
+    _ a: DiffInput, _ b: DiffInput, processes: CheckpointDiff.ProcessChanges, rows: HexRowLog.Writer?
+  ) throws -> [PageChanges] {
     var result: [PageChanges] = []
     let mapsA = try MemoryMaps(source: a.source)
     let mapsB = try MemoryMaps(source: b.source)
@@ -94,7 +97,7 @@ public struct PageChanges: Equatable, Sendable {
       let memoryA = try a.source.memory(pid: process.pid)
       let memoryB = try b.source.memory(pid: process.pid)
       var changes = PageChanges(pid: process.pid, command: process.command)
-      try changes.compare(memoryA, memoryB) { address, kind in
+      try changes.compare(memoryA, memoryB, rows: rows) { address, kind in
         if kind == .removed { return memoryA.vma(containing: address).map(mapsA.name(of:)) ?? "[unknown]" }
         return memoryB.vma(containing: address).map(mapsB.name(of:)) ?? "[unknown]"
       }
@@ -104,9 +107,9 @@ public struct PageChanges: Equatable, Sendable {
   }
 
   /// Walks both memories in address order. Pages in only one side are added or removed; pages in both are
-  /// read in chunks and compared page by page.
+  /// read in chunks and compared page by page, and the rows of those that differ go to `log`, if any.
   mutating func compare(
-    _ a: ProcessMemory, _ b: ProcessMemory, vmaName: (UInt64, Kind) -> String
+    _ a: ProcessMemory, _ b: ProcessMemory, rows log: HexRowLog.Writer?, vmaName: (UInt64, Kind) -> String
   ) throws {
     let spansA = a.ranges().map { ($0.address, $0.address &+ $0.length) }
     let spansB = b.ranges().map { ($0.address, $0.address &+ $0.length) }
@@ -137,8 +140,8 @@ public struct PageChanges: Equatable, Sendable {
       let inB = indexB < spansB.count && spansB[indexB].0 <= start
       switch (inA, inB) {
       case (false, false): continue
-      case (false, true): add(start, end, .added, vmaName(start, .added))
-      case (true, false): add(start, end, .removed, vmaName(start, .removed))
+      case (false, true): try add(start, end, .added, vmaName(start, .added), rows: log)
+      case (true, false): try add(start, end, .removed, vmaName(start, .removed), rows: log)
       case (true, true):
         let name = vmaName(start, .changed)
         var address = start
@@ -150,7 +153,14 @@ public struct PageChanges: Equatable, Sendable {
           while offset < count {
             let length = min(4096, count - offset)
             if memcmp(baseLeft + offset, baseRight + offset, length) != 0 {
-              add(address + UInt64(offset), address + UInt64(offset + length), .changed, name)
+              let page = address + UInt64(offset)
+              try add(page, page + UInt64(length), .changed, name, rows: log)
+              if let log {
+                try log.append(
+                  address: page, UnsafeRawBufferPointer(start: baseLeft + offset, count: length),
+                  UnsafeRawBufferPointer(start: baseRight + offset, count: length))
+                ranges[ranges.count - 1].rows = ranges[ranges.count - 1].rows.lowerBound..<log.count
+              }
             } else {
               unchangedBytes += UInt64(length)
             }
@@ -160,41 +170,35 @@ public struct PageChanges: Equatable, Sendable {
         }
       }
     }
+    try endRows(log)
   }
 
-  /// Appends a run, merging it into the previous one when they touch and agree.
-  mutating func add(_ start: UInt64, _ end: UInt64, _ kind: Kind, _ vma: String) {
+  /// Appends a run, merging it into the previous one when they touch and agree; a new run ends the previous
+  /// one's rows in `log`.
+  mutating func add(_ start: UInt64, _ end: UInt64, _ kind: Kind, _ vma: String, rows log: HexRowLog.Writer?) throws {
     if let last = ranges.last, last.end == start, last.kind == kind, last.vma == vma {
       ranges[ranges.count - 1].end = end
     } else {
-      ranges.append(Range(start: start, end: end, kind: kind, vma: vma))
+      try endRows(log)
+      let next = log?.count ?? 0
+      ranges.append(Range(start: start, end: end, kind: kind, vma: vma, rows: next..<next))
     }
+  }
+
+  /// Ends the last run's rows in `log` (its last row may be shorter than 16 bytes).
+  private mutating func endRows(_ log: HexRowLog.Writer?) throws {
+    guard let log, let last = ranges.last else { return }
+    try log.endRun()
+    ranges[ranges.count - 1].rows = last.rows.lowerBound..<log.count
   }
 }
 
 extension CheckpointDiff {
-  /// The 16-byte rows of a changed run whose bytes differ, as `(address, bytes in A, bytes in B)`, read again
-  /// from both checkpoints and handed to `emit` one chunk at a time (memory stays bounded).
-  public func hexRows(of range: PageChanges.Range, pid: UInt32, _ emit: (UInt64, [UInt8], [UInt8]) throws -> Void)
-    throws
-  {
-    guard range.kind == .changed else { return }
-    let memoryA = try inputA.source.memory(pid: pid)
-    let memoryB = try inputB.source.memory(pid: pid)
-    var address = range.start
-    while address < range.end {
-      let count = Int(min(UInt64(PageChanges.chunk), range.end - address))
-      let left = try memoryA.read(address: address, count: count)
-      let right = try memoryB.read(address: address, count: count)
-      var offset = 0
-      while offset < count {
-        let stop = min(offset + 16, count)
-        if left[offset..<stop] != right[offset..<stop] {
-          try emit(address + UInt64(offset), Array(left[offset..<stop]), Array(right[offset..<stop]))
-        }
-        offset = stop
-      }
-      address += UInt64(count)
-    }
+  /// The 16-byte rows of a changed run whose bytes differ, as `(address, bytes in A, bytes in B)`, in address
+  /// order: read from the rows logged while the pages were compared (with ``Options/hexdump``), never from the
+  /// checkpoints, and handed to `emit` a batch at a time (memory stays bounded).
+  public func hexRows(of range: PageChanges.Range, _ emit: (UInt64, [UInt8], [UInt8]) throws -> Void) throws {
+    guard range.kind == .changed, let rowLog else { return }
+    try rowLog.rows(range.rows, emit)
   }
 }

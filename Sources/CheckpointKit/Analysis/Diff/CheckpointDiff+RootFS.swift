@@ -3,7 +3,8 @@ import Archive
 /// `diff --rootfs`: files of `rootfs-diff.tar` added, removed and changed (size, mode or content), and paths
 /// of `deleted.files` added and removed, between two checkpoints.
 public struct RootFSChanges: Equatable, Sendable {
-  /// A member of `rootfs-diff.tar` with its content's SHA-256 (hex; empty for what holds no data).
+  /// A member of `rootfs-diff.tar` with its content's SHA-256 (hex), `-> target` for a link, empty for what
+  /// else holds no data.
   public struct File: Equatable, Sendable {
     public var path: String
     public var size: Int64

@@ -156,9 +156,8 @@ public struct CheckpointDiff {
   public var rootFS: RootFSChanges?
   /// What was asked.
   public var options: Options
-  /// Both sides, kept open for ``hexRows(of:_:)``.
-  let inputA: DiffInput
-  let inputB: DiffInput
+  /// The differing rows of changed pages (`--pages --hexdump`), read by ``hexRows(of:_:)``.
+  let rowLog: HexRowLog?
 
   /// Compares two checkpoints (archives of any compression or directories), reading each once.
   public init(_ pathA: String, _ pathB: String, options: Options) throws {
@@ -175,8 +174,6 @@ public struct CheckpointDiff {
         a: "\(checkpointA.name) (\(checkpointA.id))", b: "\(checkpointB.name) (\(checkpointB.id))")
     }
     self.options = options
-    inputA = sideA
-    inputB = sideB
     containerID = checkpointA.id
     containerName = checkpointA.name
     image = checkpointA.image
@@ -194,7 +191,13 @@ public struct CheckpointDiff {
       sockets = Self.compare(Self.sockets(all), Self.sockets(allB), key: \.key)
     }
     if options.memoryMaps { memoryMaps = MemoryMapChanges.compare(all, allB) }
-    if options.pages { pages = try PageChanges.compare(sideA, sideB, processes: processes) }
+    var rowLog: HexRowLog?
+    if options.pages {
+      let rows = options.hexdump ? try HexRowLog.Writer() : nil
+      pages = try PageChanges.compare(sideA, sideB, processes: processes, rows: rows)
+      rowLog = try rows?.finish()
+    }
+    self.rowLog = rowLog
     if options.rootFS { rootFS = try RootFSChanges(sideA.source, sideB.source) }
   }
 
@@ -348,7 +351,8 @@ final class Loading<Value>: @unchecked Sendable {
   }
 }
 
-/// One side of a diff, opened once: its metadata and process details, and the source for pages.
+/// One side of a diff, opened once: its metadata and process details, and the source that the page and root
+/// file system comparisons read while the diff is made (the diff does not keep it).
 struct DiffInput {
   let source: CheckpointSource
   let report: InspectReport
