@@ -65,7 +65,8 @@ extension CheckpointCtl {
       options.pages = options.pages || pages
       options.rootFS = options.rootFS || rootfs
       options.showUnchanged = showUnchanged
-      options.hexdump = hexdump
+      // The JSON has no rows: only the tree needs them logged.
+      options.hexdump = hexdump && format == "tree"
       options.registry = registry.options
       return options
     }
