@@ -7,6 +7,7 @@ let package = Package(
   products: [
     .executable(name: "checkpointctl", targets: ["checkpointctl"]),
     .library(name: "CheckpointKit", targets: ["CheckpointKit"]),
+    .library(name: "Rendering", targets: ["Rendering"]),
     .library(name: "OCI", targets: ["OCI"]),
     .library(name: "Archive", targets: ["Archive"]),
     .library(name: "SystemSupport", targets: ["SystemSupport"]),
@@ -40,10 +41,11 @@ let package = Package(
         "CSystemShims", "SystemSupport", "Archive", "CRIU", "OCI",
       ]
     ),
+    .target(name: "Rendering", dependencies: ["CheckpointKit", "OCI"]),
     .executableTarget(
       name: "checkpointctl",
       dependencies: [
-        "CheckpointKit", "OCI",
+        "CheckpointKit", "Rendering", "OCI",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -54,7 +56,7 @@ let package = Package(
     ),
     .testTarget(
       name: "CheckpointKitTests",
-      dependencies: ["CheckpointKit", "OCI", "TestSupport"]
+      dependencies: ["CheckpointKit", "Rendering", "OCI", "TestSupport"]
     ),
     .testTarget(
       name: "CRIUTests",
@@ -64,9 +66,10 @@ let package = Package(
     .testTarget(name: "SystemSupportTests", dependencies: ["SystemSupport", "TestSupport"]),
     .testTarget(name: "ArchiveTests", dependencies: ["Archive", "SystemSupport", "TestSupport"]),
     .testTarget(name: "CheckpointCtlTests", dependencies: ["checkpointctl", "CheckpointKit", "TestSupport"]),
+    .testTarget(name: "RenderingTests", dependencies: ["Rendering", "CheckpointKit", "TestSupport"]),
     .testTarget(
       name: "CLITests",
-      dependencies: ["checkpointctl", "CheckpointKit", "TestSupport"]
+      dependencies: ["checkpointctl", "CheckpointKit", "Rendering", "TestSupport"]
     ),
   ]
 )

@@ -21,7 +21,9 @@ let package = Package(
     .target(
       name: "FuzzHarness",
       dependencies: [
-        .product(name: "CheckpointKit", package: "checkpointctl"), .product(name: "OCI", package: "checkpointctl"),
+        .product(name: "CheckpointKit", package: "checkpointctl"),
+        .product(name: "Rendering", package: "checkpointctl"),
+        .product(name: "OCI", package: "checkpointctl"),
       ]
     ),
     .executableTarget(name: "FuzzCRIUImage", dependencies: ["FuzzHarness", "CFuzzMain"]),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CheckpointKit
 import Foundation
+import Rendering
 
 /// The `checkpointctl` command: every failure prints `Error: <message>` on stderr and exits 1.
 @main
@@ -59,6 +60,11 @@ func upstreamWording(_ message: String) -> String {
     return "unknown shorthand flag: '\(letter)' in \(flag)"
   }
   return message
+}
+
+/// Standard output as a descriptor, for the library calls that write bytes there (`-o -`).
+var standardOutput: FileDescriptor {
+  FileDescriptor(rawValue: STDOUT_FILENO, displayPath: "standard output", closeOnDeinit: false)
 }
 
 /// Writes text to standard output without buffering surprises (large outputs, pipes).

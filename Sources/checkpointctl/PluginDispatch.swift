@@ -1,5 +1,6 @@
 import ArgumentParser
 import CheckpointKit
+import Rendering
 
 extension CheckpointCtl {
   /// The names `checkpointctl <name>` runs a built-in command for: every sub-command, its aliases, and `help`.

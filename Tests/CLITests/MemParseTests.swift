@@ -1,6 +1,7 @@
 import CheckpointKit
 import Foundation
 import Glibc
+import Rendering
 import TestSupport
 import Testing
 

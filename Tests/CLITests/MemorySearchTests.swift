@@ -1,5 +1,6 @@
 import CheckpointKit
 import Foundation
+import Rendering
 import TestSupport
 import Testing
 

@@ -117,6 +117,9 @@ enum ImageDecodingHelper {
   static func decode(bytes: [UInt8], as name: String) throws -> String {
     let directory = try TemporaryDirectory()
     try Files.write(bytes, to: directory.file(name))
-    return try ImageDecoding.decode(directory.file(name), pretty: false)
+    guard case .text(let text) = try ImageDecoding.decode(directory.file(name), pretty: false) else {
+      throw CheckpointError.notAnImage(name)
+    }
+    return text
   }
 }

@@ -2,6 +2,7 @@ import CheckpointKit
 import Foundation
 import Glibc
 import OCI
+import Rendering
 
 /// What each fuzz target does with one input: the same code paths the commands take, in process. Every error is
 /// expected (hostile input); a trap, a sanitizer report, a leak or a hang is a finding.

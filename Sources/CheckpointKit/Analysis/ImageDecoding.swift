@@ -15,9 +15,16 @@ public enum ImageDecoding {
     return nil
   }
 
+  /// What `decode` gives: an image's JSON (or a raw image's kind and size, as JSON), or the images of a
+  /// checkpoint, one row each (name, kind, entries, size) under a header row.
+  public enum Output: Equatable, Sendable {
+    case text(String)
+    case listing([[String]])
+  }
+
   /// Decodes `path`: an image file, `ARCHIVE:member`, or a directory or archive to list.
   public static func decode(_ path: String, pretty: Bool, registry: RegistryOptions = RegistryOptions()) throws
-    -> String
+    -> Output
   {
     if let info = try Path.status(path) {
       if Path.isDirectory(info) {
@@ -29,14 +36,14 @@ public enum ImageDecoding {
         // A pipe (`/dev/stdin`, `<(…)`) can be read only once: it must hold an image.
         let bytes = try file.readAll(limit: limit)
         guard looksLikeImage(bytes.prefix(8), name: path) else { throw CheckpointError.notAnImage(path) }
-        return try decodeImage(bytes, name: path, pretty: pretty)
+        return .text(try decodeImage(bytes, name: path, pretty: pretty))
       }
       var prefix = [UInt8](repeating: 0, count: 8)
       let n = try prefix.withUnsafeMutableBytes { try file.read(into: $0, at: 0) }
       if looksLikeImage(prefix[0..<n], name: path) {
-        return try decodeImage(file.readAll(limit: limit), name: path, pretty: pretty)
+        return .text(try decodeImage(file.readAll(limit: limit), name: path, pretty: pretty))
       }
-      if let raw = rawKind(of: path) { return rawReport(kind: raw, size: Int64(info.st_size)) }
+      if let raw = rawKind(of: path) { return .text(rawReport(kind: raw, size: Int64(info.st_size))) }
       return try listing(CheckpointSource(path: path, selection: listingSelection, registry: registry))
     }
     // ARCHIVE:member (the member may itself contain no colon; the archive path may), the archive an existing
@@ -53,8 +60,8 @@ public enum ImageDecoding {
         // A directory, an archive file, an archive streamed through a pipe, or an image.
         let wanted = ArchiveEntry.normalize(member) ?? member
         let source = try CheckpointSource(path: archive, selection: .init(memory: { $0 == wanted }), registry: registry)
-        if let raw = rawKind(of: wanted) { return rawReport(kind: raw, size: try source.size(of: wanted)) }
-        return try decodeImage(source.bytes(of: wanted), name: "\(archive):\(wanted)", pretty: pretty)
+        if let raw = rawKind(of: wanted) { return .text(rawReport(kind: raw, size: try source.size(of: wanted))) }
+        return .text(try decodeImage(source.bytes(of: wanted), name: "\(archive):\(wanted)", pretty: pretty))
       }
       if try ImageReference(transport: path) != nil {
         return try listing(CheckpointSource(path: path, selection: listingSelection, registry: registry))
@@ -90,7 +97,7 @@ public enum ImageDecoding {
   })
 
   /// One line per image: name, kind, entry count and size.
-  static func listing(_ source: CheckpointSource) throws -> String {
+  static func listing(_ source: CheckpointSource) throws -> Output {
     var rows: [[String]] = [["IMAGE", "KIND", "ENTRIES", "SIZE"]]
     for name in source.memberNames where name.hasPrefix(source.imagePrefix) {
       let image = String(name.dropFirst(source.imagePrefix.count))
@@ -107,7 +114,7 @@ public enum ImageDecoding {
         rows.append([image, "invalid: \(error)", "-", String(size)])
       }
     }
-    return PlainTable.render(rows)
+    return .listing(rows)
   }
 }
 

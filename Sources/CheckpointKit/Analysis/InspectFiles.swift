@@ -55,7 +55,7 @@ public struct OpenSocket: Equatable, Sendable {
   public var receiveBuffer: UInt32
 
   /// `host:port`, IPv6 bracketed (`[::1]:8443`).
-  static func endpoint(_ address: String, _ port: UInt32) -> String {
+  public static func endpoint(_ address: String, _ port: UInt32) -> String {
     (address.contains(":") ? "[\(address)]" : address) + ":\(port)"
   }
 

@@ -31,7 +31,7 @@ public struct MemoryMapping: Equatable, Sendable {
     "\(Self.hex(start, width: 8))-\(Self.hex(end, width: 8)) \(permissions) \(Self.hex(offset, width: 8)) \(name)"
   }
 
-  static func hex(_ value: UInt64, width: Int) -> String {
+  public static func hex(_ value: UInt64, width: Int) -> String {
     let digits = String(value, radix: 16)
     return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
   }

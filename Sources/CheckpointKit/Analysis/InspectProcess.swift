@@ -22,6 +22,9 @@ public struct InspectedProcess: Equatable, Sendable {
   /// The pid.
   public var pid: UInt32 { process.pid }
 
+  /// The process and its descendants, parents first, children by pid.
+  public var preorder: [InspectedProcess] { [self] + children.flatMap(\.preorder) }
+
   /// The process tree's roots (or only `options.pid`'s subtree), with the details `options` ask for.
   static func tree(of source: CheckpointSource, options: InspectOptions) throws -> [InspectedProcess] {
     let processes = try CheckpointError.inView("failed to get process tree") { try source.processes() }

@@ -58,7 +58,7 @@ public struct MemoryFilter: Equatable, Sendable {
   }
 
   /// Fails, naming the image, when the filter looks at VMAs and the process has none recorded.
-  func check(_ source: CheckpointSource, pid: UInt32) throws {
+  public func check(_ source: CheckpointSource, pid: UInt32) throws {
     if let flags = vmaFlags { try source.requireMemoryMap(pid: pid, for: flags) }
   }
 

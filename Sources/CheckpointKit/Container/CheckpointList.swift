@@ -34,15 +34,9 @@ public struct CheckpointList: Sendable {
   /// The checkpoints read, oldest first (unknown times last), then by file name.
   public var entries: [Entry]
   /// Archives (or directories) that could not be read, in the order met.
-  public var failures: [ContainerShowReport.Failure]
+  public var failures: [CheckpointReadFailure]
   /// The failures of each directory, by index in ``directories``.
-  var failuresByDirectory: [Int: [ContainerShowReport.Failure]] = [:]
-
-  /// One piece of what `list` writes, on standard output or standard error.
-  public enum Output: Equatable, Sendable {
-    case standardOutput(String)
-    case standardError(String)
-  }
+  public private(set) var failuresByDirectory: [Int: [CheckpointReadFailure]] = [:]
 
   /// Reads every `checkpoint-*` file directly in each directory; a missing directory holds none, and an
   /// unreadable directory or archive is recorded in ``failures``.
@@ -52,7 +46,7 @@ public struct CheckpointList: Sendable {
     entries = []
     failures = []
     for (index, directory) in directories.enumerated() {
-      var failed: [ContainerShowReport.Failure] = []
+      var failed: [CheckpointReadFailure] = []
       defer {
         failures += failed
         failuresByDirectory[index] = failed
@@ -91,38 +85,6 @@ public struct CheckpointList: Sendable {
       engine: checkpoint.engine,
       time: checkpoint.checkpointed ?? timestamp(inFileName: Path.base(of: checkpoint.path)),
       path: checkpoint.path)
-  }
-
-  /// What `list` prints on standard output: `Listing checkpoints in path: <dir>` for each directory that holds
-  /// checkpoints, then one table over all of them; or `No checkpoints found in [<dirs>]`.
-  public var text: String {
-    output.compactMap { if case .standardOutput(let text) = $0 { text } else { nil } }.joined()
-  }
-
-  /// Everything `list` writes, in upstream's order: for each directory, its `Listing checkpoints in path:` line,
-  /// then one `Error extracting information from <archive>: <reason>` line on standard error for each archive
-  /// of it that could not be read; then the table (or `No checkpoints found in [<dirs>]`).
-  public var output: [Output] {
-    var result: [Output] = []
-    for (index, directory) in directories.enumerated() {
-      if listedDirectories.contains(directory) {
-        result.append(.standardOutput("Listing checkpoints in path: \(directory)\n"))
-      }
-      for failure in failuresByDirectory[index] ?? [] {
-        let line =
-          failure.path == directory
-          ? "Error: \(failure.message)" : "Error extracting information from \(failure.path): \(failure.message)"
-        result.append(.standardError(singleLine(line) + "\n"))
-      }
-    }
-    guard !listedDirectories.isEmpty else {
-      return result + [.standardOutput("No checkpoints found in [\(directories.joined(separator: " "))]\n")]
-    }
-    let header = ["Namespace", "Pod", "Container", "Engine", "Time Checkpointed", "Checkpoint Name"]
-    let rows = entries.map { entry in
-      [entry.namespace, entry.pod, entry.container, entry.engine.displayName, entry.time?.rfc822 ?? "", entry.fileName]
-    }
-    return result + [.standardOutput(PlainTable.render(ContainerShowReport.headed(header, rows)))]
   }
 
   /// The `checkpoint-*` regular files (links followed) directly in `directory`, sorted by name; none when the

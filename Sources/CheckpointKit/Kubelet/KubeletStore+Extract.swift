@@ -32,18 +32,24 @@ extension KubeletStore {
   ///
   /// Every archive is checked before anything is written, under a shared lock on the store (an insert is never
   /// seen half done). The output is created `0600` under a temporary name beside it and renamed only when
-  /// complete; `output` `-` means standard output. The job ("Extracting") reports to `progress`.
+  /// complete; a descriptor (standard output) is written as it is. The job ("Extracting") reports to `progress`.
   @discardableResult
-  public func extract(to output: String, compression: ArchiveFilter, progress: ProgressSink = .none) throws
+  public func extract(to output: ExtractOutput, compression: ArchiveFilter, progress: ProgressSink = .none) throws
     -> ExtractSummary
   {
     let lock = try lockShared()
     defer { withExtendedLifetime(lock) {} }
     let plan = try extractPlan()
-    let destination = output == "-" ? nil : try AtomicFile(destination: output)
-    let descriptor =
-      destination?.descriptor
-      ?? FileDescriptor(rawValue: STDOUT_FILENO, displayPath: "standard output", closeOnDeinit: false)
+    var destination: AtomicFile?
+    let descriptor: FileDescriptor
+    switch output {
+    case .file(let path):
+      let file = try AtomicFile(destination: path)
+      destination = file
+      descriptor = file.descriptor
+    case .descriptor(let given):
+      descriptor = given
+    }
     let writer = try ArchiveWriter(descriptor: descriptor, compression: compression)
     let progress = progress.start("Extracting", total: plan.total)
     let summary = try write(plan, to: writer, progress: progress)
@@ -51,6 +57,13 @@ extension KubeletStore {
     try destination?.commit()
     progress.finish()
     return summary
+  }
+
+  /// Where ``extract(to:compression:progress:)`` writes: a file (created beside its final name, renamed when
+  /// complete) or an open descriptor (a pipe, standard output).
+  public enum ExtractOutput {
+    case file(String)
+    case descriptor(FileDescriptor)
   }
 
   /// Takes a shared lock on the store directory (inserts hold it exclusively), which must exist.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CheckpointKit
 import OCI
+import Rendering
 
 extension CheckpointCtl {
   struct Build: ParsableCommand {

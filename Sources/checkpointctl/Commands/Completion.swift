@@ -1,6 +1,7 @@
 import ArgumentParser
 import CheckpointKit
 import Foundation
+import Rendering
 
 extension CheckpointCtl {
   struct Completion: ParsableCommand {

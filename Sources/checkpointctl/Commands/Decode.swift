@@ -1,5 +1,7 @@
 import ArgumentParser
 import CheckpointKit
+import Glibc
+import Rendering
 
 extension CheckpointCtl {
   struct Decode: ParsableCommand {
@@ -26,7 +28,7 @@ extension CheckpointCtl {
     @OptionGroup(title: "Registry options (docker:// checkpoints)") var registry: RegistryFlags
 
     func run() throws {
-      emit(try ImageDecoding.decode(path, pretty: pretty, registry: registry.options))
+      emit(try ImageDecoding.decode(path, pretty: pretty, registry: registry.options).text)
     }
   }
 
@@ -44,8 +46,18 @@ extension CheckpointCtl {
       name: [.customShort("o"), .long], help: ArgumentHelp("Image output (- for standard output)", valueName: "file"))
     var output: String
 
+    /// Reads the JSON from `--input` (standard input without it) and writes the image to `--output` (`-`:
+    /// standard output), atomically and `0600`.
     func run() throws {
-      try ImageEncoding.encode(input: input, output: output)
+      let source =
+        try input.map { try FileDescriptor(path: $0, flags: O_RDONLY) }
+        ?? FileDescriptor(rawValue: STDIN_FILENO, displayPath: "standard input", closeOnDeinit: false)
+      let bytes = try ImageEncoding.encode(
+        json: source.readAll(limit: Int(CheckpointLayout.memberLimit)), name: input ?? "standard input")
+      guard output != "-" else { return try standardOutput.write(bytes) }
+      let file = try AtomicFile(destination: output)
+      try file.descriptor.write(bytes)
+      try file.commit()
     }
   }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CheckpointKit
+import Rendering
 
 extension CheckpointCtl {
   struct Extract: ParsableCommand {
@@ -41,7 +42,9 @@ extension CheckpointCtl {
       let banner = "\nExtracting checkpoint data from \(store.metadataPath)\n\n"
       output == "-" ? emitError(banner) : emit(banner)
       guard let image else {
-        try store.extract(to: output, compression: compression, progress: .terminal)
+        try store.extract(
+          to: output == "-" ? .descriptor(standardOutput) : .file(output), compression: compression,
+          progress: .terminal)
         return
       }
       let summary = try store.extract(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CheckpointKit
 import Glibc
+import Rendering
 
 extension CheckpointCtl {
   /// `make man`: writes checkpointctl(1) and one page per command, from the definitions `--help` is printed from

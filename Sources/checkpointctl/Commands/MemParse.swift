@@ -1,6 +1,7 @@
 import ArgumentParser
 import CRIU
 import CheckpointKit
+import Rendering
 
 extension CheckpointCtl {
   struct MemParse: ParsableCommand {
@@ -75,20 +76,20 @@ extension CheckpointCtl {
       if let pattern = try searchPattern() {
         try forEachInput(inputs) { input in
           emit(
-            try CheckpointKit.MemParse.search(
+            try Rendering.MemParse.search(
               path: input, pattern: pattern, context: context, pid: pid, filter: filter, json: format == .json,
               registry: registry))
         }
       } else if let pid {
-        try CheckpointKit.MemParse.dump(
+        try Rendering.MemParse.dump(
           path: inputs[0], pid: pid, raw: raw, output: output, filter: filter, json: format == .json,
-          registry: registry, progress: .terminal, banner: emit)
+          registry: registry, progress: .terminal, standardOutput: standardOutput, banner: emit)
       } else if format == .json {
         var tables: [JSONValue] = []
-        defer { emit(CheckpointKit.MemParse.json(tables)) }
-        try forEachInput(inputs) { tables.append(try CheckpointKit.MemParse.usage($0, registry: registry)) }
+        defer { emit(Rendering.MemParse.json(tables)) }
+        try forEachInput(inputs) { tables.append(try Rendering.MemParse.usage($0, registry: registry)) }
       } else {
-        try forEachInput(inputs) { emit(try CheckpointKit.MemParse.table($0, registry: registry)) }
+        try forEachInput(inputs) { emit(try Rendering.MemParse.table($0, registry: registry)) }
       }
     }
 

@@ -1,4 +1,5 @@
 import CheckpointKit
+import SystemSupport
 
 /// What the manual pages add to the command definitions: examples and exit statuses (nothing `--help` shows).
 enum ManualExamples {

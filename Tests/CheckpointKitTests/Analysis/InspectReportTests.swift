@@ -1,4 +1,5 @@
 import CheckpointKit
+import Rendering
 import TestSupport
 import Testing
 

@@ -364,7 +364,7 @@ struct DiffInput {
     let pages = options.pages
     let selection = CheckpointSource.Selection(
       memory: { name in
-        wanted.memory(name) || (pages && MemParse.memorySelection.memory(name))
+        wanted.memory(name) || (pages && MemorySelection.memory.memory(name))
           || (options.rootFS && name == RootFSDiff.deletedFilesName)
       },
       randomAccess: { name in

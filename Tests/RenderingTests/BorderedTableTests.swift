@@ -1,4 +1,4 @@
-import CheckpointKit
+import Rendering
 import Testing
 
 @Suite struct BorderedTableTests {

@@ -1,4 +1,5 @@
 import Glibc
+import SystemSupport
 
 /// Asks plugins for their one-line description, upstream's protocol: run `PLUGIN --plugin-description`; exit
 /// status 42 means supported and the first line of standard output is the text. Anything else (another status, a

@@ -1,3 +1,4 @@
+import CheckpointKit
 import OCI
 
 /// Reads container checkpoints for `show` and renders upstream checkpointctl's table.
@@ -10,14 +11,7 @@ public struct ContainerShowReport: Sendable {
   public var inputCount: Int
 
   /// An input that could not be read.
-  public struct Failure: Error, CustomStringConvertible, Sendable {
-    /// The input as given.
-    public var path: String
-    /// Why it could not be read (its description names the input).
-    public var message: String
-
-    public var description: String { message }
-  }
+  public typealias Failure = CheckpointReadFailure
 
   /// Reads every input (archive or directory); a bad one is recorded in ``failures`` and the others still read.
   public init(inputs: [String], registry: RegistryOptions = RegistryOptions()) {

@@ -1,3 +1,5 @@
+import CheckpointKit
+
 extension CheckpointDiff {
   /// The tree view: upstream's banner, `Checkpoint A:` / `Checkpoint B:`, its boxed sections (`Memory Changes`,
   /// `Process Tree`, `File Descriptor Changes`, `Socket Changes`) with its `+ - ~ =` markers, then the sections

@@ -1,8 +1,10 @@
-import CheckpointKit
 import Foundation
 import Glibc
+import SystemSupport
 import TestSupport
 import Testing
+
+@testable import checkpointctl
 
 /// Plugin discovery, descriptions and listings, in-process on a PATH built in a temporary directory.
 @Suite struct PluginCatalogTests {

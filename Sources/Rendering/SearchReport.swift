@@ -1,3 +1,5 @@
+import CheckpointKit
+
 /// Renders memory search hits.
 public enum SearchReport {
   /// Bytes as text, non-printable ones as `.`.

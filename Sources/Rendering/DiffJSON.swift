@@ -1,4 +1,5 @@
 import CRIU
+import CheckpointKit
 
 extension CheckpointDiff {
   /// Upstream's JSON (`container_id`, `container_name`, `image`, `checkpoint_a`, `checkpoint_b`,

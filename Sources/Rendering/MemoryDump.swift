@@ -1,4 +1,5 @@
 import CRIU
+import CheckpointKit
 
 /// `memparse --pid N`: every readable page of a process in address order, as a hexdump or raw bytes.
 public enum MemoryDump {

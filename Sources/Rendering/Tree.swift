@@ -1,3 +1,5 @@
+import CheckpointKit
+
 /// A tree of text lines drawn as Go's treeprint draws it (`├── `, `│   `, `└── `, `    `).
 public struct Tree: Equatable, Sendable {
   /// The node's line.

@@ -1,3 +1,5 @@
+import SystemSupport
+
 /// A manual page in man(7) roff for one command: NAME, SYNOPSIS, DESCRIPTION, ARGUMENTS, OPTIONS, COMMANDS,
 /// any extra sections, EXIT STATUS, EXAMPLES and SEE ALSO. The text comes from the command's definitions
 /// (`ManualCommand`, the usage line `--help` prints); examples and exit statuses are given by the caller.

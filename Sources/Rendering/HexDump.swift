@@ -1,3 +1,5 @@
+import CheckpointKit
+
 /// Writes memory as `%016x  16 hex bytes  |ascii|` rows, as upstream's memparse does.
 ///
 /// In compact mode a row whose 16 bytes equal the previous row's is replaced by one `*` line, and the last

@@ -1,4 +1,5 @@
 import Foundation
+import SystemSupport
 
 /// The text `plugin list` and `--help` show for plugins.
 public enum PluginListing {

@@ -1,3 +1,5 @@
+import CheckpointKit
+
 /// A table in the style of Go's tablewriter with row lines: `+---+` borders, upper-case centred headers, a rule
 /// between rows, and merged cells (blank, with no rule above) where a cell continues the one above it.
 public struct BorderedTable: Sendable {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CheckpointKit
+import Rendering
 
 extension CheckpointCtl {
   struct Plugin: ParsableCommand {

@@ -1,3 +1,5 @@
+import CheckpointKit
+
 /// Renders a kubelet store's inventory for `show`.
 public enum StoreReport {
   /// The seed's table: one row per container (a pod without containers still gets one), pod-level cells

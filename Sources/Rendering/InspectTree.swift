@@ -1,4 +1,5 @@
 import CRIU
+import CheckpointKit
 
 extension InspectReport {
   /// Annotations whose JSON values are shown expanded, as upstream does.

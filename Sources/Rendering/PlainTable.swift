@@ -1,3 +1,5 @@
+import CheckpointKit
+
 /// Columns padded to the widest cell plus three spaces, at least `minimumWidth` wide (Go's tabwriter with
 /// minwidth 6 and padding 3, as upstream checkpointctl prints its tables).
 public enum PlainTable {

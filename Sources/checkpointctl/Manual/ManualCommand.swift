@@ -1,4 +1,5 @@
 import Foundation
+import SystemSupport
 
 /// A command as swift-argument-parser describes it with `--experimental-dump-help` (the `ToolInfoV0` schema, the
 /// fields a manual page needs): the same definitions `--help` is printed from.

@@ -1,4 +1,5 @@
 import Glibc
+import SystemSupport
 
 /// An external command: an executable `checkpointctl-<name>` found on `PATH` that runs as `checkpointctl <name>`.
 public struct Plugin: Equatable, Sendable {

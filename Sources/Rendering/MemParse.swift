@@ -1,32 +1,19 @@
 import CRIU
+import CheckpointKit
 import Glibc
 import OCI
 
 /// The `memparse` command's work: sizes per process, or one process's memory.
 public enum MemParse {
-  /// Members the size table needs.
-  static let tableSelection = CheckpointSource.Selection(memory: { name in
-    let base = Path.base(of: name)
-    return base == "pstree.img" || base.hasPrefix("core-") || base.hasPrefix("pagemap-") || base.hasPrefix("mm-")
-  })
-
-  /// Members a process's memory needs: images in memory, pages for random access.
-  static let memorySelection = CheckpointSource.Selection(
-    memory: { name in
-      let base = Path.base(of: name)
-      return base == "pstree.img" || base == "files.img" || base == "memfd.img" || base.hasPrefix("core-")
-        || base.hasPrefix("pagemap-") || base.hasPrefix("mm-")
-    }, randomAccess: CheckpointLayout.isPages)
-
   /// The size table of one checkpoint.
   public static func table(_ path: String, registry: RegistryOptions = RegistryOptions()) throws -> String {
-    let source = try CheckpointSource(path: path, selection: tableSelection, registry: registry)
+    let source = try CheckpointSource(path: path, selection: MemorySelection.table, registry: registry)
     return MemoryUsage.table(try explaining(source) { try MemoryUsage.rows(source) }, source: path)
   }
 
   /// The sizes of one checkpoint as JSON (see ``MemoryUsage/jsonValue(_:source:)``).
   public static func usage(_ path: String, registry: RegistryOptions = RegistryOptions()) throws -> JSONValue {
-    let source = try CheckpointSource(path: path, selection: tableSelection, registry: registry)
+    let source = try CheckpointSource(path: path, selection: MemorySelection.table, registry: registry)
     return MemoryUsage.jsonValue(try explaining(source) { try MemoryUsage.rows(source) }, source: path)
   }
 
@@ -44,13 +31,15 @@ public enum MemParse {
     JSONValue.array(values).formatted(keyOrder: MemoryUsage.jsonKeys) + "\n"
   }
 
-  /// Dumps process `pid` of `path`: to `output` (atomically, `0600`, full rows, progress on a terminal), or to
-  /// standard output (hex rows collapsed where identical). Returns the banner to print first.
+  /// Dumps process `pid` of `path`: to `output` (atomically, `0600`, full rows, progress reported to `progress`),
+  /// or to `standardOutput` (hex rows collapsed where identical). `banner` gets upstream's banner line before any
+  /// byte of the dump is written.
   public static func dump(
     path: String, pid: UInt32, raw: Bool, output: String?, filter: MemoryFilter = MemoryFilter(), json: Bool = false,
-    registry: RegistryOptions = RegistryOptions(), progress sink: ProgressSink = .none, banner: (String) -> Void
+    registry: RegistryOptions = RegistryOptions(), progress sink: ProgressSink = .none,
+    standardOutput: FileDescriptor, banner: (String) -> Void
   ) throws {
-    let source = try CheckpointSource(path: path, selection: memorySelection, registry: registry)
+    let source = try CheckpointSource(path: path, selection: MemorySelection.memory, registry: registry)
     let memory = try explaining(source) {
       _ = try source.processWithMemory(pid: pid)
       try filter.check(source, pid: pid)
@@ -61,9 +50,8 @@ public enum MemParse {
       if !raw && !json {
         banner("\nDisplaying memory pages content for process ID \(pid) from checkpoint: \(path)\n\n")
       }
-      let stdout = FileDescriptor(rawValue: STDOUT_FILENO, displayPath: "standard output", closeOnDeinit: false)
       let format: MemoryDump.Format = json ? records : raw ? .raw : .hex(compact: true)
-      try MemoryDump.dump(memory, format: format, filter: filter) { try stdout.write($0) }
+      try MemoryDump.dump(memory, format: format, filter: filter) { try standardOutput.write($0) }
       return
     }
     banner("\nWriting memory pages content for process ID \(pid) from checkpoint: \(path) to file: \(output)...\n")
@@ -84,7 +72,7 @@ public enum MemParse {
     path: String, pattern: SearchPattern, context: Int, pid: UInt32?, filter: MemoryFilter, json: Bool,
     registry: RegistryOptions = RegistryOptions()
   ) throws -> String {
-    let source = try CheckpointSource(path: path, selection: memorySelection, registry: registry)
+    let source = try CheckpointSource(path: path, selection: MemorySelection.memory, registry: registry)
     let hits = try explaining(source) {
       try MemorySearch.search(source, pattern: pattern, context: context, pid: pid, filter: filter)
     }

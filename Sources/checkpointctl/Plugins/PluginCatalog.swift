@@ -1,4 +1,5 @@
 import Glibc
+import SystemSupport
 
 /// Finds plugins on a search path the way upstream checkpointctl does: every `checkpointctl-<name>` that is an
 /// executable regular file (after following links), in `PATH` order, then in byte order of names within a

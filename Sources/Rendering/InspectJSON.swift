@@ -1,4 +1,5 @@
 import CRIU
+import CheckpointKit
 
 extension InspectReport {
   /// Upstream's `--format json`: an array with one object per checkpoint (REFERENCE §2.6), keys in upstream's
@@ -142,9 +143,6 @@ extension DumpStatistics {
 }
 
 extension InspectedProcess {
-  /// The process and its descendants, parents first, children by pid.
-  var preorder: [InspectedProcess] { [self] + children.flatMap(\.preorder) }
-
   /// `{pid, command, cmdline?, task_state, environment_variables?, threads?, memory_maps?, children?}`.
   var jsonValue: JSONValue {
     var object: [String: JSONValue] = [
