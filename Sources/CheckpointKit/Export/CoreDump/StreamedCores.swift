@@ -85,7 +85,8 @@ final class StreamedCores: @unchecked Sendable {
     return core
   }
 
-  /// Where the private pages of `pid` go, from the images read so far.
+  /// Where the private pages of `pid` go, laid out from the images read so far (the final layout, made once every
+  /// member is read, may differ: ``take(for:source:)`` compares the two).
   private func plannedRuns(pid: UInt32, source: CheckpointSource) throws -> [CorePlan.PageRun]? {
     if files == nil && source.contains(source.imagePrefix + "files.img") {
       var found: [UInt64: RegFileEntry] = [:]
@@ -98,9 +99,9 @@ final class StreamedCores: @unchecked Sendable {
     let vmas = try source.memoryMap(pid: pid).vmas
     let wanted = Set(CorePlan.mappedFiles(vmas, files: files).values.map(\.name))
     let fileSources = try CoreFileSources(source: source, sysroot: options.sysroot, wanted: wanted)
-    let layout = try CorePlan.layout(
-      pid: pid, source: source, files: files, fileSources: fileSources, pageSize: pageSize)
-    return CorePlan.pageRuns(layout.segments, layout.memory)
+    return try CorePlan.layout(
+      pid: pid, source: source, files: files, fileSources: fileSources, pageSize: pageSize
+    ).pageRuns
   }
 
   /// True when the stream started a core for `pid`.
@@ -113,10 +114,11 @@ final class StreamedCores: @unchecked Sendable {
 
   /// The streamed core of `plan`'s process, if its pages are where `plan` wants them; it is handed out once.
   func take(for plan: CorePlan, source: CheckpointSource) -> StreamedCore? {
+    // A member after the pages (`rootfs-diff.tar` holding a mapped file) can move the segments.
     guard let core = cores.removeValue(forKey: plan.process.pid),
       let map = plan.memory.privateMemory?.pageMap,
       core.member == source.imagePrefix + "pages-\(map.pagesID).img",
-      core.runs == CorePlan.pageRuns(plan.segments, plan.memory)
+      core.runs == plan.layout.pageRuns
     else { return nil }
     // The archive may hold the pages member twice: the core holds the first copy, the source reads the last.
     guard case .received(let bytes, _)? = source.members[core.member], (bytes as AnyObject) === core else {
