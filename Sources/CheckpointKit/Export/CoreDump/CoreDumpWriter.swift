@@ -139,12 +139,7 @@ public enum CoreDumpWriter {
     if !options.force {
       for path in destinations where try Path.linkStatus(path) != nil { throw CoreDumpError.exists(path: path) }
     }
-    var files: [UInt64: RegFileEntry] = [:]
-    if source.contains(source.imagePrefix + "files.img") {
-      for entry in try source.image("files.img").messages(FileEntry.self) where entry.hasReg {
-        files[UInt64(entry.id)] = entry.reg
-      }
-    }
+    let files = try source.regularFiles()
     var wanted: Set<String> = []
     for process in selected where source.hasMemoryMap(pid: process.pid) {
       let vmas = try source.image("mm-\(process.pid).img").messages(MmEntry.self).first?.vmas ?? []

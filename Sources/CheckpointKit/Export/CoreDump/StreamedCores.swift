@@ -88,13 +88,8 @@ final class StreamedCores: @unchecked Sendable {
   /// Where the private pages of `pid` go, laid out from the images read so far (the final layout, made once every
   /// member is read, may differ: ``take(for:source:)`` compares the two).
   private func plannedRuns(pid: UInt32, source: CheckpointSource) throws -> [CorePlan.PageRun]? {
-    if files == nil && source.contains(source.imagePrefix + "files.img") {
-      var found: [UInt64: RegFileEntry] = [:]
-      for entry in try source.image("files.img").messages(FileEntry.self) where entry.hasReg {
-        found[UInt64(entry.id)] = entry.reg
-      }
-      files = found
-    }
+    // Decoded once it is there: the stream may not have reached it yet.
+    if files == nil && source.contains(source.imagePrefix + "files.img") { files = try source.regularFiles() }
     let files = self.files ?? [:]
     let vmas = try source.memoryMap(pid: pid).vmas
     let wanted = Set(CorePlan.mappedFiles(vmas, files: files).values.map(\.name))
