@@ -1,5 +1,4 @@
 import CRIU
-import CSystemShims
 import Glibc
 
 /// Cores whose private pages are written while a compressed archive is decompressed, so the pages are
@@ -228,24 +227,19 @@ final class StreamedCore: MemberReceiver, RandomAccessBytes {
 /// Writes consecutive blocks of a pages file where the runs say (runs of the core), or at their own offsets in
 /// a private temporary file; pages of zeros are skipped. Used on the writer thread only.
 private final class PagePlacer {
-  let core: FileDescriptor
+  /// The core, written as ``CoreDumpWriter`` writes it (write-back started as it goes).
+  let core: CoreOutput
   let runs: [CorePlan.PageRun]
   let pageSize: Int
   private(set) var rest: FileDescriptor?
   private var position: Int64 = 0
   private var runIndex = 0
-  private var unsynced = 0
-  private let zeros: UnsafeMutableRawPointer
 
   init(core: FileDescriptor, runs: [CorePlan.PageRun], pageSize: Int) {
-    self.core = core
+    self.core = CoreOutput(file: core, pageSize: pageSize)
     self.runs = runs
     self.pageSize = pageSize
-    zeros = UnsafeMutableRawPointer.allocate(byteCount: pageSize, alignment: 4096)
-    zeros.initializeMemory(as: UInt8.self, repeating: 0, count: pageSize)
   }
-
-  deinit { zeros.deallocate() }
 
   /// Places the next block of the pages file.
   func place(_ block: UnsafeRawBufferPointer) throws {
@@ -261,7 +255,7 @@ private final class PagePlacer {
       }
       let toCore = runIndex < runs.count && runs[runIndex].pagesOffset <= at
       let offset = toCore ? Int64(runs[runIndex].coreOffset) + (at - runs[runIndex].pagesOffset) : at
-      let isZero = memcmp(base + index, zeros, length) == 0
+      let isZero = core.isZeroPage(base + index, count: length)
       if isZero {
         if let stretch = pending { try write(stretch, from: base) }
         pending = nil
@@ -280,30 +274,13 @@ private final class PagePlacer {
   private func write(_ stretch: (start: Int, count: Int, toCore: Bool, offset: Int64), from base: UnsafeRawPointer)
     throws
   {
-    let file: FileDescriptor
+    let bytes = UnsafeRawBufferPointer(start: base + stretch.start, count: stretch.count)
     if stretch.toCore {
-      file = core
-    } else if let rest {
-      file = rest
-    } else {
-      let made = try UnlinkedFile.make(stem: "checkpointctl-pages")
-      rest = made
-      file = made
+      try core.write(bytes, at: UInt64(stretch.offset))
+      return
     }
-    var done = 0
-    while done < stretch.count {
-      let n = retrying {
-        pwrite(file.rawValue, base + stretch.start + done, stretch.count - done, off_t(stretch.offset) + off_t(done))
-      }
-      guard n > 0 else { throw SystemError("cannot write", path: file.displayPath) }
-      done += n
-    }
-    guard stretch.toCore else { return }
-    // As CoreOutput does: write-back started every 8 MiB, so the closing fsync has little left to do.
-    unsynced += stretch.count
-    if unsynced >= CoreOutput.writebackInterval {
-      _ = checkpointctl_start_writeback(core.rawValue, 0, 0)
-      unsynced = 0
-    }
+    let file = try rest ?? UnlinkedFile.make(stem: "checkpointctl-pages")
+    rest = file
+    try file.write(bytes, at: stretch.offset)
   }
 }
