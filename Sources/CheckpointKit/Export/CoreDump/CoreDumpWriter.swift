@@ -107,9 +107,14 @@ public enum CoreDumpWriter {
         for directory in (streamed.createdDirectories + createdDirectories).reversed() { rmdir(directory) }
       }
     }
-    var selection = Self.selection
-    selection.receiver = { member, sofar in streamed.receiver(member: member, source: sofar) }
-    let source = try CheckpointSource(path: checkpoint, selection: selection)
+    let loader = try CheckpointSource.Loader(path: checkpoint, selection: Self.selection)
+    // Each member the source would spill is offered to the streamed cores first.
+    while let member = try loader.nextStreamedMember() {
+      if let core = streamed.receiver(member: member.name, source: try loader.sourceSoFar) {
+        try loader.take(with: core)
+      }
+    }
+    let source = try loader.finish()
     let processes = try source.processes()
     var selected: [CheckpointProcess] = []
     // Notes wait until every image is checked: a bad checkpoint gives one error line and nothing else.

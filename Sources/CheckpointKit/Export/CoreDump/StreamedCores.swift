@@ -15,7 +15,7 @@ import Glibc
 /// core is finished in that file (headers, notes, mapped files' bytes and PE_PARENT pages around them); if not
 /// (a later member such as `rootfs-diff.tar` changed the layout), the core is written as usual, reading the
 /// pages back from where the stream put them. Every way gives the same bytes.
-final class StreamedCores: @unchecked Sendable {
+final class StreamedCores {
   private let options: CoreDumpWriter.Options
   private let pageSize: Int
   /// Used on the thread that reads the archive only.
@@ -36,9 +36,9 @@ final class StreamedCores: @unchecked Sendable {
     self.trace = trace
   }
 
-  /// The ``CheckpointSource/Selection/receiver`` hook: a core to stream `member` into, or `nil` to let the
-  /// source keep it.
-  func receiver(member: String, source: CheckpointSource) -> MemberReceiver? {
+  /// A core to stream `member` into (for ``CheckpointSource/Loader/take(with:)``), or `nil` to let the source keep
+  /// it; `source` is the checkpoint read so far (``CheckpointSource/Loader/sourceSoFar``).
+  func receiver(member: String, source: CheckpointSource) -> StreamedCore? {
     let prefix = source.imagePrefix
     let base = Path.base(of: member)
     guard CheckpointLayout.isPages(member), member == prefix + base,
