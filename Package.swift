@@ -38,7 +38,7 @@ let package = Package(
     .target(
       name: "CheckpointKit",
       dependencies: [
-        "CSystemShims", "SystemSupport", "Archive", "CRIU", "OCI",
+        "SystemSupport", "Archive", "CRIU", "OCI",
       ]
     ),
     .target(name: "Rendering", dependencies: ["CheckpointKit", "OCI"]),

@@ -88,16 +88,19 @@ public final class FileDescriptor {
   }
 
   /// Writes all of `bytes` at `offset` (the file position does not move).
-  public func write(_ bytes: [UInt8], at offset: Int64) throws {
-    try bytes.withUnsafeBytes { buffer in
-      guard let base = buffer.baseAddress else { return }
-      var done = 0
-      while done < buffer.count {
-        let n = retrying { pwrite(rawValue, base + done, buffer.count - done, off_t(offset) + off_t(done)) }
-        guard n > 0 else { throw SystemError("cannot write", path: displayPath) }
-        done += n
-      }
+  public func write(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws {
+    guard let base = bytes.baseAddress else { return }
+    var done = 0
+    while done < bytes.count {
+      let n = retrying { pwrite(rawValue, base + done, bytes.count - done, off_t(offset) + off_t(done)) }
+      guard n > 0 else { throw SystemError("cannot write", path: displayPath) }
+      done += n
     }
+  }
+
+  /// Writes all of `bytes` at `offset` (the file position does not move).
+  public func write(_ bytes: [UInt8], at offset: Int64) throws {
+    try bytes.withUnsafeBytes { try write($0, at: offset) }
   }
 
   /// Flushes data and metadata to the device.

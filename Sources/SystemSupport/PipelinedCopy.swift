@@ -1,4 +1,3 @@
-import CSystemShims
 import Foundation
 import Glibc
 
@@ -8,7 +7,6 @@ import Glibc
 public final class BackgroundWriter: @unchecked Sendable {
   static let bufferCount = 4
   static let bufferSize = 1 << 20
-  static let writebackInterval: Int64 = 8 << 20
 
   /// What the writer thread does with each filled buffer, in order.
   private let consume: (UnsafeRawBufferPointer) throws -> Void
@@ -29,15 +27,10 @@ public final class BackgroundWriter: @unchecked Sendable {
   /// Starts the writer thread for `file`, which is written from its current position. `startsWriteback: false`
   /// leaves the data in the page cache (a temporary file that will be read back, never synced).
   public convenience init(file: FileDescriptor, startsWriteback: Bool = true) {
-    var written: Int64 = 0
-    var writebackStart: Int64 = 0
+    var writeback = startsWriteback ? WritebackPacer(ranged: true) : nil
     self.init { bytes in
       try file.write(bytes)
-      written += Int64(bytes.count)
-      if startsWriteback && written - writebackStart >= Self.writebackInterval {
-        _ = checkpointctl_start_writeback(file.rawValue, writebackStart, written - writebackStart)
-        writebackStart = written
-      }
+      writeback?.wrote(bytes.count, to: file)
     }
   }
 

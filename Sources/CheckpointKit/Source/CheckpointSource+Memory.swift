@@ -68,6 +68,17 @@ extension CheckpointSource {
     return inodes.first { $0.inodeID == file.memfd.inodeID }.map { UInt64($0.shmid) }
   }
 
+  /// The regular files of `files.img` by file id (the id a file-backed VMA's `shmid` gives); empty without
+  /// `files.img`.
+  func regularFiles() throws -> [UInt64: RegFileEntry] {
+    var files: [UInt64: RegFileEntry] = [:]
+    guard contains(imagePrefix + "files.img") else { return files }
+    for entry in try image("files.img").messages(FileEntry.self) where entry.hasReg {
+      files[UInt64(entry.id)] = entry.reg
+    }
+    return files
+  }
+
   /// The pagemap image `name`; a malformed one is an error naming it.
   func pageMap(_ name: String, pageSize: Int = 4096) throws -> PageMap {
     do {

@@ -8,7 +8,7 @@ import OCI
 /// data offset, never copied). A compressed archive is read in one streaming pass that keeps in memory only
 /// the members the ``Selection`` asks for; members wanted for random access (pages) spill to a private
 /// temporary file that is unlinked as soon as it is created, so it disappears on every exit path, unless the
-/// selection's ``Selection/receiver`` takes them as they are decompressed.
+/// caller of a ``Loader`` takes them as they are decompressed (``Loader/take(with:)``).
 public final class CheckpointSource {
   /// Which members a command needs, decided before a compressed archive is streamed.
   public struct Selection: Sendable {
@@ -21,12 +21,6 @@ public final class CheckpointSource {
     /// decided when the stream reaches the member from the members already kept in memory (the closure's
     /// second argument, by name). `nil` keeps the whole member (spilled to the private temporary file).
     public var neededRanges: (@Sendable (String, [String: [UInt8]]) throws -> [Range<Int64>]?)?
-
-    /// For a member wanted at random offsets in a compressed archive: who takes its bytes as libarchive
-    /// produces them, instead of the private temporary file (`coredump` writes pages straight into a core).
-    /// Asked when the stream reaches the member, with the source as read so far: every earlier member is
-    /// readable, the member itself is present with its size but no bytes yet. `nil` spills the member.
-    var receiver: (@Sendable (String, CheckpointSource) throws -> MemberReceiver?)?
 
     /// A selection from two predicates over normalised member names.
     public init(
@@ -60,7 +54,7 @@ public final class CheckpointSource {
     case sparse(SparseBytes)
     /// A ``MemberReceiver`` took the member's bytes and serves reads of them.
     case received(RandomAccessBytes, size: Int64)
-    /// The member being streamed when a receiver is asked: its size is known, its bytes are not.
+    /// The member a ``Loader`` stopped at (``Loader/nextStreamedMember()``): its size is known, its bytes are not.
     case pending(size: Int64)
     case skipped(size: Int64)
   }
@@ -91,35 +85,37 @@ public final class CheckpointSource {
   }
 
   /// The same members seen with another image directory (the pre-dump beside `checkpoint/`).
-  init(sharing other: CheckpointSource, imagePrefix: String) {
-    displayPath = other.displayPath
-    kind = other.kind
-    self.imagePrefix = imagePrefix
-    members = other.members
-    directories = other.directories
-    irregularMetadata = other.irregularMetadata
-    modificationTimes = other.modificationTimes
-    archiveFile = other.archiveFile
-    spillFile = other.spillFile
+  convenience init(sharing other: CheckpointSource, imagePrefix: String) {
+    self.init(
+      Contents(
+        displayPath: other.displayPath, kind: other.kind, imagePrefix: imagePrefix, members: other.members,
+        directories: other.directories, irregularMetadata: other.irregularMetadata,
+        modificationTimes: other.modificationTimes, archiveFile: other.archiveFile, spillFile: other.spillFile))
   }
 
-  /// The members of a compressed archive read so far, as a receiver sees them (see ``Selection/receiver``).
-  private init(
-    partial path: String, kind: Kind, members: [String: Storage], directories: Set<String>,
-    spillFile: FileDescriptor?
-  ) {
-    displayPath = path
-    self.kind = kind
-    self.members = members
-    self.directories = directories
-    irregularMetadata = []
-    modificationTimes = [:]
-    archiveFile = nil
-    self.spillFile = spillFile
-    let imageDirectory = String(CheckpointLayout.imageDirectory.dropLast())
-    imagePrefix =
-      directories.contains(imageDirectory) || members.keys.contains { $0.hasPrefix(CheckpointLayout.imageDirectory) }
-      ? CheckpointLayout.imageDirectory : ""
+  /// What a source is made of: what a ``Loader`` found, or another source's members.
+  fileprivate struct Contents {
+    var displayPath: String
+    var kind: Kind
+    var imagePrefix: String
+    var members: [String: Storage]
+    var directories: Set<String>
+    var irregularMetadata: Set<String> = []
+    var modificationTimes: [String: Int64] = [:]
+    var archiveFile: FileDescriptor?
+    var spillFile: FileDescriptor?
+  }
+
+  fileprivate init(_ contents: Contents) {
+    displayPath = contents.displayPath
+    kind = contents.kind
+    imagePrefix = contents.imagePrefix
+    members = contents.members
+    directories = contents.directories
+    irregularMetadata = contents.irregularMetadata
+    modificationTimes = contents.modificationTimes
+    archiveFile = contents.archiveFile
+    spillFile = contents.spillFile
   }
 
   /// True when the checkpoint has a `checkpoint/` image directory, even an empty one (upstream accepts an archive
@@ -137,134 +133,12 @@ public final class CheckpointSource {
   /// Normalised names of the regular-file members, sorted.
   public var memberNames: [String] { members.keys.sorted() }
 
-  /// Opens `path` (a directory or an archive, or a checkpoint image: `registry` says how to reach a `docker://`
-  /// one) and indexes its members.
-  public init(path: String, selection: Selection = .everything, registry: RegistryOptions = RegistryOptions()) throws {
-    displayPath = path
-    let image = try Self.imageLayer(path, registry: registry)  // a checkpoint image's layer (CheckpointSource+Image.swift), else nil
-    guard let info = try image?.status ?? Path.status(path) else {
-      throw CheckpointError.missing(path)
-    }
-    if Path.isDirectory(info) {
-      archiveFile = nil
-      spillFile = nil
-      var found: [String: Storage] = [:]
-      var subdirectories: Set<String> = []
-      var times: [String: Int64] = [:]
-      var irregular: Set<String> = []
-      for (name, info) in try Self.listDirectory(path) {
-        if CheckpointLayout.jsonMetadata.contains(name) && !Path.isRegularFile(info) {
-          irregular.insert(name)
-        } else if Path.isDirectory(info) {
-          subdirectories.insert(name)
-        } else if Path.isRegularFile(info) {
-          found[name] = .file(Path.join(path, name))
-          times[name] = Int64(info.st_mtim.tv_sec)
-        }
-      }
-      members = found
-      directories = subdirectories
-      irregularMetadata = irregular
-      modificationTimes = times
-      if subdirectories.contains(String(CheckpointLayout.imageDirectory.dropLast()))
-        || found[ContainerConfig.fileName] != nil || irregular.contains(ContainerConfig.fileName)
-      {
-        kind = .containerDirectory
-        imagePrefix = CheckpointLayout.imageDirectory
-      } else if found["inventory.img"] != nil || found["pstree.img"] != nil {
-        kind = .imageDirectory
-        imagePrefix = ""
-      } else {
-        throw CheckpointError.notACheckpoint(path)
-      }
-      return
-    }
-    let reader = try image?.reader ?? ArchiveReader(path: path)
-    var found: [String: Storage] = [:]
-    var directoryNames: Set<String> = []
-    var irregular: Set<String> = []
-    var times: [String: Int64] = [:]
-    var spill: FileDescriptor?
-    // One writer thread fills the spill file for all members: decompressing and writing overlap.
-    var spillWriter: BackgroundWriter?
-    var spillOffset: Int64 = 0
-    var compression = ArchiveFilter.none
-    // What a receiver sees: the members so far, every spilled byte on disk (a new spill writer continues at
-    // the end of the file). The member itself is marked pending in `found`, which the view shares without a
-    // copy (the caller replaces the mark once the view is gone).
-    func readSoFar(pending name: String, size: Int64) throws -> CheckpointSource {
-      try spillWriter?.finish()
-      spillWriter = nil
-      found[name] = .pending(size: size)
-      return CheckpointSource(
-        partial: path, kind: .archive(reader.compression ?? .none), members: found, directories: directoryNames,
-        spillFile: spill)
-    }
-    while let entry = try reader.next() {
-      compression = reader.compression ?? .none
-      if entry.kind != .regular, let name = entry.normalizedPath, CheckpointLayout.jsonMetadata.contains(name) {
-        // Never followed nor read: a link could point anywhere, a directory or device has no JSON.
-        irregular.insert(name)
-        found[name] = nil
-        continue
-      }
-      if entry.kind == .directory, let name = try SafeExtraction.checkedName(of: entry, in: path) {
-        directoryNames.insert(name)
-        continue
-      }
-      guard entry.kind == .regular, let name = try SafeExtraction.checkedName(of: entry, in: path) else { continue }
-      irregular.remove(name)
-      times[name] = entry.modificationTime
-      if let offset = entry.dataOffset, image == nil || image?.file != nil {
-        found[name] = .inPlace(offset: offset + (image?.baseOffset ?? 0), size: entry.size)
-      } else if selection.randomAccess(name),
-        let ranges = try selection.neededRanges?(
-          name, found.compactMapValues { if case .memory(let bytes) = $0 { bytes } else { nil } })
-      {
-        found[name] = .sparse(try SparseBytes(keeping: ranges, of: reader, size: entry.size))
-      } else if selection.randomAccess(name), let receiver = selection.receiver,
-        let taker = try receiver(name, try readSoFar(pending: name, size: entry.size))
-      {
-        let (bytes, size) = try taker.receive(from: reader)
-        found[name] = .received(bytes, size: size)
-      } else if selection.randomAccess(name) {
-        let file = try spill ?? UnlinkedFile.make(stem: "checkpointctl-pages")
-        spill = file
-        let writer = spillWriter ?? BackgroundWriter(file: file, startsWriteback: false)
-        spillWriter = writer
-        let size = try writer.append { try reader.read(into: $0) }
-        found[name] = .spilled(offset: spillOffset, size: size)
-        spillOffset += size
-      } else if selection.memory(name) {
-        found[name] = .memory(try reader.readAll(limit: CheckpointLayout.memberLimit, member: name))
-      } else {
-        found[name] = .skipped(size: entry.size)
-      }
-    }
-    // Every spilled byte is in the file before anything reads it back.
-    try spillWriter?.finish()
-    // A registry's layer is checked against its digest once the archive is read.
-    try image?.stream?.finish()
-    // Members imply their directories: upstream wants an explicit `checkpoint/` entry, this accepts both.
-    for name in found.keys {
-      var parent = Path.directory(of: name)
-      while parent != "." && !parent.isEmpty && directoryNames.insert(parent).inserted {
-        parent = Path.directory(of: parent)
-      }
-    }
-    members = found
-    directories = directoryNames
-    irregularMetadata = irregular
-    modificationTimes = times
-    spillFile = spill
-    kind = .archive(compression)
-    archiveFile = compression == .none ? (image.map { $0.file } ?? reader.fileReadableAtOffsets) : nil
-    imagePrefix =
-      directoryNames.contains(String(CheckpointLayout.imageDirectory.dropLast()))
-      ? CheckpointLayout.imageDirectory : ""
-    if found.isEmpty && directoryNames.isEmpty && irregular.isEmpty {
-      throw CheckpointError.emptyArchive(path)
-    }
+  /// Opens `path` (a directory or an archive) and indexes its members: a ``Loader`` whose members nobody takes.
+  /// A `docker://` checkpoint's registry is reached as `registry` says.
+  public convenience init(
+    path: String, selection: Selection = .everything, registry: RegistryOptions = RegistryOptions()
+  ) throws {
+    self.init(try Loader(path: path, selection: selection, registry: registry).readAll())
   }
 
   /// True when the member exists (as a regular file, or as a metadata name held by another type of file, which
@@ -358,6 +232,40 @@ public final class CheckpointSource {
     }
   }
 
+  /// The members of the checkpoint directory `path` (a container checkpoint or a bare image directory).
+  private static func directoryContents(_ path: String) throws -> Contents {
+    var found: [String: Storage] = [:]
+    var subdirectories: Set<String> = []
+    var times: [String: Int64] = [:]
+    var irregular: Set<String> = []
+    for (name, info) in try listDirectory(path) {
+      if CheckpointLayout.jsonMetadata.contains(name) && !Path.isRegularFile(info) {
+        irregular.insert(name)
+      } else if Path.isDirectory(info) {
+        subdirectories.insert(name)
+      } else if Path.isRegularFile(info) {
+        found[name] = .file(Path.join(path, name))
+        times[name] = Int64(info.st_mtim.tv_sec)
+      }
+    }
+    let kind: Kind
+    let imagePrefix: String
+    if subdirectories.contains(String(CheckpointLayout.imageDirectory.dropLast()))
+      || found[ContainerConfig.fileName] != nil || irregular.contains(ContainerConfig.fileName)
+    {
+      kind = .containerDirectory
+      imagePrefix = CheckpointLayout.imageDirectory
+    } else if found["inventory.img"] != nil || found["pstree.img"] != nil {
+      kind = .imageDirectory
+      imagePrefix = ""
+    } else {
+      throw CheckpointError.notACheckpoint(path)
+    }
+    return Contents(
+      displayPath: path, kind: kind, imagePrefix: imagePrefix, members: found, directories: subdirectories,
+      irregularMetadata: irregular, modificationTimes: times)
+  }
+
   /// Regular files and directories below `root` (three levels), and metadata names of any type at its top,
   /// relative names with their `lstat`.
   private static func listDirectory(_ root: String) throws -> [(String, stat)] {
@@ -378,11 +286,192 @@ public final class CheckpointSource {
     try walk("", depth: 0)
     return result
   }
+}
 
+extension CheckpointSource {
+  /// Reads a checkpoint member by member, so that a caller can take the bytes of members wanted at random offsets
+  /// as a compressed archive is decompressed, instead of the private temporary file (`coredump` writes pages
+  /// straight into a core).
+  ///
+  /// ``nextStreamedMember()`` reads on to the next such member: in a compressed archive (or a streamed image
+  /// layer), one the ``Selection`` wants for random access and does not narrow to ranges. ``sourceSoFar`` is the
+  /// source as read up to it, ``take(with:)`` hands its bytes to a ``MemberReceiver``; a member not taken is
+  /// spilled to the private temporary file when the loader reads on. ``finish()`` reads the rest and gives the
+  /// source. A directory or an uncompressed archive has no such member.
+  final class Loader {
+    private let path: String
+    private let selection: Selection
+    /// A checkpoint image's layer, else `nil`.
+    private let image: ImageLayer?
+    /// The archive, `nil` for a directory.
+    private let reader: ArchiveReader?
+    /// A directory's members, all known when the loader is made.
+    private let listed: Contents?
+    private var found: [String: Storage] = [:]
+    private var directoryNames: Set<String> = []
+    private var irregular: Set<String> = []
+    private var times: [String: Int64] = [:]
+    private var spill: FileDescriptor?
+    /// One writer thread fills the spill file for all members: decompressing and writing overlap.
+    private var spillWriter: BackgroundWriter?
+    private var spillOffset: Int64 = 0
+    private var compression = ArchiveFilter.none
+    /// The member ``nextStreamedMember()`` stopped at, none of its bytes read yet.
+    private var current: String?
+    /// True once the archive's last member is read.
+    private var isAtEnd = false
+
+    /// Opens `path` (a directory, read whole at once, or an archive, read as the loader is asked to).
+    init(path: String, selection: Selection = .everything, registry: RegistryOptions = RegistryOptions()) throws {
+      self.path = path
+      self.selection = selection
+      image = try CheckpointSource.imageLayer(path, registry: registry)  // a checkpoint image's layer (CheckpointSource+Image.swift)
+      guard let info = try image?.status ?? Path.status(path) else {
+        throw CheckpointError.missing(path)
+      }
+      if Path.isDirectory(info) {
+        reader = nil
+        listed = try CheckpointSource.directoryContents(path)
+      } else {
+        reader = try image?.reader ?? ArchiveReader(path: path)
+        listed = nil
+      }
+    }
+
+    /// Reads on to the next member whose bytes a caller may take (see ``take(with:)``); `nil` at the end.
+    func nextStreamedMember() throws -> (name: String, size: Int64)? {
+      try read(stoppingAtStreamed: true)
+    }
+
+    /// The source as read so far: every member before the one ``nextStreamedMember()`` returned is readable (each
+    /// spilled byte is in the file first; a later spill continues at its end), that member is present with its
+    /// size but no bytes yet.
+    var sourceSoFar: CheckpointSource {
+      get throws {
+        if let listed { return CheckpointSource(listed) }
+        try spillWriter?.finish()
+        spillWriter = nil
+        let imageDirectory = String(CheckpointLayout.imageDirectory.dropLast())
+        let prefix =
+          directoryNames.contains(imageDirectory)
+            || found.keys.contains { $0.hasPrefix(CheckpointLayout.imageDirectory) }
+          ? CheckpointLayout.imageDirectory : ""
+        return CheckpointSource(
+          Contents(
+            displayPath: path, kind: .archive(reader?.compression ?? .none), imagePrefix: prefix, members: found,
+            directories: directoryNames, spillFile: spill))
+      }
+    }
+
+    /// Hands the bytes of the member ``nextStreamedMember()`` returned to `receiver`, which serves reads of them
+    /// from then on.
+    func take(with receiver: MemberReceiver) throws {
+      guard let name = current, let reader else {
+        preconditionFailure("take(with:) without a member from nextStreamedMember()")
+      }
+      current = nil
+      let (bytes, size) = try receiver.receive(from: reader)
+      found[name] = .received(bytes, size: size)
+    }
+
+    /// Reads the rest of the checkpoint (a member not taken is spilled) and gives the source.
+    func finish() throws -> CheckpointSource {
+      CheckpointSource(try readAll())
+    }
+
+    /// What ``finish()`` gives the source.
+    fileprivate func readAll() throws -> Contents {
+      if let listed { return listed }
+      guard let reader else { preconditionFailure("a loader without a directory's members has an archive") }
+      _ = try read(stoppingAtStreamed: false)
+      // Every spilled byte is in the file before anything reads it back.
+      try spillWriter?.finish()
+      // A registry's layer is checked against its digest once the archive is read.
+      try image?.stream?.finish()
+      // Members imply their directories: upstream wants an explicit `checkpoint/` entry, this accepts both.
+      for name in found.keys {
+        var parent = Path.directory(of: name)
+        while parent != "." && !parent.isEmpty && directoryNames.insert(parent).inserted {
+          parent = Path.directory(of: parent)
+        }
+      }
+      let contents = Contents(
+        displayPath: path, kind: .archive(compression),
+        imagePrefix: directoryNames.contains(String(CheckpointLayout.imageDirectory.dropLast()))
+          ? CheckpointLayout.imageDirectory : "",
+        members: found, directories: directoryNames, irregularMetadata: irregular, modificationTimes: times,
+        archiveFile: compression == .none ? (image.map { $0.file } ?? reader.fileReadableAtOffsets) : nil,
+        spillFile: spill)
+      if found.isEmpty && directoryNames.isEmpty && irregular.isEmpty {
+        throw CheckpointError.emptyArchive(path)
+      }
+      return contents
+    }
+
+    /// Reads members: to the end, or with `stoppingAtStreamed` to the next one a caller may take, returned with
+    /// its bytes unread. A member left untaken before is spilled first.
+    private func read(stoppingAtStreamed: Bool) throws -> (name: String, size: Int64)? {
+      guard let reader, !isAtEnd else { return nil }
+      if let name = current {
+        current = nil
+        try spillMember(name)
+      }
+      while let entry = try reader.next() {
+        compression = reader.compression ?? .none
+        if entry.kind != .regular, let name = entry.normalizedPath, CheckpointLayout.jsonMetadata.contains(name) {
+          // Never followed nor read: a link could point anywhere, a directory or device has no JSON.
+          irregular.insert(name)
+          found[name] = nil
+          continue
+        }
+        if entry.kind == .directory, let name = try SafeExtraction.checkedName(of: entry, in: path) {
+          directoryNames.insert(name)
+          continue
+        }
+        guard entry.kind == .regular, let name = try SafeExtraction.checkedName(of: entry, in: path) else { continue }
+        irregular.remove(name)
+        times[name] = entry.modificationTime
+        if let offset = entry.dataOffset, image == nil || image?.file != nil {
+          found[name] = .inPlace(offset: offset + (image?.baseOffset ?? 0), size: entry.size)
+        } else if selection.randomAccess(name),
+          let ranges = try selection.neededRanges?(
+            name, found.compactMapValues { if case .memory(let bytes) = $0 { bytes } else { nil } })
+        {
+          found[name] = .sparse(try SparseBytes(keeping: ranges, of: reader, size: entry.size))
+        } else if selection.randomAccess(name) {
+          guard stoppingAtStreamed else {
+            try spillMember(name)
+            continue
+          }
+          found[name] = .pending(size: entry.size)
+          current = name
+          return (name, entry.size)
+        } else if selection.memory(name) {
+          found[name] = .memory(try reader.readAll(limit: CheckpointLayout.memberLimit, member: name))
+        } else {
+          found[name] = .skipped(size: entry.size)
+        }
+      }
+      isAtEnd = true
+      return nil
+    }
+
+    /// Appends the current member to the private temporary file.
+    private func spillMember(_ name: String) throws {
+      guard let reader else { return }
+      let file = try spill ?? UnlinkedFile.make(stem: "checkpointctl-pages")
+      spill = file
+      let writer = spillWriter ?? BackgroundWriter(file: file, startsWriteback: false)
+      spillWriter = writer
+      let size = try writer.append { try reader.read(into: $0) }
+      found[name] = .spilled(offset: spillOffset, size: size)
+      spillOffset += size
+    }
+  }
 }
 
 /// Takes the bytes of a member of a compressed archive as they are decompressed (see
-/// ``CheckpointSource/Selection/receiver``).
+/// ``CheckpointSource/Loader/take(with:)``).
 protocol MemberReceiver: AnyObject {
   /// Reads the current member of `reader` to its end; returns what serves reads of its bytes at any offset
   /// afterwards, and how many bytes it had.

@@ -364,9 +364,13 @@ import Testing
     try TestArchive.write(members, to: archive, compression: .zstd)
     let trace = CoreDumpWriter.Trace()
     let streamed = StreamedCores(options: .init(outputDirectory: work.file("cores")), pageSize: 4096, trace: trace)
-    var selection = CoreDumpWriter.selection
-    selection.receiver = { member, sofar in streamed.receiver(member: member, source: sofar) }
-    let source = try CheckpointSource(path: archive, selection: selection)
+    let loader = try CheckpointSource.Loader(path: archive, selection: CoreDumpWriter.selection)
+    while let member = try loader.nextStreamedMember() {
+      if let core = streamed.receiver(member: member.name, source: try loader.sourceSoFar) {
+        try loader.take(with: core)
+      }
+    }
+    let source = try loader.finish()
     #expect(!trace.started.isEmpty)
     var compared = 0
     for case .file(let name, let bytes) in members where CheckpointLayout.isPages(name) {

@@ -1,5 +1,4 @@
 import CRIU
-import CSystemShims
 import Glibc
 import OCI
 
@@ -111,9 +110,15 @@ public enum CoreDumpWriter {
         for directory in (streamed.createdDirectories + createdDirectories).reversed() { rmdir(directory) }
       }
     }
-    var selection = Self.selection
-    selection.receiver = { member, sofar in streamed.receiver(member: member, source: sofar) }
-    let source = try CheckpointSource(path: checkpoint, selection: selection, registry: options.registry)
+    let loader = try CheckpointSource.Loader(
+      path: checkpoint, selection: Self.selection, registry: options.registry)
+    // Each member the source would spill is offered to the streamed cores first.
+    while let member = try loader.nextStreamedMember() {
+      if let core = streamed.receiver(member: member.name, source: try loader.sourceSoFar) {
+        try loader.take(with: core)
+      }
+    }
+    let source = try loader.finish()
     let processes = try source.processes()
     var selected: [CheckpointProcess] = []
     // Notes wait until every image is checked: a bad checkpoint gives one error line and nothing else.
@@ -142,12 +147,7 @@ public enum CoreDumpWriter {
     if !options.force {
       for path in destinations where try Path.linkStatus(path) != nil { throw CoreDumpError.exists(path: path) }
     }
-    var files: [UInt64: RegFileEntry] = [:]
-    if source.contains(source.imagePrefix + "files.img") {
-      for entry in try source.image("files.img").messages(FileEntry.self) where entry.hasReg {
-        files[UInt64(entry.id)] = entry.reg
-      }
-    }
+    let files = try source.regularFiles()
     var wanted: Set<String> = []
     for process in selected where source.hasMemoryMap(pid: process.pid) {
       let vmas = try source.image("mm-\(process.pid).img").messages(MmEntry.self).first?.vmas ?? []
@@ -296,19 +296,18 @@ public enum CoreDumpWriter {
 /// The core being written: positioned writes that leave pages of zeros as holes, and write-back started every
 /// 8 MiB so the closing `fsync` finds the data on its way to the device.
 final class CoreOutput {
-  static let writebackInterval = 8 << 20
   let file: FileDescriptor
   let pageSize: Int
   let buffer: UnsafeMutableRawBufferPointer
-  private let zeros: UnsafeMutableRawBufferPointer
-  private var unsynced = 0
+  private let zeros: UnsafeMutableRawPointer
+  private var writeback = WritebackPacer()
 
   init(file: FileDescriptor, pageSize: Int) {
     self.file = file
     self.pageSize = pageSize
     buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
-    zeros = UnsafeMutableRawBufferPointer.allocate(byteCount: pageSize, alignment: 4096)
-    zeros.initializeMemory(as: UInt8.self, repeating: 0)
+    zeros = UnsafeMutableRawPointer.allocate(byteCount: pageSize, alignment: 4096)
+    zeros.initializeMemory(as: UInt8.self, repeating: 0, count: pageSize)
   }
 
   deinit {
@@ -318,28 +317,23 @@ final class CoreOutput {
 
   /// Writes all of `bytes` at `offset`.
   func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws {
-    guard let base = bytes.baseAddress else { return }
-    var done = 0
-    while done < bytes.count {
-      let n = retrying { pwrite(file.rawValue, base + done, bytes.count - done, off_t(offset) + off_t(done)) }
-      guard n > 0 else { throw SystemError("cannot write", path: file.displayPath) }
-      done += n
-    }
-    unsynced += bytes.count
-    if unsynced >= Self.writebackInterval {
-      _ = checkpointctl_start_writeback(file.rawValue, 0, 0)
-      unsynced = 0
-    }
+    try file.write(bytes, at: Int64(offset))
+    writeback.wrote(bytes.count, to: file)
+  }
+
+  /// True when the `count` bytes at `bytes` (a page at most) are all zeros.
+  func isZeroPage(_ bytes: UnsafeRawPointer, count: Int) -> Bool {
+    memcmp(bytes, zeros, count) == 0
   }
 
   /// Writes the pages of `bytes` that are not all zeros; the others stay holes.
   func writeSparse(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws {
-    guard let base = bytes.baseAddress, let zero = zeros.baseAddress else { return }
+    guard let base = bytes.baseAddress else { return }
     var runStart: Int?
     var position = 0
     while position < bytes.count {
       let length = min(pageSize, bytes.count - position)
-      let isZero = memcmp(base + position, zero, length) == 0
+      let isZero = isZeroPage(base + position, count: length)
       if isZero, let start = runStart {
         try write(UnsafeRawBufferPointer(rebasing: bytes[start..<position]), at: offset + UInt64(start))
         runStart = nil

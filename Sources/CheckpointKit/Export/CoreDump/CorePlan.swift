@@ -34,6 +34,9 @@ struct CorePlan {
     var notesOffset: UInt64
     /// The mapped files, for `NT_FILE`.
     var fileMappings: [CoreFileMapping]
+    /// Where the private pages file's pages go in the core (``CorePlan/pageRuns(_:_:)``); `nil` when a run is not
+    /// page-aligned.
+    var pageRuns: [PageRun]?
   }
 
   /// A run of the process's private pages file stored as it is in the core: `length` bytes at `pagesOffset`
@@ -47,13 +50,17 @@ struct CorePlan {
 
   var process: CheckpointProcess
   var machine: CoreMachine
-  var memory: ProcessMemory
-  var segments: [Segment]
+  /// The process's memory, segments and where its private pages go.
+  var layout: Layout
   var notes: [UInt8]
-  var notesOffset: UInt64
   var threadCount: Int
   /// Mapped files with a build-id recorded by CRIU: path → hex build-id.
   var buildIDs: [(path: String, buildID: String)]
+
+  var memory: ProcessMemory { layout.memory }
+  var segments: [Segment] { layout.segments }
+  /// Where the notes start: after the last segment.
+  var notesOffset: UInt64 { layout.notesOffset }
 
   /// The bytes at the start of the core.
   var headers: [UInt8] {
@@ -138,9 +145,7 @@ struct CorePlan {
     }
     self.process = process
     self.machine = machine
-    self.memory = memory
-    self.segments = layout.segments
-    self.notesOffset = layout.notesOffset
+    self.layout = layout
     self.threadCount = threads.count
     self.buildIDs = buildIDs.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
   }
@@ -230,7 +235,9 @@ struct CorePlan {
       cursor = next
     }
 
-    return Layout(memory: memory, segments: segments, notesOffset: cursor, fileMappings: fileMappings)
+    return Layout(
+      memory: memory, segments: segments, notesOffset: cursor, fileMappings: fileMappings,
+      pageRuns: pageRuns(segments, memory))
   }
 
   /// The runs of the private pages file that the core holds as they are: each present private page inside a

@@ -1,5 +1,4 @@
 import CRIU
-import CSystemShims
 import Glibc
 
 /// Cores whose private pages are written while a compressed archive is decompressed, so the pages are
@@ -16,7 +15,7 @@ import Glibc
 /// core is finished in that file (headers, notes, mapped files' bytes and PE_PARENT pages around them); if not
 /// (a later member such as `rootfs-diff.tar` changed the layout), the core is written as usual, reading the
 /// pages back from where the stream put them. Every way gives the same bytes.
-final class StreamedCores: @unchecked Sendable {
+final class StreamedCores {
   private let options: CoreDumpWriter.Options
   private let pageSize: Int
   /// Used on the thread that reads the archive only.
@@ -37,9 +36,9 @@ final class StreamedCores: @unchecked Sendable {
     self.trace = trace
   }
 
-  /// The ``CheckpointSource/Selection/receiver`` hook: a core to stream `member` into, or `nil` to let the
-  /// source keep it.
-  func receiver(member: String, source: CheckpointSource) -> MemberReceiver? {
+  /// A core to stream `member` into (for ``CheckpointSource/Loader/take(with:)``), or `nil` to let the source keep
+  /// it; `source` is the checkpoint read so far (``CheckpointSource/Loader/sourceSoFar``).
+  func receiver(member: String, source: CheckpointSource) -> StreamedCore? {
     let prefix = source.imagePrefix
     let base = Path.base(of: member)
     guard CheckpointLayout.isPages(member), member == prefix + base,
@@ -85,22 +84,18 @@ final class StreamedCores: @unchecked Sendable {
     return core
   }
 
-  /// Where the private pages of `pid` go, from the images read so far.
+  /// Where the private pages of `pid` go, laid out from the images read so far (the final layout, made once every
+  /// member is read, may differ: ``take(for:source:)`` compares the two).
   private func plannedRuns(pid: UInt32, source: CheckpointSource) throws -> [CorePlan.PageRun]? {
-    if files == nil && source.contains(source.imagePrefix + "files.img") {
-      var found: [UInt64: RegFileEntry] = [:]
-      for entry in try source.image("files.img").messages(FileEntry.self) where entry.hasReg {
-        found[UInt64(entry.id)] = entry.reg
-      }
-      files = found
-    }
+    // Decoded once it is there: the stream may not have reached it yet.
+    if files == nil && source.contains(source.imagePrefix + "files.img") { files = try source.regularFiles() }
     let files = self.files ?? [:]
     let vmas = try source.memoryMap(pid: pid).vmas
     let wanted = Set(CorePlan.mappedFiles(vmas, files: files).values.map(\.name))
     let fileSources = try CoreFileSources(source: source, sysroot: options.sysroot, wanted: wanted)
-    let layout = try CorePlan.layout(
-      pid: pid, source: source, files: files, fileSources: fileSources, pageSize: pageSize)
-    return CorePlan.pageRuns(layout.segments, layout.memory)
+    return try CorePlan.layout(
+      pid: pid, source: source, files: files, fileSources: fileSources, pageSize: pageSize
+    ).pageRuns
   }
 
   /// True when the stream started a core for `pid`.
@@ -113,10 +108,11 @@ final class StreamedCores: @unchecked Sendable {
 
   /// The streamed core of `plan`'s process, if its pages are where `plan` wants them; it is handed out once.
   func take(for plan: CorePlan, source: CheckpointSource) -> StreamedCore? {
+    // A member after the pages (`rootfs-diff.tar` holding a mapped file) can move the segments.
     guard let core = cores.removeValue(forKey: plan.process.pid),
       let map = plan.memory.privateMemory?.pageMap,
       core.member == source.imagePrefix + "pages-\(map.pagesID).img",
-      core.runs == CorePlan.pageRuns(plan.segments, plan.memory)
+      core.runs == plan.layout.pageRuns
     else { return nil }
     // The archive may hold the pages member twice: the core holds the first copy, the source reads the last.
     guard case .received(let bytes, _)? = source.members[core.member], (bytes as AnyObject) === core else {
@@ -231,24 +227,19 @@ final class StreamedCore: MemberReceiver, RandomAccessBytes {
 /// Writes consecutive blocks of a pages file where the runs say (runs of the core), or at their own offsets in
 /// a private temporary file; pages of zeros are skipped. Used on the writer thread only.
 private final class PagePlacer {
-  let core: FileDescriptor
+  /// The core, written as ``CoreDumpWriter`` writes it (write-back started as it goes).
+  let core: CoreOutput
   let runs: [CorePlan.PageRun]
   let pageSize: Int
   private(set) var rest: FileDescriptor?
   private var position: Int64 = 0
   private var runIndex = 0
-  private var unsynced = 0
-  private let zeros: UnsafeMutableRawPointer
 
   init(core: FileDescriptor, runs: [CorePlan.PageRun], pageSize: Int) {
-    self.core = core
+    self.core = CoreOutput(file: core, pageSize: pageSize)
     self.runs = runs
     self.pageSize = pageSize
-    zeros = UnsafeMutableRawPointer.allocate(byteCount: pageSize, alignment: 4096)
-    zeros.initializeMemory(as: UInt8.self, repeating: 0, count: pageSize)
   }
-
-  deinit { zeros.deallocate() }
 
   /// Places the next block of the pages file.
   func place(_ block: UnsafeRawBufferPointer) throws {
@@ -264,7 +255,7 @@ private final class PagePlacer {
       }
       let toCore = runIndex < runs.count && runs[runIndex].pagesOffset <= at
       let offset = toCore ? Int64(runs[runIndex].coreOffset) + (at - runs[runIndex].pagesOffset) : at
-      let isZero = memcmp(base + index, zeros, length) == 0
+      let isZero = core.isZeroPage(base + index, count: length)
       if isZero {
         if let stretch = pending { try write(stretch, from: base) }
         pending = nil
@@ -283,30 +274,13 @@ private final class PagePlacer {
   private func write(_ stretch: (start: Int, count: Int, toCore: Bool, offset: Int64), from base: UnsafeRawPointer)
     throws
   {
-    let file: FileDescriptor
+    let bytes = UnsafeRawBufferPointer(start: base + stretch.start, count: stretch.count)
     if stretch.toCore {
-      file = core
-    } else if let rest {
-      file = rest
-    } else {
-      let made = try UnlinkedFile.make(stem: "checkpointctl-pages")
-      rest = made
-      file = made
+      try core.write(bytes, at: UInt64(stretch.offset))
+      return
     }
-    var done = 0
-    while done < stretch.count {
-      let n = retrying {
-        pwrite(file.rawValue, base + stretch.start + done, stretch.count - done, off_t(stretch.offset) + off_t(done))
-      }
-      guard n > 0 else { throw SystemError("cannot write", path: file.displayPath) }
-      done += n
-    }
-    guard stretch.toCore else { return }
-    // As CoreOutput does: write-back started every 8 MiB, so the closing fsync has little left to do.
-    unsynced += stretch.count
-    if unsynced >= CoreOutput.writebackInterval {
-      _ = checkpointctl_start_writeback(core.rawValue, 0, 0)
-      unsynced = 0
-    }
+    let file = try rest ?? UnlinkedFile.make(stem: "checkpointctl-pages")
+    rest = file
+    try file.write(bytes, at: stretch.offset)
   }
 }
