@@ -34,7 +34,10 @@ let package = Package(
       dependencies: ["SystemSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
       exclude: ["Protos"]
     ),
-    .target(name: "OCI", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+    .target(
+      name: "OCI",
+      dependencies: ["Archive", "SystemSupport", .product(name: "Crypto", package: "swift-crypto")]
+    ),
     .target(
       name: "CheckpointKit",
       dependencies: [

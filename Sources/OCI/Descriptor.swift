@@ -107,3 +107,16 @@ public enum OCILimits {
   /// Largest manifest, index, configuration or `index.json` accepted (the registry's own limit is 4 MiB).
   public static let document = 4 << 20
 }
+
+extension Platform {
+  /// This host's platform in Go's names (`amd64`, `arm64`), operating system `linux`.
+  public static var host: Platform {
+    #if arch(x86_64)
+      Platform(architecture: "amd64", os: "linux")
+    #elseif arch(arm64)
+      Platform(architecture: "arm64", os: "linux")
+    #else
+      Platform(architecture: "unknown", os: "linux")
+    #endif
+  }
+}

@@ -21,6 +21,12 @@ public enum OCIError: Error, Equatable, CustomStringConvertible {
   case registry(registry: String, what: String, reason: String)
   /// An image that does not hold a checkpoint.
   case notACheckpointImage(source: String, reason: String)
+  /// A member an OCI archive must have is not there.
+  case missingMember(source: String, member: String)
+  /// Podman is needed for a bare image name and is not installed.
+  case podmanMissing(image: String)
+  /// `podman load` failed.
+  case podmanFailed(image: String, status: Int32, output: String)
 
   /// One line naming what failed and where.
   public var description: String {
@@ -44,6 +50,13 @@ public enum OCIError: Error, Equatable, CustomStringConvertible {
       return "registry \(registry): \(what): \(reason)"
     case .notACheckpointImage(let source, let reason):
       return "\(source) is not a checkpoint image: \(reason)"
+    case .missingMember(let source, let member):
+      return "\(source): \(member): no such file or directory"
+    case .podmanMissing(let image):
+      return
+        "cannot store \(image) in the local image store: podman is not installed (write the image with oci-archive:PATH, oci:DIR or docker://HOST/REPO instead)"
+    case .podmanFailed(let image, let status, let output):
+      return "podman load of \(image) failed (exit status \(status)): \(output)"
     }
   }
 }

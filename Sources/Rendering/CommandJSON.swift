@@ -1,5 +1,6 @@
 import CRIU
 import CheckpointKit
+import OCI
 
 /// `--format json` of the commands whose tables people read: `show` (container checkpoints), `list`, `memparse`
 /// (size table) and `coredump` (summary). Keys are snake_case, sizes are bytes, times RFC 3339, lists sorted as
@@ -94,7 +95,7 @@ extension CoreDumpWriter.Result {
   }
 }
 
-extension CheckpointImage {
+extension SingleLayerImage {
   /// `build --format json`: `{image, digest, manifest_digest, layer_digest, layer_size, annotations: {key: value}}`
   /// (digests as `sha256:…`, the index's first).
   public func json(image: String) -> String {

@@ -37,7 +37,7 @@ extension KubeletStore {
       throw OCIImageError.badCompression(compression.name)
     }
     var summary = ExtractSummary(podArchives: [], bytes: 0)
-    let image = try OCIImageWriter.store(to: destination, registry: registry, progress: progress) { layerFile in
+    let image = try ImageStore.store(to: destination, registry: registry, progress: progress) { layerFile in
       let lock = try lockShared()
       defer { withExtendedLifetime(lock) {} }
       let plan = try extractPlan()
@@ -54,9 +54,9 @@ extension KubeletStore {
         StoreImageAnnotation.pods: String(plan.pods), StoreImageAnnotation.archives: String(plan.names.count),
       ]
       if let created { annotations[OCIAnnotation.created] = created }
-      return CheckpointImage(
+      return SingleLayerImage(
         layer: layer, layerFile: layerFile, annotations: annotations,
-        platform: Platform(architecture: OCIImageBuilder.hostArchitecture, os: "linux"), created: created,
+        platform: Platform(architecture: Platform.host.architecture, os: "linux"), created: created,
         createdSeconds: created == nil ? 0 : plan.newest)
     }
     summary.image = image.indexDescriptor
@@ -95,7 +95,7 @@ extension KubeletStore {
   static func imageSource(_ input: String) throws -> ImageReference? {
     guard let info = try Path.status(input) else { return try imageReference(input) }
     if Path.isDirectory(info) { return OCILayout.isLayout(input) ? .ociLayout(directory: input, tag: nil) : nil }
-    guard Path.isRegularFile(info), try CheckpointSource.isOCIArchive(input) else { return nil }
+    guard Path.isRegularFile(info), try ImageLayer.isOCIArchive(input) else { return nil }
     return .ociArchive(path: input, tag: nil)
   }
 

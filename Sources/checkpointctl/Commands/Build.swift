@@ -42,7 +42,7 @@ extension CheckpointCtl {
       let destination = try ImageReference(parsing: image)
       let extra = try annotations.map(CheckpointImageAnnotations.parse)
       let filter = try ArchiveFilter(name: compression)
-      let built = try OCIImageWriter.build(
+      let built = try OCIImageBuilder.build(
         checkpoint: checkpoint, to: destination, compression: filter, annotations: extra, registry: registry.options,
         progress: .terminal)
       guard format == .table else { return emit(built.json(image: image)) }

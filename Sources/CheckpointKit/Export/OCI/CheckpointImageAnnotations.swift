@@ -116,10 +116,6 @@ public enum OCIImageError: Error, Equatable, CustomStringConvertible {
   case badCompression(String)
   /// A member the layer cannot hold.
   case unsupportedMember(source: String, member: String, kind: String)
-  /// Podman is needed for a bare image name and is not installed.
-  case podmanMissing(image: String)
-  /// `podman load` failed.
-  case podmanFailed(image: String, status: Int32, output: String)
 
   /// One line naming what failed.
   public var description: String {
@@ -131,11 +127,6 @@ public enum OCIImageError: Error, Equatable, CustomStringConvertible {
     case .unsupportedMember(let source, let member, let kind):
       return
         "\(source): member \(quoted(member)) is a \(kind); a checkpoint image layer holds only files and directories"
-    case .podmanMissing(let image):
-      return
-        "cannot store \(image) in the local image store: podman is not installed (write the image with oci-archive:PATH, oci:DIR or docker://HOST/REPO instead)"
-    case .podmanFailed(let image, let status, let output):
-      return "podman load of \(image) failed (exit status \(status)): \(output)"
     }
   }
 }

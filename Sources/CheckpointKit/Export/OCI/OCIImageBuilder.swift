@@ -3,62 +3,23 @@ import Foundation
 import Glibc
 import OCI
 
-/// A checkpoint image ready to be stored: the layer (in a private temporary file) and the small blobs.
-public struct CheckpointImage {
-  /// The layer's descriptor.
-  public var layer: Descriptor
-  /// The file holding the layer's bytes (unlinked or about to be renamed; read from offset 0).
-  public var layerFile: FileDescriptor
-  /// The configuration's bytes and descriptor.
-  public var config: [UInt8]
-  public var configDescriptor: Descriptor
-  /// The manifest's bytes and descriptor.
-  public var manifest: [UInt8]
-  public var manifestDescriptor: Descriptor
-  /// The index's bytes and descriptor: what a tag points at.
-  public var index: [UInt8]
-  public var indexDescriptor: Descriptor
-  /// The annotations set on both the manifest and the index.
-  public var annotations: [String: String]
-  /// The platform (from the CRIU images).
-  public var platform: Platform
-  /// The image's creation time, seconds since the epoch (member times in archives).
-  public var createdSeconds: Int64
-
-  /// The small blobs, in the order a registry needs them (each before what refers to it).
-  var smallBlobs: [(Descriptor, [UInt8])] {
-    [(configDescriptor, config), (manifestDescriptor, manifest), (indexDescriptor, index)]
-  }
-}
-
-extension CheckpointImage {
-  /// The image of a finished layer: a configuration (the platform, the creation time, the layer's `diff_id`), a
-  /// manifest and an index, both carrying `annotations`; the index lists the manifest with its platform.
-  init(
-    layer: EncodedLayer, layerFile: FileDescriptor, annotations: [String: String], platform: Platform,
-    created: String?, createdSeconds: Int64
-  ) {
-    let layerDescriptor = Descriptor(mediaType: layer.mediaType, digest: layer.digest, size: layer.size)
-    let imageConfig = ImageConfig(
-      architecture: platform.architecture, os: platform.os, created: created, diffIDs: [layer.diffID])
-    let configBytes = imageConfig.json.bytes
-    let configDescriptor = Descriptor(mediaType: MediaType.imageConfig, bytes: configBytes)
-    let manifest = ImageManifest(config: configDescriptor, layers: [layerDescriptor], annotations: annotations)
-    let manifestBytes = manifest.json.bytes
-    let listed = Descriptor(mediaType: MediaType.imageManifest, bytes: manifestBytes, platform: platform)
-    let indexBytes = ImageIndex(manifests: [listed], annotations: annotations).json.bytes
-    self.init(
-      layer: layerDescriptor, layerFile: layerFile, config: configBytes, configDescriptor: configDescriptor,
-      manifest: manifestBytes, manifestDescriptor: Descriptor(mediaType: MediaType.imageManifest, bytes: manifestBytes),
-      index: indexBytes, indexDescriptor: Descriptor(mediaType: MediaType.imageIndex, bytes: indexBytes),
-      annotations: annotations, platform: platform, createdSeconds: createdSeconds)
-  }
-}
-
 /// Builds a checkpoint image (`build CHECKPOINT IMAGE`) in one pass over the checkpoint: its files become the only
 /// layer, at `/`, as `buildah add` of the archive would put them; `config.dump`, `spec.dump` and one CRIU core
 /// image are kept on the way for the annotations and the platform.
 public enum OCIImageBuilder {
+  /// Builds the image of `checkpoint` and stores it at `destination`; building the layer and pushing it report
+  /// to `progress`.
+  public static func build(
+    checkpoint: String, to destination: ImageReference, compression: ArchiveFilter,
+    annotations: [(String, String)], registry: RegistryOptions = RegistryOptions(), progress: ProgressSink = .none
+  ) throws -> SingleLayerImage {
+    try ImageStore.store(to: destination, registry: registry, progress: progress) { layerFile in
+      try OCIImageBuilder.build(
+        checkpoint: checkpoint, compression: compression, annotations: annotations, layerFile: layerFile,
+        progress: progress)
+    }
+  }
+
   /// Layer compressions `build` accepts.
   public static let compressions: [ArchiveFilter] = [.gzip, .zstd, .none]
 
@@ -75,7 +36,7 @@ public enum OCIImageBuilder {
   public static func build(
     checkpoint: String, compression: ArchiveFilter, annotations extra: [(String, String)], layerFile: FileDescriptor,
     progress sink: ProgressSink = .none
-  ) throws -> CheckpointImage {
+  ) throws -> SingleLayerImage {
     guard compressions.contains(compression) else { throw OCIImageError.badCompression(compression.name) }
     guard let info = try Path.status(checkpoint) else { throw CheckpointError.missing(checkpoint) }
     let encoder = try TarStreamEncoder(
@@ -165,9 +126,9 @@ public enum OCIImageBuilder {
       created = time.text
       createdSeconds = time.unixSeconds
     }
-    return CheckpointImage(
+    return SingleLayerImage(
       layer: layer, layerFile: layerFile, annotations: annotations,
-      platform: Platform(architecture: architecture ?? hostArchitecture, os: "linux"), created: created,
+      platform: Platform(architecture: architecture ?? Platform.host.architecture, os: "linux"), created: created,
       createdSeconds: createdSeconds)
   }
 
@@ -182,17 +143,6 @@ public enum OCIImageBuilder {
     } catch let error as CRIUImageError {
       throw CheckpointError.corruptImage(source: source, member: name, error)
     }
-  }
-
-  /// Go's name for the architecture this program runs on.
-  static var hostArchitecture: String {
-    #if arch(x86_64)
-      return "amd64"
-    #elseif arch(arm64)
-      return "arm64"
-    #else
-      return "unknown"
-    #endif
   }
 
   /// RFC 3339 in UTC, whole seconds; `nil` outside the years 1 to 9999 (a time from a hostile archive).

@@ -1,15 +1,19 @@
 import Archive
-import OCI
+import SystemSupport
 
 /// A finished image layer as OCI names it: its `diff_id`, digest, size and media type.
-struct EncodedLayer {
-  var diffID: Digest
-  var digest: Digest
-  var size: Int64
-  var mediaType: String
+public struct EncodedLayer: Sendable {
+  /// SHA-256 of the uncompressed tar.
+  public var diffID: Digest
+  /// SHA-256 of the layer as stored.
+  public var digest: Digest
+  /// Its size as stored.
+  public var size: Int64
+  /// Its media type (tar, tar+gzip, tar+zstd).
+  public var mediaType: String
 
   /// The layer a ``TarStreamEncoder`` wrote with `compression`.
-  init(_ result: TarStreamEncoder.Result, compression: ArchiveFilter) throws {
+  public init(_ result: TarStreamEncoder.Result, compression: ArchiveFilter) throws {
     // The hasher gives 64 lowercase hex digits, which every digest accepts.
     guard let diffID = Digest("sha256:" + result.tarSHA256), let digest = Digest("sha256:" + result.writtenSHA256)
     else {
@@ -22,7 +26,7 @@ struct EncodedLayer {
   }
 
   /// The layer media type for a compression.
-  static func mediaType(_ compression: ArchiveFilter) -> String {
+  public static func mediaType(_ compression: ArchiveFilter) -> String {
     switch compression {
     case .gzip: return MediaType.layerGzip
     case .zstd: return MediaType.layerZstd

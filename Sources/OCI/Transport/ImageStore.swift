@@ -1,32 +1,20 @@
+import Archive
 import Foundation
 import Glibc
-import OCI
+import SystemSupport
 
-/// Stores a checkpoint image where an ``ImageReference`` says: an OCI archive, an OCI layout directory, a
+/// Stores a one-layer image where an ``ImageReference`` says: an OCI archive, an OCI layout directory, a
 /// registry, or Podman's local store. Each destination is written so that a failure leaves no tag and no
 /// temporary file: archives under a temporary name renamed at the end, layout blobs under their digests before
 /// `index.json` names them, registry blobs before the manifest, the index last under the tag.
-public enum OCIImageWriter {
-  /// Builds the image of `checkpoint` and stores it at `destination`; building the layer and pushing it report
-  /// to `progress`.
-  public static func build(
-    checkpoint: String, to destination: ImageReference, compression: ArchiveFilter,
-    annotations: [(String, String)], registry: RegistryOptions = RegistryOptions(), progress: ProgressSink = .none
-  ) throws -> CheckpointImage {
-    try store(to: destination, registry: registry, progress: progress) { layerFile in
-      try OCIImageBuilder.build(
-        checkpoint: checkpoint, compression: compression, annotations: annotations, layerFile: layerFile,
-        progress: progress)
-    }
-  }
-
+public enum ImageStore {
   /// Stores the image `make` builds at `destination`: `make` writes the layer into the private file it is given
   /// (beside an OCI archive, in a layout's blob directory, or in `$TMPDIR` for a registry and Podman's store)
   /// and returns the image; the layer is then moved, copied or uploaded, and the image tagged last.
-  static func store(
+  public static func store(
     to destination: ImageReference, registry: RegistryOptions, progress: ProgressSink,
-    make: (FileDescriptor) throws -> CheckpointImage
-  ) throws -> CheckpointImage {
+    make: (FileDescriptor) throws -> SingleLayerImage
+  ) throws -> SingleLayerImage {
     switch destination {
     case .ociArchive(let path, let tag):
       return try writeArchive(to: path, tag: tag, make: make)
@@ -53,7 +41,7 @@ public enum OCIImageWriter {
       try push(image, to: reference, options: registry, progress: progress)
       return image
     case .localStorage(let name):
-      guard let podman = findExecutable("podman") else { throw OCIImageError.podmanMissing(image: name) }
+      guard let podman = findExecutable("podman") else { throw OCIError.podmanMissing(image: name) }
       let directory = try makeTemporaryDirectory()
       defer { removeTree(directory) }
       let archive = Path.join(directory, "image.oci.tar")
@@ -66,7 +54,7 @@ public enum OCIImageWriter {
   /// Pushes a built image: the layer and the configuration (each skipped when the registry has it), the
   /// manifest, then the index under the tag.
   public static func push(
-    _ image: CheckpointImage, to reference: RegistryReference, options: RegistryOptions, progress: ProgressSink = .none
+    _ image: SingleLayerImage, to reference: RegistryReference, options: RegistryOptions, progress: ProgressSink = .none
   ) throws {
     let client = try RegistryClient(reference: reference, options: options)
     let size = image.layer.size
@@ -85,8 +73,8 @@ public enum OCIImageWriter {
   /// 0600). The layer comes first and is written by `make` straight into the archive, after one block left for
   /// its header, which is filled in once the layer's digest and size are known; `oci-layout`, `index.json` and
   /// the small blobs follow. The layer is written once, never copied.
-  static func writeArchive(to path: String, tag: String?, make: (FileDescriptor) throws -> CheckpointImage) throws
-    -> CheckpointImage
+  static func writeArchive(to path: String, tag: String?, make: (FileDescriptor) throws -> SingleLayerImage) throws
+    -> SingleLayerImage
   {
     let file = try AtomicFile(destination: path)
     let fd = file.descriptor.rawValue
@@ -166,13 +154,13 @@ public enum OCIImageWriter {
     process.standardOutput = output
     process.standardError = output
     process.standardInput = FileHandle.nullDevice
-    do { try process.run() } catch { throw OCIImageError.podmanMissing(image: image) }
+    do { try process.run() } catch { throw OCIError.podmanMissing(image: image) }
     let data = output.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     guard process.terminationStatus == 0 else {
       let text = String(decoding: data.prefix(4096), as: UTF8.self)
         .split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
-      throw OCIImageError.podmanFailed(image: image, status: process.terminationStatus, output: text)
+      throw OCIError.podmanFailed(image: image, status: process.terminationStatus, output: text)
     }
   }
 }

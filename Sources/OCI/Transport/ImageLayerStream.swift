@@ -1,5 +1,6 @@
+import Archive
 import Glibc
-import OCI
+import SystemSupport
 
 /// The only layer of an image, read once and in order as the bytes an ``ArchiveReader`` reads, and checked
 /// against its descriptor: a layer in a file (an OCI layout's blob, a member of an OCI archive) is hashed on the
@@ -7,9 +8,9 @@ import OCI
 /// the skipped bytes (they count for the digest), and ``finish()`` reads whatever the archive reader left (the
 /// end-of-archive padding, the end of a compressed stream) before checking size and digest, so nothing read from
 /// a layer that is not what its digest says is ever committed.
-final class ImageLayerStream: RandomAccessBytes {
+public final class ImageLayerStream: RandomAccessBytes {
   /// The layer's descriptor (from the manifest).
-  let descriptor: Descriptor
+  public let descriptor: Descriptor
   private let source: Source
   private let display: String
   private var hasher = DigestHasher()
@@ -32,7 +33,7 @@ final class ImageLayerStream: RandomAccessBytes {
 
   /// Opens the layer of the image `reference` names (`display` is how the user named it), following an index to
   /// the manifest for this host's platform.
-  static func open(_ reference: ImageReference, display: String, registry: RegistryOptions) throws
+  public static func open(_ reference: ImageReference, display: String, registry: RegistryOptions) throws
     -> ImageLayerStream
   {
     switch try ImageLayerLocation.locate(reference, display: display, registry: registry) {
@@ -47,7 +48,7 @@ final class ImageLayerStream: RandomAccessBytes {
     }
   }
 
-  func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws -> Int {
+  public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws -> Int {
     guard offset >= position else {
       throw OCIError.invalidDocument(source: display, reason: "the layer was read backwards at \(offset)")
     }
@@ -62,7 +63,7 @@ final class ImageLayerStream: RandomAccessBytes {
   }
 
   /// Reads the rest of the layer and checks its size and digest: call it before committing anything read from it.
-  func finish() throws {
+  public func finish() throws {
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
     defer { buffer.deallocate() }
     while try pull(into: buffer) > 0 {}
@@ -111,7 +112,7 @@ enum ImageLayerLocation {
   static func locate(_ reference: ImageReference, display: String, registry: RegistryOptions) throws
     -> ImageLayerLocation
   {
-    let platform = Platform(architecture: OCIImageBuilder.hostArchitecture, os: "linux")
+    let platform = Platform.host
     switch reference {
     case .ociLayout(let directory, let tag):
       let layout = OCILayout(directory: directory)

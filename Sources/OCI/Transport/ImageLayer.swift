@@ -1,0 +1,70 @@
+import Archive
+import Glibc
+import SystemSupport
+
+/// The layer of a checkpoint image, opened as the archive a checkpoint source reads: from an OCI archive file
+/// (recognised by its content), an `oci-archive:`, `oci:` or `docker://` reference. A layer inside an
+/// uncompressed file is read in place (members at `baseOffset` plus their offset in the layer); a registry
+/// layer is streamed once, never saved whole.
+public struct ImageLayer {
+  /// The layer as an archive.
+  public let reader: ArchiveReader
+  /// The file uncompressed members are read from in place, `nil` when the layer is streamed.
+  public let file: FileDescriptor?
+  /// Where the layer starts in `file`.
+  public let baseOffset: Int64
+  /// A registry's layer, read in order: ``ImageLayerStream/finish()`` reads what the archive reader left and
+  /// checks the size and digest.
+  public let stream: ImageLayerStream?
+
+  /// What `stat` would say: a regular file (the archive branch of a checkpoint source).
+  public var status: stat {
+    var info = stat()
+    info.st_mode = S_IFREG | 0o400
+    return info
+  }
+}
+
+extension ImageLayer {
+
+  /// The image layer `path` names, or `nil` when `path` is no image (a checkpoint archive or directory, or a
+  /// missing file: the caller reports those as before).
+  public static func open(_ path: String, registry: RegistryOptions) throws -> ImageLayer? {
+    if try Path.status(path) == nil, let reference = try ImageReference(transport: path) {
+      return try openLayer(reference, display: path, registry: registry)
+    }
+    guard let info = try Path.status(path) else { return nil }
+    if Path.isDirectory(info) {
+      return OCILayout.isLayout(path)
+        ? try openLayer(.ociLayout(directory: path, tag: nil), display: path, registry: registry) : nil
+    }
+    guard Path.isRegularFile(info), try isOCIArchive(path) else { return nil }
+    return try openLayer(.ociArchive(path: path, tag: nil), display: path, registry: registry)
+  }
+
+  /// True when the archive's first member is `oci-layout`, `index.json` or under `blobs/` (one header read).
+  public static func isOCIArchive(_ path: String) throws -> Bool {
+    guard let reader = try? ArchiveReader(path: path), let entry = try? reader.next(),
+      let name = entry.normalizedPath
+    else { return false }
+    return name == OCILayout.layoutFile || name == OCILayout.indexFile || name == "blobs" || name.hasPrefix("blobs/")
+  }
+
+  private static func openLayer(_ reference: ImageReference, display: String, registry: RegistryOptions) throws
+    -> ImageLayer
+  {
+    switch try ImageLayerLocation.locate(reference, display: display, registry: registry) {
+    case .blob(let path, _):
+      let reader = try ArchiveReader(path: path, displayPath: display)
+      return ImageLayer(reader: reader, file: reader.fileReadableAtOffsets, baseOffset: 0, stream: nil)
+    case .member(let file, let offset, let layer):
+      let slice = FileSlice(file: file, offset: offset, size: layer.size)
+      let reader = try ArchiveReader(bytes: slice, size: layer.size, displayPath: display)
+      return ImageLayer(reader: reader, file: file, baseOffset: offset, stream: nil)
+    case .registry(let blob, let layer):
+      let stream = ImageLayerStream(layer, source: .registry(blob), display: display)
+      let reader = try ArchiveReader(bytes: stream, size: layer.size, displayPath: display)
+      return ImageLayer(reader: reader, file: nil, baseOffset: 0, stream: stream)
+    }
+  }
+}
