@@ -30,12 +30,8 @@ extension CheckpointCtl {
 
     @OptionGroup var registry: RegistryFlags
 
-    enum Format: String, ExpressibleByArgument, CaseIterable {
-      case table, json
-    }
-
     @Option(help: "Output format: table (upstream's lines) or json")
-    var format: Format = .table
+    var format: OutputFormat<TableForm> = .human
 
     func run() throws {
       let destination = try ImageReference(parsing: image)
@@ -44,7 +40,7 @@ extension CheckpointCtl {
       let built = try OCIImageWriter.build(
         checkpoint: checkpoint, to: destination, compression: filter, annotations: extra, registry: registry.options,
         progress: .terminal)
-      guard format == .table else { return emit(built.json(image: image)) }
+      guard format == .human else { return emit(built.json(image: image)) }
       var lines = ""
       for key in built.annotations.keys.sorted() {
         lines += "Added annotation: \(key)=\(built.annotations[key] ?? "")\n"

@@ -25,12 +25,8 @@ extension CheckpointCtl {
     @Flag(help: "Replace existing core.<pid> files")
     var force = false
 
-    enum Format: String, ExpressibleByArgument, CaseIterable {
-      case table, json
-    }
-
     @Option(help: "Summary format: table or json")
-    var format: Format = .table
+    var format: OutputFormat<TableForm> = .human
 
     @Argument(help: ArgumentHelp("Checkpoint archive or directory", valueName: "checkpoint"))
     var checkpoint: String

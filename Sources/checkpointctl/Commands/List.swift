@@ -17,12 +17,8 @@ extension CheckpointCtl {
         "Directories to search instead of \(CheckpointList.defaultDirectory)", valueName: "directory"))
     var directories: [String] = []
 
-    enum Format: String, ExpressibleByArgument, CaseIterable {
-      case table, json
-    }
-
     @Option(help: "Output format: table or json")
-    var format: Format = .table
+    var format: OutputFormat<TableForm> = .human
 
     func run() throws {
       let list = CheckpointList(directories: directories.isEmpty ? [CheckpointList.defaultDirectory] : directories)

@@ -14,10 +14,6 @@ extension CheckpointCtl {
         private and shared memory, on the raw bytes. --vma, --perm and --address narrow the memory looked at.
         """)
 
-    enum Format: String, ExpressibleByArgument, CaseIterable {
-      case table, json
-    }
-
     @Option(name: [.customShort("p"), .long], help: "Process ID to dump or search")
     var pid: UInt32?
 
@@ -42,7 +38,7 @@ extension CheckpointCtl {
     var context: Int = 0
 
     @Option(help: "Output format: table or json (sizes, search hits, or the dump as address/hex records)")
-    var format: Format = .table
+    var format: OutputFormat<TableForm> = .human
 
     @Option(name: .customLong("vma"), help: "Only these VMA kinds: heap, stack, anon, file, shared (comma-separated)")
     var vmaKinds: [String] = []

@@ -12,17 +12,13 @@ extension CheckpointCtl {
         that directory holds only the kubelet API's checkpoint-* archives, those archives' containers.
         """)
 
-    enum Format: String, ExpressibleByArgument, CaseIterable {
-      case table, json
-    }
-
     @OptionGroup var target: TargetOptions
 
     @Flag(help: "Show Pod UID in output")
     var showPodUID = false
 
     @Option(help: "Output format: table or json")
-    var format: Format = .table
+    var format: OutputFormat<TableForm> = .human
 
     @Argument(help: ArgumentHelp("Container checkpoint archives or directories", valueName: "checkpoint"))
     var inputs: [String] = []
@@ -50,7 +46,7 @@ extension CheckpointCtl {
       }
       let inventory = try target.store.inventory()
       switch format {
-      case .table: emit(StoreReport.table(inventory, showPodUID: showPodUID))
+      case .human: emit(StoreReport.table(inventory, showPodUID: showPodUID))
       case .json: emit(StoreReport.json(inventory))
       }
     }
