@@ -15,7 +15,7 @@ extension CheckpointCtl {
         """
     )
 
-    @Argument(help: ArgumentHelp("The checkpoint archive or directory", valueName: "checkpoint"))
+    @Argument(help: ArgumentHelp("The checkpoint archive or directory", valueName: "checkpoint"), completion: .file())
     var checkpoint: String
 
     @Argument(help: ArgumentHelp("Where the image goes", valueName: "image"))
@@ -25,7 +25,9 @@ extension CheckpointCtl {
       name: .customLong("annotation"), help: ArgumentHelp("Add or override an annotation", valueName: "key=value"))
     var annotations: [String] = []
 
-    @Option(help: ArgumentHelp("Layer compression: gzip, zstd or none", valueName: "algorithm"))
+    @Option(
+      help: ArgumentHelp("Layer compression: gzip, zstd or none", valueName: "algorithm"),
+      completion: .list(["gzip", "zstd", "none"]))
     var compression: String = "gzip"
 
     @OptionGroup var registry: RegistryFlags

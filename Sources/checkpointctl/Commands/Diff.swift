@@ -13,7 +13,7 @@ extension CheckpointCtl {
         and the root file system (--rootfs). Every list is sorted.
         """)
 
-    @Option(help: "Output format: tree or json")
+    @Option(help: "Output format: tree or json", completion: .list(OutputFormat<TreeForm>.allValueStrings))
     var format = "tree"
 
     /// `--format`, as `validate()` checked it (a plain string keeps the help without a value list).
@@ -49,7 +49,7 @@ extension CheckpointCtl {
     @Flag(help: "Every comparison")
     var all = false
 
-    @Argument(help: ArgumentHelp("The two checkpoints", valueName: "checkpoint"))
+    @Argument(help: ArgumentHelp("The two checkpoints", valueName: "checkpoint"), completion: .file())
     var inputs: [String] = []
 
     func validate() throws {

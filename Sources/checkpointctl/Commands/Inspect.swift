@@ -55,13 +55,14 @@ extension CheckpointCtl {
     @Flag(help: "Show all information about the checkpoints")
     var all = false
 
-    @Option(help: "Output format: tree or json")
+    @Option(help: "Output format: tree or json", completion: .list(OutputFormat<TreeForm>.allValueStrings))
     var format = "tree"
 
     /// `--format`, as `validate()` checked it (a plain string keeps the help without a value list).
     var outputFormat: OutputFormat<TreeForm> { OutputFormat(rawValue: format) ?? .human }
 
-    @Argument(help: ArgumentHelp("Container checkpoint archives or directories", valueName: "checkpoint"))
+    @Argument(
+      help: ArgumentHelp("Container checkpoint archives or directories", valueName: "checkpoint"), completion: .file())
     var inputs: [String]
 
     func validate() throws {

@@ -14,7 +14,8 @@ extension CheckpointCtl {
 
     @Argument(
       help: ArgumentHelp(
-        "Directories to search instead of \(CheckpointList.defaultDirectory)", valueName: "directory"))
+        "Directories to search instead of \(CheckpointList.defaultDirectory)", valueName: "directory"),
+      completion: .directory)
     var directories: [String] = []
 
     @Option(help: "Output format: table or json")

@@ -20,7 +20,8 @@ extension CheckpointCtl {
     @Option(help: "Output format: table or json")
     var format: OutputFormat<TableForm> = .human
 
-    @Argument(help: ArgumentHelp("Container checkpoint archives or directories", valueName: "checkpoint"))
+    @Argument(
+      help: ArgumentHelp("Container checkpoint archives or directories", valueName: "checkpoint"), completion: .file())
     var inputs: [String] = []
 
     func validate() throws {
