@@ -41,7 +41,10 @@ public enum ImageStore {
       try push(image, to: reference, options: registry, progress: progress)
       return image
     case .localStorage(let name):
-      guard let podman = findExecutable("podman") else { throw OCIError.podmanMissing(image: name) }
+      let searchPath = SearchPath.fromEnvironment(default: "/usr/local/bin:/usr/bin:/bin")
+      guard let podman = searchPath.firstExecutable(named: "podman") else {
+        throw OCIError.podmanMissing(image: name)
+      }
       let directory = try makeTemporaryDirectory()
       defer { removeTree(directory) }
       let archive = Path.join(directory, "image.oci.tar")
@@ -133,16 +136,6 @@ public enum ImageStore {
     removeTree(blobs)
     rmdir(Path.join(directory, "blobs"))
     removeTree(directory)
-  }
-
-  /// The first executable `name` on `$PATH`.
-  static func findExecutable(_ name: String) -> String? {
-    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-    for directory in path.split(separator: ":") where !directory.isEmpty {
-      let candidate = Path.join(String(directory), name)
-      if access(candidate, X_OK) == 0 { return candidate }
-    }
-    return nil
   }
 
   /// `podman load -i ARCHIVE`: the one outside tool, because Podman's store is Podman's own format.

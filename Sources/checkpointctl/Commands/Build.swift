@@ -16,7 +16,7 @@ extension CheckpointCtl {
         """
     )
 
-    @Argument(help: ArgumentHelp("The checkpoint archive or directory", valueName: "checkpoint"))
+    @Argument(help: ArgumentHelp("The checkpoint archive or directory", valueName: "checkpoint"), completion: .file())
     var checkpoint: String
 
     @Argument(help: ArgumentHelp("Where the image goes", valueName: "image"))
@@ -26,17 +26,15 @@ extension CheckpointCtl {
       name: .customLong("annotation"), help: ArgumentHelp("Add or override an annotation", valueName: "key=value"))
     var annotations: [String] = []
 
-    @Option(help: ArgumentHelp("Layer compression: gzip, zstd or none", valueName: "algorithm"))
+    @Option(
+      help: ArgumentHelp("Layer compression: gzip, zstd or none", valueName: "algorithm"),
+      completion: .list(["gzip", "zstd", "none"]))
     var compression: String = "gzip"
 
     @OptionGroup var registry: RegistryFlags
 
-    enum Format: String, ExpressibleByArgument, CaseIterable {
-      case table, json
-    }
-
     @Option(help: "Output format: table (upstream's lines) or json")
-    var format: Format = .table
+    var format: OutputFormat<TableForm> = .human
 
     func run() throws {
       let destination = try ImageReference(parsing: image)
@@ -45,7 +43,7 @@ extension CheckpointCtl {
       let built = try OCIImageBuilder.build(
         checkpoint: checkpoint, to: destination, compression: filter, annotations: extra, registry: registry.options,
         progress: .terminal)
-      guard format == .table else { return emit(built.json(image: image)) }
+      guard format == .human else { return emit(built.json(image: image)) }
       var lines = ""
       for key in built.annotations.keys.sorted() {
         lines += "Added annotation: \(key)=\(built.annotations[key] ?? "")\n"

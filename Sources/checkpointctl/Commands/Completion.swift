@@ -1,5 +1,4 @@
 import ArgumentParser
-import CheckpointKit
 import Foundation
 import Rendering
 
@@ -17,22 +16,21 @@ extension CheckpointCtl {
     var shell: Shell
 
     func run() throws {
-      emit(try CheckpointCtl.completionScriptWithPlugins(for: shell))
+      emit(CheckpointCtl.completionScriptWithPlugins(for: shell))
     }
   }
 
-  /// swift-argument-parser's script for `shell`, plus what it cannot know: plugin names (the executables
-  /// `checkpointctl-<name>` on `PATH` when completing, not when the script was made) as sub-commands, file names
-  /// for a plugin's arguments, and file names for arguments and option values that have no completion of their own
-  /// (checkpoint archives, directories, output files).
-  static func completionScriptWithPlugins(for shell: Completion.Shell) throws -> String {
+  /// swift-argument-parser's script for `shell` (file names, directories and values as the arguments and options
+  /// declare them), plus what it cannot know: plugin names (the executables `checkpointctl-<name>` on `PATH` when
+  /// completing, not when the script was made) as sub-commands, and file names for a plugin's arguments.
+  static func completionScriptWithPlugins(for shell: Completion.Shell) -> String {
     let builtins = builtinCommandNames.sorted()
     switch shell {
     case .bash:
       return completionScript(for: .bash) + """
 
-        # Plugins (checkpointctl-<name> on PATH) complete as sub-commands, their arguments as file names; file names
-        # also wherever nothing else is offered (-o default).
+        # Plugins (checkpointctl-<name> on PATH) complete as sub-commands, their arguments as file names (-o default,
+        # which also offers file names wherever nothing else is offered).
         _checkpointctl_with_plugins() {
             local -i index
             for ((index = 1; index < COMP_CWORD; index++)); do
@@ -75,7 +73,7 @@ extension CheckpointCtl {
 
           """)
       // A plugin's arguments: file names.
-      script = script.replacingFirst(
+      return script.replacingFirst(
         "            \"_checkpointctl_${words[1]}\" && ret=0\n            ;;\n        esac\n",
         with: """
                       "_checkpointctl_${words[1]}" && ret=0
@@ -86,17 +84,8 @@ extension CheckpointCtl {
                   esac
 
           """)
-      // Arguments and option values without a completion of their own (`:checkpoint:`): file names.
-      return script.split(separator: "\n", omittingEmptySubsequences: false).map { line in
-        line.hasSuffix(":'") && line.trimmingPrefix(while: { $0 == " " }).hasPrefix("'")
-          && !line.hasSuffix("::'") ? line.dropLast() + "_files'" : Substring(line)
-      }.joined(separator: "\n")
     case .fish:
-      var script = completionScript(for: .fish)
-      // Option values without a completion of their own: file names.
-      script = script.replacingAll(" -rfka ''", with: " -rF")
-      let commands = try ManualCommand.decode(dumpHelp: _dumpHelp())
-      var lines: [String] = [
+      let lines: [String] = [
         "",
         "# Plugins (checkpointctl-<name> on PATH) complete as sub-commands, their arguments as file names.",
         "function __checkpointctl_plugins",
@@ -114,17 +103,8 @@ extension CheckpointCtl {
         "end",
         "complete -c 'checkpointctl' -n '__checkpointctl_should_offer_completions_for_positional \"checkpointctl\" -eq 1' -fa '(__checkpointctl_plugins)' -d 'Plugin'",
         "complete -c 'checkpointctl' -n '__checkpointctl_in_plugin' -F",
-        "# Positional arguments without a completion of their own: file names.",
       ]
-      for command in commands.visibleSubcommands
-      where command.visibleArguments.contains(where: { $0.isPositional && $0.allValues == nil })
-        && command.visibleSubcommands.isEmpty
-      {
-        lines.append(
-          "complete -c 'checkpointctl' -n '__checkpointctl_should_offer_completions_for_positional "
-            + "\"checkpointctl \(command.commandName)\" -ge 1' -F")
-      }
-      return script + lines.joined(separator: "\n") + "\n"
+      return completionScript(for: .fish) + lines.joined(separator: "\n") + "\n"
     }
   }
 }
@@ -134,10 +114,5 @@ extension String {
   fileprivate func replacingFirst(_ target: String, with replacement: String) -> String {
     guard let range = range(of: target) else { return self }
     return replacingCharacters(in: range, with: replacement)
-  }
-
-  /// The text with every `target` replaced.
-  fileprivate func replacingAll(_ target: String, with replacement: String) -> String {
-    replacingOccurrences(of: target, with: replacement)
   }
 }

@@ -17,23 +17,23 @@ extension CheckpointCtl {
     @Option(name: [.customShort("p"), .long], help: "Process ID to dump (repeatable; default: every process)")
     var pid: [UInt32] = []
 
-    @Option(name: [.customShort("o"), .long], help: ArgumentHelp("Directory for the cores", valueName: "dir"))
+    @Option(
+      name: [.customShort("o"), .long], help: ArgumentHelp("Directory for the cores", valueName: "dir"),
+      completion: .directory)
     var output = "."
 
-    @Option(help: ArgumentHelp("The container's root file system, for file-backed pages", valueName: "dir"))
+    @Option(
+      help: ArgumentHelp("The container's root file system, for file-backed pages", valueName: "dir"),
+      completion: .directory)
     var sysroot: String?
 
     @Flag(help: "Replace existing core.<pid> files")
     var force = false
 
-    enum Format: String, ExpressibleByArgument, CaseIterable {
-      case table, json
-    }
-
     @Option(help: "Summary format: table or json")
-    var format: Format = .table
+    var format: OutputFormat<TableForm> = .human
 
-    @Argument(help: ArgumentHelp("Checkpoint archive or directory", valueName: "checkpoint"))
+    @Argument(help: ArgumentHelp("Checkpoint archive or directory", valueName: "checkpoint"), completion: .file())
     var checkpoint: String
 
     @OptionGroup(title: "Registry options (docker:// checkpoints)") var registry: RegistryFlags

@@ -15,7 +15,7 @@ extension CheckpointCtl {
         enums by name, bytes and payloads ("extra") as base64 lines, unix socket names quoted-printable.
         """)
 
-    @Argument(help: ArgumentHelp("Image, ARCHIVE:MEMBER, directory or archive", valueName: "path"))
+    @Argument(help: ArgumentHelp("Image, ARCHIVE:MEMBER, directory or archive", valueName: "path"), completion: .file())
     var path: String
 
     @Flag(
@@ -39,11 +39,13 @@ extension CheckpointCtl {
         "Encode crit's JSON (decode's output, with or without --pretty) back into a CRIU image (like crit encode)")
 
     @Option(
-      name: [.customShort("i"), .long], help: ArgumentHelp("JSON input (default: standard input)", valueName: "file"))
+      name: [.customShort("i"), .long], help: ArgumentHelp("JSON input (default: standard input)", valueName: "file"),
+      completion: .file())
     var input: String?
 
     @Option(
-      name: [.customShort("o"), .long], help: ArgumentHelp("Image output (- for standard output)", valueName: "file"))
+      name: [.customShort("o"), .long], help: ArgumentHelp("Image output (- for standard output)", valueName: "file"),
+      completion: .file())
     var output: String
 
     /// Reads the JSON from `--input` (standard input without it) and writes the image to `--output` (`-`:

@@ -14,8 +14,11 @@ extension CheckpointCtl {
         and the root file system (--rootfs). Every list is sorted.
         """)
 
-    @Option(help: "Output format: tree or json")
+    @Option(help: "Output format: tree or json", completion: .list(OutputFormat<TreeForm>.allValueStrings))
     var format = "tree"
+
+    /// `--format`, as `validate()` checked it (a plain string keeps the help without a value list).
+    var outputFormat: OutputFormat<TreeForm> { OutputFormat(rawValue: format) ?? .human }
 
     @Flag(name: .customLong("ps-tree-cmd"), help: "Include full command lines in process tree diff")
     var psTreeCmd = false
@@ -47,12 +50,12 @@ extension CheckpointCtl {
     @Flag(help: "Every comparison")
     var all = false
 
-    @Argument(help: ArgumentHelp("The two checkpoints", valueName: "checkpoint"))
+    @Argument(help: ArgumentHelp("The two checkpoints", valueName: "checkpoint"), completion: .file())
     var inputs: [String] = []
 
     func validate() throws {
       guard inputs.count == 2 else { throw ValidationError("accepts 2 arg(s), received \(inputs.count)") }
-      guard format == "tree" || format == "json" else { throw ValidationError("invalid output format: \(format)") }
+      _ = try OutputFormat<TreeForm>.parse(format)
       if hexdump && !(pages || all) { throw ValidationError("--hexdump needs --pages") }
     }
 
@@ -67,7 +70,7 @@ extension CheckpointCtl {
       options.rootFS = options.rootFS || rootfs
       options.showUnchanged = showUnchanged
       // The JSON has no rows: only the tree needs them logged.
-      options.hexdump = hexdump && format == "tree"
+      options.hexdump = hexdump && outputFormat == .human
       options.registry = registry.options
       return options
     }
@@ -76,7 +79,7 @@ extension CheckpointCtl {
 
     func run() throws {
       let diff = try CheckpointKit.CheckpointDiff(inputs[0], inputs[1], options: options)
-      if format == "json" { emit(diff.json) } else { try diff.renderTree { emit($0) } }
+      if outputFormat == .json { emit(diff.json) } else { try diff.renderTree { emit($0) } }
     }
   }
 }

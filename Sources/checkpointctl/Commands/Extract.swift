@@ -20,7 +20,8 @@ extension CheckpointCtl {
       name: [.customShort("o"), .long],
       help: ArgumentHelp(
         "Output archive (- for standard output), or an image: docker://…, oci-archive:…, oci:…",
-        valueName: "file|image"))
+        valueName: "file|image"),
+      completion: .file())
     var output: String
 
     @Option(
@@ -28,7 +29,8 @@ extension CheckpointCtl {
       help: ArgumentHelp(
         "Compression algorithm: zstd, gzip, xz, bzip2 or none (default: from the output's extension, else zstd); "
           + "an image's layer takes zstd, gzip or none",
-        valueName: "algorithm"))
+        valueName: "algorithm"),
+      completion: .list(["zstd", "gzip", "xz", "bzip2", "none"]))
     var compress: String?
 
     @OptionGroup var registry: RegistryFlags

@@ -19,7 +19,8 @@ extension CheckpointCtl {
     @Option(
       name: [.customShort("i"), .long],
       help: ArgumentHelp(
-        "Archive written by extract, or an image: docker://…, oci-archive:…, oci:…", valueName: "file|image"))
+        "Archive written by extract, or an image: docker://…, oci-archive:…, oci:…", valueName: "file|image"),
+      completion: .file())
     var input: String
 
     @OptionGroup var registry: RegistryFlags

@@ -56,14 +56,18 @@ extension CheckpointCtl {
     @Flag(help: "Show all information about the checkpoints")
     var all = false
 
-    @Option(help: "Output format: tree or json")
+    @Option(help: "Output format: tree or json", completion: .list(OutputFormat<TreeForm>.allValueStrings))
     var format = "tree"
 
-    @Argument(help: ArgumentHelp("Container checkpoint archives or directories", valueName: "checkpoint"))
+    /// `--format`, as `validate()` checked it (a plain string keeps the help without a value list).
+    var outputFormat: OutputFormat<TreeForm> { OutputFormat(rawValue: format) ?? .human }
+
+    @Argument(
+      help: ArgumentHelp("Container checkpoint archives or directories", valueName: "checkpoint"), completion: .file())
     var inputs: [String]
 
     func validate() throws {
-      guard format == "tree" || format == "json" else { throw ValidationError("invalid output format: \(format)") }
+      _ = try OutputFormat<TreeForm>.parse(format)
     }
 
     /// The views named by their own flags (`--pid` names the process tree).
@@ -108,7 +112,7 @@ extension CheckpointCtl {
         remarks += report.warnings.map { "Warning: \($0)" } + report.notes.map { "Note: \($0)" }
         return report
       }
-      guard format == "json" else {
+      guard outputFormat == .json else {
         try forEachInput(inputs) { input in emit(try report(input).treeText(path: input)) }
         return
       }

@@ -15,15 +15,12 @@ extension CheckpointCtl {
 
     @Argument(
       help: ArgumentHelp(
-        "Directories to search instead of \(CheckpointList.defaultDirectory)", valueName: "directory"))
+        "Directories to search instead of \(CheckpointList.defaultDirectory)", valueName: "directory"),
+      completion: .directory)
     var directories: [String] = []
 
-    enum Format: String, ExpressibleByArgument, CaseIterable {
-      case table, json
-    }
-
     @Option(help: "Output format: table or json")
-    var format: Format = .table
+    var format: OutputFormat<TableForm> = .human
 
     func run() throws {
       let list = CheckpointList(directories: directories.isEmpty ? [CheckpointList.defaultDirectory] : directories)

@@ -15,15 +15,12 @@ extension CheckpointCtl {
         private and shared memory, on the raw bytes. --vma, --perm and --address narrow the memory looked at.
         """)
 
-    enum Format: String, ExpressibleByArgument, CaseIterable {
-      case table, json
-    }
-
     @Option(name: [.customShort("p"), .long], help: "Process ID to dump or search")
     var pid: UInt32?
 
     @Option(
-      name: [.customShort("o"), .long], help: ArgumentHelp("Write the full dump to a file (0600)", valueName: "file"))
+      name: [.customShort("o"), .long], help: ArgumentHelp("Write the full dump to a file (0600)", valueName: "file"),
+      completion: .file())
     var output: String?
 
     @Flag(help: "Write the memory bytes themselves instead of a hexdump")
@@ -43,9 +40,11 @@ extension CheckpointCtl {
     var context: Int = 0
 
     @Option(help: "Output format: table or json (sizes, search hits, or the dump as address/hex records)")
-    var format: Format = .table
+    var format: OutputFormat<TableForm> = .human
 
-    @Option(name: .customLong("vma"), help: "Only these VMA kinds: heap, stack, anon, file, shared (comma-separated)")
+    @Option(
+      name: .customLong("vma"), help: "Only these VMA kinds: heap, stack, anon, file, shared (comma-separated)",
+      completion: .list(["heap", "stack", "anon", "file", "shared"]))
     var vmaKinds: [String] = []
 
     @Option(name: .customLong("perm"), help: "Only VMAs with these permissions (e.g. rw, x)")
@@ -54,7 +53,7 @@ extension CheckpointCtl {
     @Option(name: .customLong("address"), help: "Only addresses in START-END (hex)")
     var addresses: String?
 
-    @Argument(help: ArgumentHelp("Checkpoint archives or directories", valueName: "checkpoint"))
+    @Argument(help: ArgumentHelp("Checkpoint archives or directories", valueName: "checkpoint"), completion: .file())
     var inputs: [String]
 
     func validate() throws {

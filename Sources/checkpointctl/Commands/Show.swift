@@ -13,19 +13,16 @@ extension CheckpointCtl {
         that directory holds only the kubelet API's checkpoint-* archives, those archives' containers.
         """)
 
-    enum Format: String, ExpressibleByArgument, CaseIterable {
-      case table, json
-    }
-
     @OptionGroup var target: TargetOptions
 
     @Flag(help: "Show Pod UID in output")
     var showPodUID = false
 
     @Option(help: "Output format: table or json")
-    var format: Format = .table
+    var format: OutputFormat<TableForm> = .human
 
-    @Argument(help: ArgumentHelp("Container checkpoint archives or directories", valueName: "checkpoint"))
+    @Argument(
+      help: ArgumentHelp("Container checkpoint archives or directories", valueName: "checkpoint"), completion: .file())
     var inputs: [String] = []
 
     func validate() throws {
@@ -51,7 +48,7 @@ extension CheckpointCtl {
       }
       let inventory = try target.store.inventory()
       switch format {
-      case .table: emit(StoreReport.table(inventory, showPodUID: showPodUID))
+      case .human: emit(StoreReport.table(inventory, showPodUID: showPodUID))
       case .json: emit(StoreReport.json(inventory))
       }
     }

@@ -6,7 +6,8 @@ import OCI
 struct RegistryFlags: ParsableArguments {
   @Option(
     name: .customLong("tls-verify"),
-    help: ArgumentHelp("Use TLS for docker:// registries (false: plain HTTP)", valueName: "bool"))
+    help: ArgumentHelp("Use TLS for docker:// registries (false: plain HTTP)", valueName: "bool"),
+    completion: .list(["true", "false"]))
   var tlsVerify: Bool = true
 
   @Option(help: ArgumentHelp("Registry credentials", valueName: "user:password"))
@@ -15,7 +16,8 @@ struct RegistryFlags: ParsableArguments {
   @Option(
     help: ArgumentHelp(
       "Registry auth file (default: $REGISTRY_AUTH_FILE, …/containers/auth.json, ~/.docker/config.json)",
-      valueName: "file"))
+      valueName: "file"),
+    completion: .file())
   var authfile: String?
 
   var options: RegistryOptions {

@@ -6,7 +6,8 @@ struct TargetOptions: ParsableArguments {
   @Option(
     name: [.customShort("t"), .long],
     help: ArgumentHelp(
-      "Directory or archive which contains the Kubernetes checkpoints and metadata", valueName: "dir|archive"))
+      "Directory or archive which contains the Kubernetes checkpoints and metadata", valueName: "dir|archive"),
+    completion: .file())
   var target: String = KubeletStore.defaultTarget
 
   var store: KubeletStore { KubeletStore(target: target) }

@@ -6,35 +6,35 @@ import SystemSupport
 /// directory; the first one of a name wins and built-in commands win over all of them. Directories, broken links,
 /// non-executable files and unreadable `PATH` entries are skipped; nothing here runs a plugin.
 public struct PluginCatalog: Sendable {
-  /// The directories searched, in order, made absolute.
-  public var directories: [String]
+  /// The directories searched.
+  public var searchPath: SearchPath
   /// Names that belong to built-in commands.
   public var builtins: Set<String>
 
   /// A catalog over `searchPath` (a `PATH` value; empty entries are skipped like upstream does, relative ones are
   /// taken from `currentDirectory`).
   public init(searchPath: String?, builtins: Set<String>, currentDirectory: String? = nil) {
-    let base = currentDirectory ?? PluginCatalog.currentDirectory()
-    directories = (searchPath ?? "").split(separator: ":", omittingEmptySubsequences: true).map { entry in
-      entry.hasPrefix("/") ? String(entry) : Path.join(base, String(entry))
-    }
+    self.init(searchPath: SearchPath(searchPath, currentDirectory: currentDirectory), builtins: builtins)
+  }
+
+  /// A catalog over `searchPath`.
+  public init(searchPath: SearchPath, builtins: Set<String>) {
+    self.searchPath = searchPath
     self.builtins = builtins
   }
 
-  /// A catalog over this process's `PATH`.
+  /// A catalog over this process's `PATH` (none when it is unset).
   public static func fromEnvironment(builtins: Set<String>) -> PluginCatalog {
-    PluginCatalog(searchPath: getenv("PATH").map { String(cString: $0) }, builtins: builtins)
+    PluginCatalog(searchPath: .fromEnvironment(), builtins: builtins)
   }
 
   /// The plugin `checkpointctl <name>` runs: the first executable `checkpointctl-<name>` on the path, unless `name`
   /// is a built-in command or not a valid plugin name. Looks only at that one file name in each directory.
   public func plugin(named name: String) -> Plugin? {
-    guard Plugin.isValidName(name), !builtins.contains(name) else { return nil }
-    for directory in directories {
-      let path = Path.join(directory, Plugin.prefix + name)
-      if PluginCatalog.executableFile(path) != nil { return Plugin(name: name, path: path) }
-    }
-    return nil
+    guard Plugin.isValidName(name), !builtins.contains(name),
+      let path = searchPath.firstExecutable(named: Plugin.prefix + name)
+    else { return nil }
+    return Plugin(name: name, path: path)
   }
 
   /// Every plugin on the path, shadowed ones included (marked), in path order. The same file reached twice (a
@@ -43,14 +43,14 @@ public struct PluginCatalog: Sendable {
     var result: [Plugin] = []
     var winner: [String: String] = [:]
     var seenFiles: Set<FileIdentity> = []
-    for directory in directories {
+    for directory in searchPath.directories {
       for fileName in PluginCatalog.fileNames(in: directory) {
         guard fileName.hasPrefix(Plugin.prefix) else { continue }
         let name = String(fileName.dropFirst(Plugin.prefix.count))
         guard Plugin.isValidName(name) else { continue }
         let path = Path.join(directory, fileName)
-        guard let identity = PluginCatalog.executableFile(path) else { continue }
-        guard seenFiles.insert(FileIdentity(name: name, identity: identity)).inserted else { continue }
+        guard let file = SearchPath.executableFile(path) else { continue }
+        guard seenFiles.insert(FileIdentity(name: name, file: file)).inserted else { continue }
         var plugin = Plugin(name: name, path: path)
         if builtins.contains(name) {
           plugin.shadowing = .builtin
@@ -71,14 +71,7 @@ public struct PluginCatalog: Sendable {
   /// A plugin file, told apart by name and inode so that one file reached through two directories counts once.
   private struct FileIdentity: Hashable {
     var name: String
-    var identity: [UInt64]
-  }
-
-  /// Device and inode of `path` when it is, after following links, a regular file this process may execute.
-  static func executableFile(_ path: String) -> [UInt64]? {
-    var info = stat()
-    guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG, access(path, X_OK) == 0 else { return nil }
-    return [UInt64(info.st_dev), UInt64(info.st_ino)]
+    var file: SearchPath.FileID
   }
 
   /// The names in a directory, sorted by their bytes (Go's `os.ReadDir` order); none when it cannot be read.
@@ -93,12 +86,5 @@ public struct PluginCatalog: Sendable {
       if Array(name.utf8) == bytes, name.hasPrefix(Plugin.prefix) { names.append(name) }
     }
     return names.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
-  }
-
-  /// The working directory, or `/` when it cannot be read.
-  static func currentDirectory() -> String {
-    var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-    guard getcwd(&buffer, buffer.count) != nil else { return "/" }
-    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
   }
 }
