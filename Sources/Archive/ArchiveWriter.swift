@@ -31,76 +31,21 @@ public final class ArchiveWriter {
     archive_write_free(archive)
   }
 
-  /// Adds a regular file member whose data is read from `source` (`size` bytes, as `fstat` said).
-  public func addFile(
-    named name: String, from source: FileDescriptor, status info: stat, progress: (Int) -> Void = { _ in }
-  ) throws {
-    try writeHeader(
-      name: name, size: Int64(info.st_size), permissions: UInt32(info.st_mode) & 0o7777,
-      modificationTime: Int64(info.st_mtim.tv_sec), uid: Int64(info.st_uid), gid: Int64(info.st_gid))
-    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-    defer { buffer.deallocate() }
-    var remaining = Int64(info.st_size)
-    while remaining > 0 {
-      let n = try source.read(
-        into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<Int(min(Int64(buffer.count), remaining))]))
-      if n == 0 {
-        throw SystemError("file changed while being archived:", path: source.displayPath, code: EIO)
-      }
-      try writeData(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-      remaining -= Int64(n)
-      progress(n)
-    }
-  }
-
   /// Adds a regular file member holding `bytes`.
   public func addFile(named name: String, bytes: [UInt8], permissions: UInt32 = 0o600, modificationTime: Int64)
     throws
   {
     try writeHeader(
-      name: name, size: Int64(bytes.count), permissions: permissions, modificationTime: modificationTime,
-      uid: Int64(getuid()), gid: Int64(getgid()))
-    try bytes.withUnsafeBytes { try writeData($0) }
-  }
-
-  /// Writes a regular-file header; exactly `size` bytes of ``writeData(_:)`` must follow.
-  public func writeHeader(
-    name: String, size: Int64, permissions: UInt32, modificationTime: Int64, uid: Int64, gid: Int64
-  ) throws {
-    try writeHeader(
       ArchiveEntry(
-        path: name, kind: .regular, size: size, permissions: permissions, modificationTime: modificationTime,
-        uid: uid, gid: gid))
+        path: name, kind: .regular, size: Int64(bytes.count), permissions: permissions,
+        modificationTime: modificationTime, uid: Int64(getuid()), gid: Int64(getgid())))
+    try bytes.withUnsafeBytes { try writeData($0) }
   }
 
   /// Writes the header of any member kind (links carry `linkTarget`); a regular file's `size` bytes of data
   /// must follow through ``writeData(_:)``.
   public func writeHeader(_ member: ArchiveEntry) throws {
-    guard let entry = archive_entry_new() else {
-      throw ArchiveError.libarchive(
-        archive: displayPath, operation: "writing", code: ARCHIVE_FATAL, message: "out of memory")
-    }
-    defer { archive_entry_free(entry) }
-    archive_entry_set_pathname(entry, member.path)
-    let type: mode_t
-    switch member.kind {
-    case .regular, .hardLink, .unknown: type = Glibc.S_IFREG
-    case .directory: type = Glibc.S_IFDIR
-    case .symbolicLink: type = Glibc.S_IFLNK
-    case .characterDevice: type = Glibc.S_IFCHR
-    case .blockDevice: type = Glibc.S_IFBLK
-    case .fifo: type = Glibc.S_IFIFO
-    case .socket: type = Glibc.S_IFSOCK
-    }
-    archive_entry_set_filetype(entry, UInt32(type))
-    archive_entry_set_perm(entry, mode_t(member.permissions))
-    archive_entry_set_size(entry, member.kind == .regular ? member.size : 0)
-    archive_entry_set_mtime(entry, time_t(member.modificationTime), 0)
-    archive_entry_set_uid(entry, member.uid)
-    archive_entry_set_gid(entry, member.gid)
-    if member.kind == .symbolicLink { archive_entry_set_symlink(entry, member.linkTarget) }
-    if member.kind == .hardLink { archive_entry_set_hardlink(entry, member.linkTarget) }
-    try check(archive_write_header(archive, entry))
+    try member.withLibArchiveEntry(archive: displayPath) { try check(archive_write_header(archive, $0)) }
   }
 
   /// The header block libarchive writes for a regular file `member` whose data is placed in the file by other
@@ -122,27 +67,22 @@ public final class ArchiveWriter {
       collector.bytes.append(contentsOf: UnsafeRawBufferPointer(start: buffer, count: length))
       return length
     }
-    guard let handle = archive_write_new(), let entry = archive_entry_new() else {
+    guard let handle = archive_write_new() else {
       throw ArchiveError.libarchive(
         archive: displayPath, operation: "writing", code: ARCHIVE_FATAL, message: "out of memory")
     }
     defer {
       collector.sealed = true
       archive_write_free(handle)
-      archive_entry_free(entry)
     }
-    archive_entry_set_pathname(entry, member.path)
-    archive_entry_set_filetype(entry, UInt32(Glibc.S_IFREG))
-    archive_entry_set_perm(entry, mode_t(member.permissions))
-    archive_entry_set_size(entry, member.size)
-    archive_entry_set_mtime(entry, time_t(member.modificationTime), 0)
-    archive_entry_set_uid(entry, member.uid)
-    archive_entry_set_gid(entry, member.gid)
+    // Always a regular file header, whatever the member's kind, with its size.
+    var regular = member
+    regular.kind = .regular
     let context = Unmanaged.passUnretained(collector).toOpaque()
     let steps = [
       archive_write_set_format_gnutar(handle), archive_write_add_filter_none(handle),
       archive_write_set_bytes_per_block(handle, 0), archive_write_open2(handle, context, nil, collect, nil, nil),
-      archive_write_header(handle, entry),
+      try regular.withLibArchiveEntry(archive: displayPath) { archive_write_header(handle, $0) },
     ]
     if let failed = steps.first(where: { $0 < ARCHIVE_WARN }) {
       let message = archive_error_string(handle).map { String(cString: $0) } ?? "error \(failed)"
@@ -156,7 +96,7 @@ public final class ArchiveWriter {
     return collector.bytes
   }
 
-  /// Writes member data after ``writeHeader(name:size:permissions:modificationTime:uid:gid:)``.
+  /// Writes member data after ``writeHeader(_:)``.
   public func writeData(_ bytes: UnsafeRawBufferPointer) throws {
     guard let base = bytes.baseAddress else { return }
     var done = 0

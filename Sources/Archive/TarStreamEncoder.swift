@@ -56,19 +56,18 @@ public final class TarStreamEncoder: TarMemberWriter {
   /// Times are whole seconds; owners are the member's (`build` gives root, as `buildah add` of an archive
   /// leaves them).
   public func writeHeader(_ member: ArchiveEntry) throws {
-    guard let tar, let entry = archive_entry_new() else {
+    guard let tar else {
       throw ArchiveError.libarchive(
         archive: displayPath, operation: "writing", code: ARCHIVE_FATAL, message: "out of memory")
     }
-    defer { archive_entry_free(entry) }
-    archive_entry_set_pathname(entry, member.path)
-    archive_entry_set_filetype(entry, UInt32(member.kind == .directory ? Glibc.S_IFDIR : Glibc.S_IFREG))
-    archive_entry_set_perm(entry, mode_t(member.permissions & 0o7777))
-    archive_entry_set_size(entry, member.kind == .regular ? member.size : 0)
-    archive_entry_set_mtime(entry, time_t(member.modificationTime), 0)
-    archive_entry_set_uid(entry, member.uid)
-    archive_entry_set_gid(entry, member.gid)
-    try check(archive_write_header(tar, entry))
+    // A layer holds directories and regular files: any other kind is written as an empty regular file.
+    var header = member
+    header.permissions &= 0o7777
+    if header.kind != .directory && header.kind != .regular {
+      header.kind = .regular
+      header.size = 0
+    }
+    try header.withLibArchiveEntry(archive: displayPath) { try check(archive_write_header(tar, $0)) }
     try pipeline.checkError()
   }
 
@@ -178,14 +177,10 @@ final class CompressionPipeline: @unchecked Sendable {
       try check(
         archive_write_open2(handle, Unmanaged.passUnretained(self).toOpaque(), nil, Self.compressedWrite, nil, nil),
         handle)
-      guard let entry = archive_entry_new() else {
-        throw ArchiveError.libarchive(
-          archive: displayPath, operation: "writing", code: ARCHIVE_FATAL, message: "out of memory")
-      }
-      defer { archive_entry_free(entry) }
-      archive_entry_set_pathname(entry, "layer.tar")
-      archive_entry_set_filetype(entry, UInt32(Glibc.S_IFREG))
-      try check(archive_write_header(handle, entry), handle)
+      // The raw format needs one regular-file entry; only its type matters.
+      try ArchiveEntry(path: "layer.tar", kind: .regular, permissions: 0).withLibArchiveEntry(
+        archive: displayPath
+      ) { try check(archive_write_header(handle, $0), handle) }
     }
     let thread = Thread { [self] in run() }
     thread.stackSize = 1 << 20

@@ -55,7 +55,7 @@ public enum ImageDecoding {
       let isMember =
         try !member.isEmpty
         && (Path.status(archive) != nil
-          || (member.hasSuffix(".img") && (try? ImageReference(transport: archive)) != nil))
+          || (member.hasSuffix(CRIUImage.suffix) && (try? ImageReference(transport: archive)) != nil))
       if isMember {
         // A directory, an archive file, an archive streamed through a pipe, or an image.
         let wanted = ArchiveEntry.normalize(member) ?? member
@@ -76,7 +76,7 @@ public enum ImageDecoding {
     if ImageFile.kind(ofPrefix: prefix) != nil { return true }
     var cursor = ByteCursor(Array(prefix))
     if let first = try? cursor.readUInt32(), first == ImageMagic.common || first == ImageMagic.service { return true }
-    return name.hasSuffix(".img") && rawKind(of: name) == nil
+    return name.hasSuffix(CRIUImage.suffix) && rawKind(of: name) == nil
   }
 
   static func decodeImage(_ bytes: [UInt8], name: String, pretty: Bool) throws -> String {
@@ -93,7 +93,8 @@ public enum ImageDecoding {
 
   /// Images kept in memory while listing a compressed archive: every protobuf image.
   static let listingSelection = CheckpointSource.Selection(memory: { name in
-    name.hasSuffix(".img") && rawKind(of: name) == nil || Path.base(of: name) == "stats-dump"
+    name.hasSuffix(CRIUImage.suffix) && rawKind(of: name) == nil
+      || Path.base(of: name) == CheckpointMember.statsDump.name
   })
 
   /// One line per image: name, kind, entry count and size.
@@ -101,7 +102,7 @@ public enum ImageDecoding {
     var rows: [[String]] = [["IMAGE", "KIND", "ENTRIES", "SIZE"]]
     for name in source.memberNames where name.hasPrefix(source.imagePrefix) {
       let image = String(name.dropFirst(source.imagePrefix.count))
-      guard image.hasSuffix(".img") || image == "stats-dump" else { continue }
+      guard image.hasSuffix(CRIUImage.suffix) || image == CheckpointMember.statsDump.name else { continue }
       let size = try source.size(of: name)
       if let raw = rawKind(of: image) {
         rows.append([image, "raw (\(raw))", "-", String(size)])

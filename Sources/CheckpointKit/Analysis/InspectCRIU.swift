@@ -4,9 +4,11 @@ import CRIU
 /// `inventory.img`, and the end of CRIU's `dump.log`.
 public struct CRIUSummary: Equatable, Sendable {
   /// The inventory image, in the image directory.
-  static let inventoryImage = "inventory.img"
+  static let inventoryImage = CRIUImage.inventory.name
   /// Where CRIU's dump log may be: the archive root or the image directory (Podman exports none).
-  static let dumpLogNames = ["dump.log", CheckpointLayout.imageDirectory + "dump.log"]
+  static let dumpLogNames = [
+    CheckpointMember.dumpLog.name, CheckpointLayout.imageDirectory + CheckpointMember.dumpLog.name,
+  ]
   /// How many lines of the end of `dump.log` are kept.
   public static let dumpLogLines = 20
 

@@ -93,16 +93,16 @@ struct FileTable {
   let deleted: Set<UInt32>
 
   /// Member (relative to the image directory) naming unlinked files that CRIU recreated on restore.
-  static let remapImage = "remap-fpath.img"
+  static let remapImage = CRIUImage.remapFilePath.name
 
   init(source: CheckpointSource) throws {
     self.source = source
     var files: [UInt32: FileEntry] = [:]
-    for entry in try source.image("files.img").messages(FileEntry.self) { files[entry.id] = entry }
+    for entry in try source.image(.files).messages(FileEntry.self) { files[entry.id] = entry }
     self.files = files
     var deleted = Set<UInt32>()
-    if source.contains(source.imagePrefix + Self.remapImage) {
-      for remap in try source.image(Self.remapImage).messages(RemapFilePathEntry.self)
+    if source.contains(CRIUImage.remapFilePath) {
+      for remap in try source.image(.remapFilePath).messages(RemapFilePathEntry.self)
       where remap.remapType == .ghost || remap.remapType == .linked {
         deleted.insert(remap.origID)
       }
@@ -112,8 +112,8 @@ struct FileTable {
 
   /// The descriptors of `pid`, in fd order.
   func descriptors(of pid: UInt32) throws -> [FdinfoEntry] {
-    let ids = try source.image("ids-\(pid).img").messages(TaskKobjIdsEntry.self).first ?? TaskKobjIdsEntry()
-    return try source.image("fdinfo-\(ids.filesID).img").messages(FdinfoEntry.self).sorted { $0.fd < $1.fd }
+    let ids = try source.image(.ids(pid: pid)).messages(TaskKobjIdsEntry.self).first ?? TaskKobjIdsEntry()
+    return try source.image(.fdinfo(id: ids.filesID)).messages(FdinfoEntry.self).sorted { $0.fd < $1.fd }
   }
 
   /// Descriptors as `[TYPE FD]  what`, then cwd and root.
@@ -121,7 +121,7 @@ struct FileTable {
     var result = descriptors.map { fd in
       OpenFile(type: Self.typeName(fd.type), descriptor: String(fd.fd), path: describe(id: fd.id, type: fd.type))
     }
-    let fs = try source.image("fs-\(pid).img").messages(FsEntry.self).first ?? FsEntry()
+    let fs = try source.image(.fs(pid: pid)).messages(FsEntry.self).first ?? FsEntry()
     result.append(OpenFile(type: "", descriptor: "cwd", path: path(ofRegular: fs.cwdID)))
     result.append(OpenFile(type: "", descriptor: "root", path: path(ofRegular: fs.rootID)))
     return result

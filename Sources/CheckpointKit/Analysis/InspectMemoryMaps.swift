@@ -39,10 +39,10 @@ public struct MemoryMapping: Equatable, Sendable {
   /// The VMAs of `mm-<pid>.img` in address order, each with its pagemap-listed bytes; none when the process has
   /// no `mm` image.
   static func mappings(of pid: UInt32, in source: CheckpointSource, names: MemoryMaps) throws -> [MemoryMapping] {
-    guard source.contains(source.imagePrefix + "mm-\(pid).img") else { return [] }
+    guard source.contains(CRIUImage.mm(pid: pid)) else { return [] }
     let mm = try source.memoryMap(pid: pid)
-    let pagemapName = "pagemap-\(pid).img"
-    let pageMap = source.contains(source.imagePrefix + pagemapName) ? try source.pageMap(pagemapName) : nil
+    let pagemap = CRIUImage.pagemap(pid: pid)
+    let pageMap = source.contains(pagemap) ? try source.pageMap(pagemap) : nil
     return mm.vmas.sorted { $0.start < $1.start }.map { vma in
       MemoryMapping(
         start: vma.start, end: vma.end, permissions: MemoryMaps.permissions(vma), offset: vma.pgoff,

@@ -159,13 +159,15 @@ public struct InspectOptions: Equatable, Sendable {
     guard CheckpointLayout.isPages(name) else { return nil }
     let directory = Path.directory(of: name) == "." ? "" : Path.directory(of: name) + "/"
     let base = Path.base(of: name)
-    guard let id = UInt32(base.dropFirst("pages-".count).dropLast(".img".count)) else { return nil }
-    for (member, bytes) in kept where member.hasPrefix(directory + "pagemap-") && !member.contains("pagemap-shmem-") {
+    guard case .pages(let id)? = CRIUImage(name: base) else { return nil }
+    let pagemapPrefix = CRIUImage.Kind.pagemap.prefix!
+    let shmemPrefix = CRIUImage.Kind.shmemPagemap.prefix!
+    for (member, bytes) in kept where member.hasPrefix(directory + pagemapPrefix) && !member.contains(shmemPrefix) {
       // Only the head is read to find the owner; the whole pagemap is decoded once, for that pid.
       guard (try? PageMap.pagesID(ofImage: bytes)) == id, let map = try? PageMap(image: ImageFile(decoding: bytes))
       else { continue }
-      let pid = Path.base(of: member).dropFirst("pagemap-".count).dropLast(".img".count)
-      guard let mmBytes = kept[directory + "mm-\(pid).img"],
+      guard case .pagemap(let pid)? = CRIUImage(name: Path.base(of: member)),
+        let mmBytes = kept[directory + CRIUImage.mm(pid: pid).name],
         let mm = try ImageFile(decoding: mmBytes).messages(MmEntry.self).first
       else { return nil }
       let size = UInt64(map.pageSize)
@@ -208,18 +210,19 @@ public struct InspectOptions: Equatable, Sendable {
     }
     if base == CRIUSummary.inventoryImage && dumpLog { return true }
     guard showsProcessTree else { return false }
-    if base == "pstree.img" || base.hasPrefix("core-") { return true }
+    guard let kind = CRIUImage.Kind(of: base) else { return false }
+    if kind.isOne(of: [.pstree, .core]) { return true }
     if files || sockets {
-      if base == "files.img" || base.hasPrefix("fdinfo-") || base.hasPrefix("ids-") { return true }
+      if kind.isOne(of: [.files, .fdinfo, .ids]) { return true }
     }
-    if files && (base.hasPrefix("fs-") || base == FileTable.remapImage) { return true }
+    if files && kind.isOne(of: [.fs, .remapFilePath]) { return true }
     if memoryMaps {
-      if base.hasPrefix("mm-") || base.hasPrefix("pagemap-") || base == "files.img" {
+      if kind.isOne(of: [.mm, .pagemap, .shmemPagemap, .files]) {
         return true
       }
     }
     if readsMemory {
-      if base.hasPrefix("mm-") || base.hasPrefix("pagemap-") || base == "files.img" || base == "memfd.img" {
+      if kind.isOne(of: [.mm, .pagemap, .shmemPagemap, .files, .memfd]) {
         return true
       }
     }

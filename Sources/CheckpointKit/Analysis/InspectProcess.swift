@@ -127,15 +127,15 @@ struct ProcessDetails {
 
   /// The bytes of a memory area whose bounds `mm-<pid>.img` gives (the argument or environment strings).
   func readArea(of pid: UInt32, bounds: (MmEntry) -> (UInt64, UInt64)) throws -> [UInt8] {
-    let name = "mm-\(pid).img"
-    let mm = try source.image(name).messages(MmEntry.self).first ?? MmEntry()
+    let image = CRIUImage.mm(pid: pid)
+    let mm = try source.image(image).messages(MmEntry.self).first ?? MmEntry()
     let (start, end) = bounds(mm)
     let memory = try source.memory(pid: pid)
     do {
       return try Self.read(memory, from: start, to: end)
     } catch let error as MemoryError {
       // The bounds come from the mm image: name it, since a hostile one points anywhere.
-      throw CheckpointError.view(context: "\(source.displayPath):\(source.imagePrefix)\(name)", reason: "\(error)")
+      throw CheckpointError.view(context: "\(source.displayPath):\(source.memberPath(image))", reason: "\(error)")
     }
   }
 

@@ -3,9 +3,9 @@ import CRIU
 /// Everything `inspect` shows about one container checkpoint, read in one pass over it.
 public struct InspectReport: Sendable {
   /// Podman's network status member (netavark/CNI results, or `null`).
-  public static let networkStatus = "network.status"
+  public static let networkStatus = CheckpointMember.networkStatus.name
   /// CRIU's dump statistics image, at the archive root.
-  public static let statsDump = "stats-dump"
+  public static let statsDump = CheckpointMember.statsDump.name
 
   /// The container's metadata and sizes.
   public var checkpoint: ContainerCheckpoint

@@ -5,9 +5,9 @@ import Glibc
 /// changed) and the paths of `deleted.files` (files removed), as `inspect --rootfs-diff` shows them.
 public struct RootFSDiff: Equatable, Sendable {
   /// The tar of added and changed files, at the archive root.
-  public static let archiveName = "rootfs-diff.tar"
+  public static let archiveName = CheckpointMember.rootFSDiff.name
   /// A JSON array with the absolute paths of deleted files, at the archive root.
-  public static let deletedFilesName = "deleted.files"
+  public static let deletedFilesName = CheckpointMember.deletedFiles.name
 
   /// One member of `rootfs-diff.tar`.
   public struct File: Equatable, Sendable {

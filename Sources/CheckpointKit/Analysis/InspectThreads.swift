@@ -19,8 +19,8 @@ public struct InspectedThread: Equatable, Sendable {
     guard process.state.hasResources else { return [] }
     return try process.threads.map { tid in
       var name = process.name
-      if source.contains(source.imagePrefix + "core-\(tid).img"),
-        let core = try source.image("core-\(tid).img").messages(CoreEntry.self).first,
+      if source.contains(CRIUImage.core(tid: tid)),
+        let core = try source.image(.core(tid: tid)).messages(CoreEntry.self).first,
         core.hasThreadCore, core.threadCore.hasComm, !core.threadCore.comm.isEmpty
       {
         name = core.threadCore.comm

@@ -6,8 +6,8 @@ public struct MemoryMaps: Sendable {
   /// Reads the file names a checkpoint's VMAs may refer to.
   public init(source: CheckpointSource) throws {
     var files: [UInt64: String] = [:]
-    if source.contains(source.imagePrefix + "files.img") {
-      for entry in try source.image("files.img").messages(FileEntry.self) {
+    if source.contains(CRIUImage.files) {
+      for entry in try source.image(.files).messages(FileEntry.self) {
         if entry.hasReg { files[UInt64(entry.id)] = entry.reg.name }
       }
     }

@@ -13,7 +13,7 @@ public enum MemoryUsage {
   /// Rows for every alive or stopped process, by pid.
   public static func rows(_ source: CheckpointSource, pageSize: Int = 4096) throws -> [Row] {
     try source.processes().filter(\.state.hasResources).map { process in
-      let map = try source.pageMap("pagemap-\(process.pid).img", pageSize: pageSize)
+      let map = try source.pageMap(.pagemap(pid: process.pid), pageSize: pageSize)
       // The VMAs are checked (start below end, disjoint) and the regions end inside 64 bits and do not
       // overlap, so each sum is at most 2^64 - 1 bytes; it is shown clamped to Int64.
       let mm = try source.memoryMap(pid: process.pid)

@@ -44,8 +44,8 @@ public struct CheckpointProcess: Equatable, Sendable {
 extension CheckpointSource {
   /// Every process, sorted by pid.
   public func processes() throws -> [CheckpointProcess] {
-    try image("pstree.img").messages(PstreeEntry.self).map { entry in
-      let core = try image("core-\(entry.pid).img").messages(CoreEntry.self).first ?? CoreEntry()
+    try image(.pstree).messages(PstreeEntry.self).map { entry in
+      let core = try image(.core(tid: entry.pid)).messages(CoreEntry.self).first ?? CoreEntry()
       return CheckpointProcess(
         pid: entry.pid, ppid: entry.ppid, pgid: entry.pgid, sid: entry.sid, threads: entry.threads,
         name: core.tc.comm, state: TaskState(core.tc.taskState))

@@ -39,7 +39,7 @@ public struct ContainerCheckpoint: Sendable {
   })
 
   /// The member holding the root file system changes.
-  public static let rootFSDiff = "rootfs-diff.tar"
+  public static let rootFSDiff = CheckpointMember.rootFSDiff.name
 
   /// Opens `path` (an archive of any compression, or an unpacked container checkpoint directory) and reads it.
   public init(path: String, registry: RegistryOptions = RegistryOptions()) throws {
@@ -72,7 +72,7 @@ public struct ContainerCheckpoint: Sendable {
   /// True when `source` is `criu dump`'s output as it is: CRIU images at its top, no container metadata.
   public static func holdsBareImages(_ source: CheckpointSource) -> Bool {
     source.imagePrefix.isEmpty && !source.contains(ContainerConfig.fileName)
-      && (source.contains("pstree.img") || source.contains("inventory.img"))
+      && (source.contains(CRIUImage.pstree.name) || source.contains(CRIUImage.inventory.name))
   }
 
   /// The sizes of the images and of `rootfs-diff.tar`, and when the images were written.
@@ -82,13 +82,13 @@ public struct ContainerCheckpoint: Sendable {
     for name in source.memberNames where name.hasPrefix(source.imagePrefix) {
       let size = try source.size(of: name)
       checkpointSize += size
-      if Path.base(of: name).hasPrefix("pages-") { pagesSize += size }
+      if CRIUImage.Kind(of: Path.base(of: name)) == .pages { pagesSize += size }
     }
     self.checkpointSize = checkpointSize
     self.pagesSize = pagesSize
     rootFSDiffSize = source.contains(Self.rootFSDiff) ? try source.size(of: Self.rootFSDiff) : 0
     let times = source.modificationTimes
-    imagesWritten = (times[source.imagePrefix + "inventory.img"] ?? times.values.max())
+    imagesWritten = (times[source.memberPath(.inventory)] ?? times.values.max())
       .flatMap { Timestamp(unixSeconds: $0) }
   }
 

@@ -20,7 +20,8 @@ public enum ContainerCheckpointError: Error, Equatable, CustomStringConvertible 
     case .notAContainerCheckpoint(let path):
       return "checkpoint directory is missing in the archive file: \(path)"
     case .imageDirectory(let path):
-      return "\(path): config.dump: no such file or directory (a CRIU image directory, not a container checkpoint)"
+      return
+        "\(path): \(ContainerConfig.fileName): no such file or directory (a CRIU image directory, not a container checkpoint)"
     case .emptyMember(let source, let member):
       return "failed to unmarshal \(source):\(member): unexpected end of JSON input"
     case .invalidMember(let source, let member, let reason):

@@ -4,7 +4,7 @@ import Foundation
 /// checkpointctl shows are modelled; the rest of Podman's full configuration is ignored.
 public struct ContainerConfig: Codable, Equatable, Sendable {
   /// The member's name in a container checkpoint.
-  public static let fileName = "config.dump"
+  public static let fileName = CheckpointMember.config.name
 
   /// Full container ID.
   public var id: String?

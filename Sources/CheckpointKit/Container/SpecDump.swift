@@ -2,7 +2,7 @@
 /// engine made the checkpoint and, for Kubernetes engines, the container's pod.
 public struct SpecDump: Codable, Equatable, Sendable {
   /// The member's name in a container checkpoint.
-  public static let fileName = "spec.dump"
+  public static let fileName = CheckpointMember.spec.name
 
   /// Names the engine: `libpod` (Podman), `cri-o`; containerd writes none.
   public static let containerManager = "io.container.manager"

@@ -5,13 +5,13 @@ extension CheckpointSource {
   /// the process has no VMAs: its private pages can still be read and searched (see ``hasMemoryMap(pid:)``).
   public func memory(pid: UInt32, pageSize: Int = 4096) throws -> ProcessMemory {
     let mm = try hasMemoryMap(pid: pid) ? memoryMap(pid: pid) : MmEntry()
-    let privateMemory = try reader(pagemap: "pagemap-\(pid).img", pageSize: pageSize)
+    let privateMemory = try reader(pagemap: .pagemap(pid: pid), pageSize: pageSize)
     var objects: [UInt64: MemoryReader?] = [:]
     var mappings: [UInt64: MemoryReader] = [:]
     for vma in mm.vmas {
       guard let shmid = try sharedObject(of: vma) else { continue }
       if objects[shmid] == nil {
-        objects[shmid] = try reader(pagemap: "pagemap-shmem-\(shmid).img", pageSize: pageSize)
+        objects[shmid] = try reader(pagemap: .shmemPagemap(shmid: shmid), pageSize: pageSize)
       }
       if let reader = objects[shmid] ?? nil { mappings[vma.start] = reader }
     }
@@ -22,14 +22,14 @@ extension CheckpointSource {
   /// below its end, its file offset plus its length fits in 64 bits, and none overlaps another (CRIU writes them
   /// sorted and disjoint, as the kernel keeps them).
   func memoryMap(pid: UInt32) throws -> MmEntry {
-    let name = "mm-\(pid).img"
+    let name = CRIUImage.mm(pid: pid)
     let image = try image(name)
     guard let entry = image.entries.first(where: { $0.message is MmEntry }),
       let mm = entry.message as? MmEntry
     else { return MmEntry() }
     func corrupt(_ reason: String) -> CheckpointError {
       .corruptImage(
-        source: displayPath, member: imagePrefix + name, .invalidEntry(offset: entry.offset, reason: reason))
+        source: displayPath, member: memberPath(name), .invalidEntry(offset: entry.offset, reason: reason))
     }
     var previousEnd: UInt64 = 0
     for vma in mm.vmas.sorted(by: { $0.start < $1.start }) {
@@ -47,13 +47,13 @@ extension CheckpointSource {
   }
 
   /// True when the checkpoint has the process's VMAs (`mm-<pid>.img`).
-  public func hasMemoryMap(pid: UInt32) -> Bool { contains(imagePrefix + "mm-\(pid).img") }
+  public func hasMemoryMap(pid: UInt32) -> Bool { contains(CRIUImage.mm(pid: pid)) }
 
   /// Fails, naming `mm-<pid>.img`, when the process's VMAs are needed for `what` and the image is missing.
   func requireMemoryMap(pid: UInt32, for what: String) throws {
     guard !hasMemoryMap(pid: pid) else { return }
     throw CheckpointError.needsImage(
-      what: what, source: displayPath, member: imagePrefix + "mm-\(pid).img")
+      what: what, source: displayPath, member: memberPath(.mm(pid: pid)))
   }
 
   /// The shared-memory object id a VMA maps, if it maps one.
@@ -61,10 +61,10 @@ extension CheckpointSource {
     if vma.status & ProcessMemory.anonymousShared != 0 { return vma.shmid }
     guard vma.status & ProcessMemory.memfd != 0 else { return nil }
     // shmid is a file id: files.img names the memfd inode, memfd.img gives the inode's shmid.
-    let files = try image("files.img").messages(FileEntry.self)
+    let files = try image(.files).messages(FileEntry.self)
     guard let file = files.first(where: { UInt64($0.id) == vma.shmid && $0.hasMemfd }) else { return nil }
-    guard contains(imagePrefix + "memfd.img") else { return nil }
-    let inodes = try image("memfd.img").messages(MemfdInodeEntry.self)
+    guard contains(CRIUImage.memfd) else { return nil }
+    let inodes = try image(.memfd).messages(MemfdInodeEntry.self)
     return inodes.first { $0.inodeID == file.memfd.inodeID }.map { UInt64($0.shmid) }
   }
 
@@ -72,27 +72,27 @@ extension CheckpointSource {
   /// `files.img`.
   func regularFiles() throws -> [UInt64: RegFileEntry] {
     var files: [UInt64: RegFileEntry] = [:]
-    guard contains(imagePrefix + "files.img") else { return files }
-    for entry in try image("files.img").messages(FileEntry.self) where entry.hasReg {
+    guard contains(CRIUImage.files) else { return files }
+    for entry in try image(.files).messages(FileEntry.self) where entry.hasReg {
       files[UInt64(entry.id)] = entry.reg
     }
     return files
   }
 
   /// The pagemap image `name`; a malformed one is an error naming it.
-  func pageMap(_ name: String, pageSize: Int = 4096) throws -> PageMap {
+  func pageMap(_ name: CRIUImage, pageSize: Int = 4096) throws -> PageMap {
     do {
       return try PageMap(image: image(name), pageSize: pageSize)
     } catch let error as CRIUImageError {
-      throw CheckpointError.corruptImage(source: displayPath, member: imagePrefix + name, error)
+      throw CheckpointError.corruptImage(source: displayPath, member: memberPath(name), error)
     }
   }
 
   /// A reader for a pagemap image and its pages file; `nil` when the pagemap is absent.
-  func reader(pagemap name: String, pageSize: Int) throws -> MemoryReader? {
-    guard contains(imagePrefix + name) else { return nil }
+  func reader(pagemap name: CRIUImage, pageSize: Int) throws -> MemoryReader? {
+    guard contains(name) else { return nil }
     let pageMap = try self.pageMap(name, pageSize: pageSize)
-    let pagesName = imagePrefix + "pages-\(pageMap.pagesID).img"
+    let pagesName = memberPath(.pages(id: pageMap.pagesID))
     let hasPages = pageMap.regions.contains { $0.fileOffset != nil }
     // A pagemap that lists pages without its pages file cannot be read (lazy-only pagemaps need none).
     if hasPages && !contains(pagesName) { throw CheckpointError.missingMember(source: displayPath, member: pagesName) }

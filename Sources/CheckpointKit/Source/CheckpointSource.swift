@@ -255,7 +255,7 @@ public final class CheckpointSource {
     {
       kind = .containerDirectory
       imagePrefix = CheckpointLayout.imageDirectory
-    } else if found["inventory.img"] != nil || found["pstree.img"] != nil {
+    } else if found[CRIUImage.inventory.name] != nil || found[CRIUImage.pstree.name] != nil {
       kind = .imageDirectory
       imagePrefix = ""
     } else {

@@ -375,7 +375,7 @@ struct DiffInput {
     do {
       source = try CheckpointSource(path: path, selection: selection, registry: options.registry)
       // Upstream compares process trees only where pstree.img exists; metadata-only checkpoints compare too.
-      if !source.contains(source.imagePrefix + "pstree.img") {
+      if !source.contains(CRIUImage.pstree) {
         inspect = InspectOptions()
       }
       report = try InspectReport(source: source, options: inspect)

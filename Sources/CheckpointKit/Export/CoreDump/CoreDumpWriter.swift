@@ -67,9 +67,9 @@ public enum CoreDumpWriter {
   static let selection = CheckpointSource.Selection(
     memory: { name in
       if name == RootFSDiff.deletedFilesName { return true }
-      let base = Path.base(of: name)
-      return base == "pstree.img" || base == "files.img" || base == "memfd.img" || base.hasPrefix("core-")
-        || base.hasPrefix("pagemap-") || base.hasPrefix("mm-")
+      return CRIUImage.Kind(of: Path.base(of: name))?.isOne(of: [
+        .pstree, .files, .memfd, .core, .pagemap, .shmemPagemap, .mm,
+      ]) == true
     },
     randomAccess: { name in
       CheckpointLayout.isPages(name) || name == RootFSDiff.archiveName || name == CoreFileSources.devShmArchive
@@ -150,7 +150,7 @@ public enum CoreDumpWriter {
     let files = try source.regularFiles()
     var wanted: Set<String> = []
     for process in selected where source.hasMemoryMap(pid: process.pid) {
-      let vmas = try source.image("mm-\(process.pid).img").messages(MmEntry.self).first?.vmas ?? []
+      let vmas = try source.image(.mm(pid: process.pid)).messages(MmEntry.self).first?.vmas ?? []
       for entry in CorePlan.mappedFiles(vmas, files: files).values { wanted.insert(entry.name) }
     }
     let fileSources = try CoreFileSources(source: source, sysroot: options.sysroot, wanted: wanted)

@@ -8,7 +8,7 @@ import Glibc
 /// file the process mapped and is not used.
 final class CoreFileSources {
   /// Podman's copy of the container's `/dev/shm`.
-  static let devShmArchive = "devshm-checkpoint.tar"
+  static let devShmArchive = CheckpointMember.devShm.name
   static let devShmPrefix = "/dev/shm/"
 
   private var members: [String: (bytes: RandomAccessBytes, size: Int64)] = [:]

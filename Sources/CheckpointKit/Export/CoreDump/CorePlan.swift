@@ -95,14 +95,14 @@ struct CorePlan {
     let layout = try Self.layout(
       pid: pid, source: source, files: files, fileSources: fileSources, pageSize: pageSize)
     let memory = layout.memory
-    let mmName = "mm-\(pid).img"
+    let mmName = CRIUImage.mm(pid: pid).name
     // Threads: the main thread first, each with its core image.
     var tids = [pid] + process.threads.filter { $0 != pid }
     var seen: Set<UInt32> = []
     tids = tids.filter { seen.insert($0).inserted }
     var threads: [(tid: UInt32, core: CoreEntry)] = []
     for tid in tids {
-      let name = "core-\(tid).img"
+      let name = CRIUImage.core(tid: tid).name
       guard source.contains(prefix + name) else {
         throw bad(name, "missing: thread \(tid) of process \(pid) has no core image")
       }
@@ -111,13 +111,13 @@ struct CorePlan {
       }
       threads.append((tid, core))
     }
-    guard let main = threads.first?.core else { throw bad("core-\(pid).img", "missing") }
+    guard let main = threads.first?.core else { throw bad(CRIUImage.core(tid: pid).name, "missing") }
     guard let machine = CoreMachine(main.mtype) else {
       throw CoreDumpError.unsupportedMachine(
-        source: source.displayPath, member: prefix + "core-\(pid).img", machine: "\(main.mtype)")
+        source: source.displayPath, member: source.memberPath(.core(tid: pid)), machine: "\(main.mtype)")
     }
     for (tid, core) in threads where core.mtype != main.mtype {
-      throw bad("core-\(tid).img", "thread \(tid) is \(core.mtype), its process \(main.mtype)")
+      throw bad(CRIUImage.core(tid: tid).name, "thread \(tid) is \(core.mtype), its process \(main.mtype)")
     }
 
     // Notes.
@@ -132,7 +132,7 @@ struct CorePlan {
         machine: machine, process: info, threads: threads, auxv: mm.mmSavedAuxv, files: layout.fileMappings,
         pageSize: pageSize)
     } catch {
-      if case .noRegisters(let tid, _) = error { throw bad("core-\(tid).img", error.description) }
+      if case .noRegisters(let tid, _) = error { throw bad(CRIUImage.core(tid: tid).name, error.description) }
       throw error
     }
     var buildIDs: [String: String] = [:]
@@ -159,7 +159,7 @@ struct CorePlan {
     func bad(_ member: String, _ reason: String) -> CoreDumpError {
       .badImage(source: source.displayPath, member: prefix + member, reason: reason)
     }
-    let mmName = "mm-\(pid).img"
+    let mmName = CRIUImage.mm(pid: pid).name
     guard source.hasMemoryMap(pid: pid) else { throw bad(mmName, "missing: process \(pid) has no memory map") }
     let memory = try source.memory(pid: pid, pageSize: pageSize)
     let page = UInt64(pageSize)
@@ -178,14 +178,14 @@ struct CorePlan {
       }
       previousEnd = vma.end
     }
-    try Self.checkPages(memory.privateMemory, pagemap: "pagemap-\(pid).img", source: source, bad: bad)
+    try Self.checkPages(memory.privateMemory, pagemap: CRIUImage.pagemap(pid: pid).name, source: source, bad: bad)
     var checkedObjects: Set<ObjectIdentifier> = []
     for vma in memory.vmas {
       guard let reader = memory.sharedMappings[vma.start],
         checkedObjects.insert(ObjectIdentifier(reader)).inserted,
         let shmid = try source.sharedObject(of: vma)
       else { continue }
-      try Self.checkPages(reader, pagemap: "pagemap-shmem-\(shmid).img", source: source, bad: bad)
+      try Self.checkPages(reader, pagemap: CRIUImage.shmemPagemap(shmid: shmid).name, source: source, bad: bad)
     }
 
     // Segments: offsets after the headers, page-aligned; notes after the last segment.
@@ -288,9 +288,9 @@ struct CorePlan {
   ) throws {
     guard let reader else { return }
     let map = reader.pageMap
-    let pagesName = "pages-\(map.pagesID).img"
-    let available =
-      source.contains(source.imagePrefix + pagesName) ? try source.size(of: source.imagePrefix + pagesName) : 0
+    let pages = CRIUImage.pages(id: map.pagesID)
+    let pagesName = pages.name
+    let available = source.contains(pages) ? try source.size(of: source.memberPath(pages)) : 0
     for region in map.regions {
       let (bytes, overflow) = region.pageCount.multipliedReportingOverflow(by: UInt64(map.pageSize))
       guard !overflow, bytes <= UInt64.max - region.address else {

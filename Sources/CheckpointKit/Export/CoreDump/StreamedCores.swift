@@ -42,11 +42,12 @@ final class StreamedCores {
     let prefix = source.imagePrefix
     let base = Path.base(of: member)
     guard CheckpointLayout.isPages(member), member == prefix + base,
-      let pagesID = UInt32(base.dropFirst("pages-".count).dropLast(".img".count))
+      case .pages(let pagesID)? = CRIUImage(name: base)
     else { return nil }
     // Exactly one process's pagemap, and no shared-memory object's, names this pages file.
     var owners: [UInt32] = []
-    for name in source.members.keys where name.hasPrefix(prefix + "pagemap-") && name.hasSuffix(".img") {
+    let pagemapPrefix = prefix + CRIUImage.Kind.pagemap.prefix!
+    for name in source.members.keys where name.hasPrefix(pagemapPrefix) && name.hasSuffix(CRIUImage.suffix) {
       if pagesIDs[name] == nil {
         guard let bytes = try? source.bytes(of: name), let id = try? PageMap.pagesID(ofImage: bytes) else {
           return nil
@@ -54,7 +55,7 @@ final class StreamedCores {
         pagesIDs[name] = id
       }
       guard pagesIDs[name] == pagesID else { continue }
-      guard let pid = UInt32(name.dropFirst((prefix + "pagemap-").count).dropLast(".img".count)) else { return nil }
+      guard case .pagemap(let pid)? = CRIUImage(name: String(name.dropFirst(prefix.count))) else { return nil }
       owners.append(pid)
     }
     guard owners.count == 1, let pid = owners.first, cores[pid] == nil,
@@ -88,7 +89,7 @@ final class StreamedCores {
   /// member is read, may differ: ``take(for:source:)`` compares the two).
   private func plannedRuns(pid: UInt32, source: CheckpointSource) throws -> [CorePlan.PageRun]? {
     // Decoded once it is there: the stream may not have reached it yet.
-    if files == nil && source.contains(source.imagePrefix + "files.img") { files = try source.regularFiles() }
+    if files == nil && source.contains(CRIUImage.files) { files = try source.regularFiles() }
     let files = self.files ?? [:]
     let vmas = try source.memoryMap(pid: pid).vmas
     let wanted = Set(CorePlan.mappedFiles(vmas, files: files).values.map(\.name))
@@ -111,7 +112,7 @@ final class StreamedCores {
     // A member after the pages (`rootfs-diff.tar` holding a mapped file) can move the segments.
     guard let core = cores.removeValue(forKey: plan.process.pid),
       let map = plan.memory.privateMemory?.pageMap,
-      core.member == source.imagePrefix + "pages-\(map.pagesID).img",
+      core.member == source.memberPath(.pages(id: map.pagesID)),
       core.runs == plan.layout.pageRuns
     else { return nil }
     // The archive may hold the pages member twice: the core holds the first copy, the source reads the last.
