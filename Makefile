@@ -50,6 +50,7 @@ test-deps: deps
 
 # The whole test suite (unit and end-to-end).
 test: test-deps
+	scripts/check-layers
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 

@@ -9,6 +9,7 @@ let package = Package(
     .library(name: "CheckpointKit", targets: ["CheckpointKit"]),
     .library(name: "Rendering", targets: ["Rendering"]),
     .library(name: "OCI", targets: ["OCI"]),
+    .library(name: "CRIU", targets: ["CRIU"]),
     .library(name: "Archive", targets: ["Archive"]),
     .library(name: "SystemSupport", targets: ["SystemSupport"]),
   ],

@@ -23,7 +23,8 @@ let package = Package(
       dependencies: [
         .product(name: "CheckpointKit", package: "checkpointctl"),
         .product(name: "Rendering", package: "checkpointctl"),
-        .product(name: "OCI", package: "checkpointctl"),
+        .product(name: "OCI", package: "checkpointctl"), .product(name: "CRIU", package: "checkpointctl"),
+        .product(name: "Archive", package: "checkpointctl"), .product(name: "SystemSupport", package: "checkpointctl"),
       ]
     ),
     .executableTarget(name: "FuzzCRIUImage", dependencies: ["FuzzHarness", "CFuzzMain"]),

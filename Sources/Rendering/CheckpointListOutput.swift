@@ -1,4 +1,7 @@
+import Archive
+import CRIU
 import CheckpointKit
+import SystemSupport
 
 extension CheckpointList {
   /// One piece of what `list` writes, on standard output or standard error.

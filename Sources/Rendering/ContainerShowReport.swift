@@ -1,5 +1,8 @@
+import Archive
+import CRIU
 import CheckpointKit
 import OCI
+import SystemSupport
 
 /// Reads container checkpoints for `show` and renders upstream checkpointctl's table.
 public struct ContainerShowReport: Sendable {

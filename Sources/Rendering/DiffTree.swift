@@ -1,4 +1,7 @@
+import Archive
+import CRIU
 import CheckpointKit
+import SystemSupport
 
 extension CheckpointDiff {
   /// The tree view: upstream's banner, `Checkpoint A:` / `Checkpoint B:`, its boxed sections (`Memory Changes`,

@@ -1,5 +1,7 @@
+import Archive
 import CRIU
 import CheckpointKit
+import SystemSupport
 
 extension InspectReport {
   /// Upstream's `--format json`: an array with one object per checkpoint (REFERENCE §2.6), keys in upstream's

@@ -1,5 +1,7 @@
+import Archive
 import CRIU
 import CheckpointKit
+import SystemSupport
 
 extension InspectReport {
   /// Annotations whose JSON values are shown expanded, as upstream does.

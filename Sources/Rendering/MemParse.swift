@@ -1,7 +1,9 @@
+import Archive
 import CRIU
 import CheckpointKit
 import Glibc
 import OCI
+import SystemSupport
 
 /// The `memparse` command's work: sizes per process, or one process's memory.
 public enum MemParse {

@@ -1,5 +1,7 @@
+import Archive
 import CRIU
 import CheckpointKit
+import SystemSupport
 
 /// `memparse --pid N`: every readable page of a process in address order, as a hexdump or raw bytes.
 public enum MemoryDump {

@@ -1,4 +1,7 @@
+import Archive
+import CRIU
 import CheckpointKit
+import SystemSupport
 
 extension MemoryUsage {
   /// Upstream's table.

@@ -1,4 +1,7 @@
+import Archive
+import CRIU
 import CheckpointKit
+import SystemSupport
 
 /// Renders memory search hits.
 public enum SearchReport {

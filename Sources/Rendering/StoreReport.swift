@@ -1,4 +1,7 @@
+import Archive
+import CRIU
 import CheckpointKit
+import SystemSupport
 
 /// Renders a kubelet store's inventory for `show`.
 public enum StoreReport {

@@ -1,7 +1,10 @@
+import Archive
 import ArgumentParser
+import CRIU
 import CheckpointKit
 import Foundation
 import Rendering
+import SystemSupport
 
 /// The `checkpointctl` command: every failure prints `Error: <message>` on stderr and exits 1.
 @main

@@ -1,7 +1,10 @@
+import Archive
+import CRIU
 import CheckpointKit
 import Foundation
 import Glibc
 import Rendering
+import SystemSupport
 import TestSupport
 import Testing
 

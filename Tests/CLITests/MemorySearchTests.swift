@@ -1,6 +1,9 @@
+import Archive
+import CRIU
 import CheckpointKit
 import Foundation
 import Rendering
+import SystemSupport
 import TestSupport
 import Testing
 

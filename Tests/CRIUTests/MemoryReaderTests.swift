@@ -1,5 +1,7 @@
+import Archive
 import CRIU
 import CheckpointKit
+import SystemSupport
 import TestSupport
 import Testing
 

@@ -1,5 +1,8 @@
+import Archive
+import CRIU
 import CheckpointKit
 import Glibc
+import SystemSupport
 import TestSupport
 import Testing
 

@@ -1,6 +1,9 @@
+import Archive
+import CRIU
 import CheckpointKit
 import Foundation
 import Glibc
+import SystemSupport
 
 /// Paths of the committed test fixtures.
 public enum Fixtures {

@@ -1,8 +1,11 @@
+import Archive
+import CRIU
 import CheckpointKit
 import Foundation
 import Glibc
 import OCI
 import Rendering
+import SystemSupport
 
 /// What each fuzz target does with one input: the same code paths the commands take, in process. Every error is
 /// expected (hostile input); a trap, a sanitizer report, a leak or a hang is a finding.

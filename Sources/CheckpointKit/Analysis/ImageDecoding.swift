@@ -1,5 +1,8 @@
+import Archive
+import CRIU
 import Glibc
 import OCI
+import SystemSupport
 
 /// `decode`: an image as crit-compatible JSON, or a listing of the images of a directory or archive.
 public enum ImageDecoding {

@@ -1,4 +1,7 @@
+import Archive
+import CRIU
 import Glibc
+import SystemSupport
 
 /// `encode`: decode's JSON back into image bytes.
 public enum ImageEncoding {

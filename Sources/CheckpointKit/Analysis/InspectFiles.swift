@@ -1,5 +1,7 @@
+import Archive
 import CRIU
 import Foundation
+import SystemSupport
 
 /// One open file of a process, as `inspect --files` shows it.
 public struct OpenFile: Equatable, Sendable {

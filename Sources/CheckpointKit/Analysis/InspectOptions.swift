@@ -1,4 +1,7 @@
+import Archive
+import CRIU
 import OCI
+import SystemSupport
 
 /// A view of `inspect` that needs more than the container's metadata, named by its flag.
 public enum InspectView: String, CaseIterable, Hashable, Sendable {

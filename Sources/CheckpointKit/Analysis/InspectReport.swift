@@ -1,4 +1,6 @@
+import Archive
 import CRIU
+import SystemSupport
 
 /// Everything `inspect` shows about one container checkpoint, read in one pass over it.
 public struct InspectReport: Sendable {

@@ -1,5 +1,7 @@
+import Archive
 import CRIU
 import Glibc
+import SystemSupport
 
 /// What the container changed in its root file system: the members of `rootfs-diff.tar` (files added or
 /// changed) and the paths of `deleted.files` (files removed), as `inspect --rootfs-diff` shows them.

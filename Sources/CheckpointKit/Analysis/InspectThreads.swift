@@ -1,4 +1,6 @@
+import Archive
 import CRIU
+import SystemSupport
 
 /// One thread of a process, as `inspect --threads` shows it.
 public struct InspectedThread: Equatable, Sendable {

@@ -1,3 +1,7 @@
+import Archive
+import CRIU
+import SystemSupport
+
 /// Which memory `memparse` looks at (upstream issue #208): VMA kinds, permissions and an address window.
 public struct MemoryFilter: Equatable, Sendable {
   /// VMA kinds.

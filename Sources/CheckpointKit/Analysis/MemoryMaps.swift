@@ -1,3 +1,7 @@
+import Archive
+import CRIU
+import SystemSupport
+
 /// Names and permissions of VMAs, as `/proc/PID/maps` shows them.
 public struct MemoryMaps: Sendable {
   /// Paths of regular files by file id (`files.img`), and memfd names by file id.

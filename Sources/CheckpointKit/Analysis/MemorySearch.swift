@@ -1,5 +1,8 @@
+import Archive
+import CRIU
 import Foundation
 import Glibc
+import SystemSupport
 
 /// What `memparse` searches for: a literal string, hex bytes, or a regular expression over raw bytes.
 public struct SearchPattern: Sendable {

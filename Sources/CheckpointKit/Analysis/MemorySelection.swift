@@ -1,3 +1,7 @@
+import Archive
+import CRIU
+import SystemSupport
+
 /// The members memory commands need, decided before a compressed archive is streamed.
 public enum MemorySelection {
   /// Members the size table needs.

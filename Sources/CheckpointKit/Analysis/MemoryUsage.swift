@@ -1,3 +1,7 @@
+import Archive
+import CRIU
+import SystemSupport
+
 /// `memparse` without `--pid`: memory sizes per process.
 public enum MemoryUsage {
   /// One table row.

@@ -1,3 +1,7 @@
+import Archive
+import CRIU
+import SystemSupport
+
 /// A task's state as CRIU records it (`task_core_entry.task_state`).
 public enum TaskState: Equatable, Sendable, CustomStringConvertible {
   case alive, stopped

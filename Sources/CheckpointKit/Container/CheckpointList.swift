@@ -1,4 +1,7 @@
+import Archive
+import CRIU
 import Glibc
+import SystemSupport
 
 /// `list`: the container checkpoints the kubelet's checkpoint API wrote
 /// (`checkpoint-<pod>_<namespace>-<container>-<timestamp>.tar`) in one or more directories.

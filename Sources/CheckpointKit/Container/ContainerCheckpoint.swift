@@ -1,5 +1,8 @@
+import Archive
+import CRIU
 import Foundation
 import OCI
+import SystemSupport
 
 /// What a container checkpoint (Podman, CRI-O or containerd; an archive or an unpacked directory) says about its
 /// container: the metadata `show`, `list` and `inspect` display, read from `config.dump` and `spec.dump`, and the

@@ -1,3 +1,7 @@
+import Archive
+import CRIU
+import SystemSupport
+
 /// Errors raised while reading a container checkpoint's metadata (`config.dump`, `spec.dump`).
 public enum ContainerCheckpointError: Error, Equatable, CustomStringConvertible {
   /// A source whose metadata is fine but that has no `checkpoint/` directory, not even an empty one.

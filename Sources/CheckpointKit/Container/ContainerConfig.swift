@@ -1,4 +1,7 @@
+import Archive
+import CRIU
 import Foundation
+import SystemSupport
 
 /// `config.dump`: the container's configuration, as Podman, CRI-O and containerd write it. Only the fields
 /// checkpointctl shows are modelled; the rest of Podman's full configuration is ignored.

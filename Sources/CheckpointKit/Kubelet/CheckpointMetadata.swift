@@ -1,3 +1,7 @@
+import Archive
+import CRIU
+import SystemSupport
+
 /// The contents of a kubelet store's `checkpointed.pods` file.
 ///
 /// The whole JSON document is kept, so fields this tool does not know (at any level) survive a rewrite.

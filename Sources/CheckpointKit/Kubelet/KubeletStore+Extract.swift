@@ -1,5 +1,8 @@
+import Archive
+import CRIU
 import Glibc
 import OCI
+import SystemSupport
 
 extension KubeletStore {
   /// What `extract` wrote.

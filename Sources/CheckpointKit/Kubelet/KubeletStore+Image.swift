@@ -1,5 +1,8 @@
+import Archive
+import CRIU
 import Glibc
 import OCI
+import SystemSupport
 
 /// What an image of a kubelet checkpoint store says about itself, on its manifest and its index (with
 /// `org.opencontainers.image.title` = ``title`` and `org.opencontainers.image.created`, the newest member's time).

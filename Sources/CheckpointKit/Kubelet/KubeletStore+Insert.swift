@@ -1,5 +1,8 @@
+import Archive
+import CRIU
 import Foundation
 import Glibc
+import SystemSupport
 
 extension KubeletStore {
   /// What `insert` did.

@@ -1,4 +1,7 @@
+import Archive
+import CRIU
 import Glibc
+import SystemSupport
 
 /// A kubelet checkpoint store: a directory with `checkpointed.pods` and one `<SandboxID>.tar` per pod, or an
 /// archive of one as written by ``extract(to:compression:progress:)``.

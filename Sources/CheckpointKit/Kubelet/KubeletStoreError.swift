@@ -1,3 +1,7 @@
+import Archive
+import CRIU
+import SystemSupport
+
 /// Errors raised while reading or changing a kubelet checkpoint store.
 public enum KubeletStoreError: Error, Equatable, CustomStringConvertible {
   /// The target directory or archive does not exist.

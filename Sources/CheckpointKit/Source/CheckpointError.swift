@@ -1,3 +1,7 @@
+import Archive
+import CRIU
+import SystemSupport
+
 /// Errors raised while reading a checkpoint.
 public enum CheckpointError: Error, Equatable, CustomStringConvertible {
   /// The path does not exist.

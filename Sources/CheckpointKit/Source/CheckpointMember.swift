@@ -1,3 +1,7 @@
+import Archive
+import CRIU
+import SystemSupport
+
 /// Names of the members of container checkpoints.
 public enum CheckpointLayout {
   /// The CRIU image directory inside a container checkpoint.

@@ -1,3 +1,7 @@
+import Archive
+import CRIU
+import SystemSupport
+
 extension CheckpointSource {
   /// The memory of process `pid`: its VMAs (`mm-<pid>.img`), private pages (`pagemap-<pid>.img` and the
   /// `pages-<pages_id>.img` it names) and the shared memory it maps: anonymous shared objects

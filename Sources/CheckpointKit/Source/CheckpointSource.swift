@@ -1,5 +1,8 @@
+import Archive
+import CRIU
 import Glibc
 import OCI
+import SystemSupport
 
 /// A checkpoint opened once: an unpacked CRIU image directory, an unpacked container checkpoint directory, or
 /// a container checkpoint archive of any compression.

@@ -1,7 +1,10 @@
+import Archive
 import ArgumentParser
+import CRIU
 import CheckpointKit
 import OCI
 import Rendering
+import SystemSupport
 
 extension CheckpointCtl {
   struct Build: ParsableCommand {

@@ -1,7 +1,10 @@
+import Archive
 import ArgumentParser
+import CRIU
 import CheckpointKit
 import Glibc
 import Rendering
+import SystemSupport
 
 extension CheckpointCtl {
   struct Decode: ParsableCommand {

@@ -1,7 +1,10 @@
+import Archive
 import ArgumentParser
+import CRIU
 import CheckpointKit
 import Glibc
 import Rendering
+import SystemSupport
 
 extension CheckpointCtl {
   /// `make man`: writes checkpointctl(1) and one page per command, from the definitions `--help` is printed from

@@ -1,7 +1,9 @@
+import Archive
 import ArgumentParser
 import CRIU
 import CheckpointKit
 import Rendering
+import SystemSupport
 
 extension CheckpointCtl {
   struct MemParse: ParsableCommand {

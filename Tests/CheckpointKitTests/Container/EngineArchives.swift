@@ -1,4 +1,7 @@
+import Archive
+import CRIU
 import CheckpointKit
+import SystemSupport
 import TestSupport
 
 /// CRI-O- and containerd-style checkpoint archives, built from a Podman fixture's CRIU images and the

@@ -1,6 +1,8 @@
+import Archive
 import CRIU
 import Foundation
 import Glibc
+import SystemSupport
 import TestSupport
 import Testing
 

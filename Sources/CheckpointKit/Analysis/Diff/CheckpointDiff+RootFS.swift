@@ -1,4 +1,6 @@
 import Archive
+import CRIU
+import SystemSupport
 
 /// `diff --rootfs`: files of `rootfs-diff.tar` added, removed and changed (size, mode or content), and paths
 /// of `deleted.files` added and removed, between two checkpoints.

@@ -1,4 +1,7 @@
+import Archive
+import CRIU
 import Glibc
+import SystemSupport
 
 /// The rows `diff --pages --hexdump` shows: each 16-byte row of a changed run whose bytes differ, logged while
 /// the pages are compared (both sides' bytes are in memory then), so the checkpoints are read once.

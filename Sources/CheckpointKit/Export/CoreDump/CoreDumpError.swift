@@ -1,3 +1,7 @@
+import Archive
+import CRIU
+import SystemSupport
+
 /// Errors of `coredump`.
 public enum CoreDumpError: Error, Equatable, CustomStringConvertible {
   /// An image is missing or inconsistent: `source:member: reason`.

@@ -1,6 +1,8 @@
+import Archive
 import CRIU
 import Glibc
 import OCI
+import SystemSupport
 
 /// `coredump`: a gdb-loadable ELF core (`core.<pid>`) for every process of a checkpoint, or the chosen ones.
 ///

@@ -1,5 +1,7 @@
+import Archive
 import CRIU
 import Glibc
+import SystemSupport
 
 /// Where the contents of mapped files come from: the container's root file system as the checkpoint knows it.
 /// `rootfs-diff.tar` (files the container added or changed) is the upper layer, `--sysroot` (the container

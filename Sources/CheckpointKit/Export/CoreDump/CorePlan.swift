@@ -1,4 +1,6 @@
+import Archive
 import CRIU
+import SystemSupport
 
 /// Everything needed to write one process's core, checked against the images before a byte is written:
 /// the segments with their file offsets, where each segment's bytes come from, and the notes.

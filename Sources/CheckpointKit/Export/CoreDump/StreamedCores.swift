@@ -1,5 +1,7 @@
+import Archive
 import CRIU
 import Glibc
+import SystemSupport
 
 /// Cores whose private pages are written while a compressed archive is decompressed, so the pages are
 /// written once, straight into the core, instead of going to a temporary file first and being copied from it.

@@ -1,6 +1,8 @@
+import Archive
 import CRIU
 import Foundation
 import OCI
+import SystemSupport
 
 /// The annotations a checkpoint image carries on both its manifest and its index, so that every engine
 /// recognises it: upstream checkpointctl's `org.criu.checkpoint.*` keys (its eight, set even when empty, plus the

@@ -1,7 +1,9 @@
+import Archive
 import CRIU
 import Foundation
 import Glibc
 import OCI
+import SystemSupport
 
 /// Builds a checkpoint image (`build CHECKPOINT IMAGE`) in one pass over the checkpoint: its files become the only
 /// layer, at `/`, as `buildah add` of the archive would put them; `config.dump`, `spec.dump` and one CRIU core
