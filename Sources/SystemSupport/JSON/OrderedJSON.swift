@@ -22,12 +22,22 @@ public indirect enum OrderedJSON: Equatable, Sendable {
     }
   }
 
+  /// Why text does not parse: what was wrong and at which byte (`unexpected end at byte 12`).
+  public struct ParseError: Error, Equatable, CustomStringConvertible {
+    /// The reason, with the byte offset.
+    public var reason: String
+
+    public init(reason: String) { self.reason = reason }
+
+    public var description: String { reason }
+  }
+
   /// Parses JSON text (as written by swift-protobuf or this type).
-  public init(parsing text: String) throws {
+  public init(parsing text: String) throws(ParseError) {
     var parser = Parser(Array(text.utf8))
     self = try parser.value()
     parser.skipSpace()
-    guard parser.atEnd else { throw CRIUImageError.invalidJSON("trailing characters at byte \(parser.position)") }
+    guard parser.atEnd else { throw ParseError(reason: "trailing characters at byte \(parser.position)") }
   }
 
   /// The member named `key` of an object.
@@ -126,9 +136,9 @@ public indirect enum OrderedJSON: Equatable, Sendable {
       while position < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[position]) { position += 1 }
     }
 
-    func fail(_ what: String) -> CRIUImageError { .invalidJSON("\(what) at byte \(position)") }
+    func fail(_ what: String) -> ParseError { ParseError(reason: "\(what) at byte \(position)") }
 
-    mutating func expect(_ literal: String) throws {
+    mutating func expect(_ literal: String) throws(ParseError) {
       let utf8 = Array(literal.utf8)
       guard position + utf8.count <= bytes.count, Array(bytes[position..<position + utf8.count]) == utf8 else {
         throw fail("expected \(literal)")
@@ -136,7 +146,7 @@ public indirect enum OrderedJSON: Equatable, Sendable {
       position += utf8.count
     }
 
-    mutating func value() throws -> OrderedJSON {
+    mutating func value() throws(ParseError) -> OrderedJSON {
       skipSpace()
       guard position < bytes.count else { throw fail("unexpected end") }
       let opening = bytes[position]
@@ -206,7 +216,7 @@ public indirect enum OrderedJSON: Equatable, Sendable {
       }
     }
 
-    mutating func string() throws -> String {
+    mutating func string() throws(ParseError) -> String {
       try expect("\"")
       var scalars = String.UnicodeScalarView()
       var pendingHigh: UInt32?
