@@ -33,7 +33,7 @@ let package = Package(
       dependencies: ["SystemSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
       exclude: ["Protos"]
     ),
-    .target(name: "OCI", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+    .target(name: "OCI", dependencies: ["SystemSupport", .product(name: "Crypto", package: "swift-crypto")]),
     .target(
       name: "CheckpointKit",
       dependencies: [
@@ -60,7 +60,7 @@ let package = Package(
       name: "CRIUTests",
       dependencies: ["CRIU", "CheckpointKit", "TestSupport"]
     ),
-    .testTarget(name: "OCITests", dependencies: ["OCI"]),
+    .testTarget(name: "OCITests", dependencies: ["OCI", "SystemSupport"]),
     .testTarget(name: "SystemSupportTests", dependencies: ["SystemSupport", "TestSupport"]),
     .testTarget(name: "ArchiveTests", dependencies: ["Archive", "SystemSupport", "TestSupport"]),
     .testTarget(name: "CheckpointCtlTests", dependencies: ["checkpointctl", "CheckpointKit", "TestSupport"]),

@@ -16,4 +16,14 @@ import Testing
   func parseErrorsNameTheByte(_ text: String, _ reason: String) {
     #expect(throws: OrderedJSON.ParseError(reason: reason)) { try OrderedJSON(parsing: text) }
   }
+
+  @Test func canonicalBytesKeepBuildOrderWithGoEscapes() {
+    let value = OrderedJSON.object([
+      ("b", .string("quote \" back \\ nl \n tab \t bell \u{07} é")), ("a", .integer(-3)),
+      ("c", .array([.bool(true), .null])), ("d", .sorted(["z": "1", "m": "2"])),
+    ])
+    #expect(
+      String(decoding: value.canonicalBytes, as: UTF8.self)
+        == #"{"b":"quote \" back \\ nl \n tab \t bell \u0007 é","a":-3,"c":[true,null],"d":{"m":"2","z":"1"}}"#)
+  }
 }
