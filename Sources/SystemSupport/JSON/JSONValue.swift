@@ -188,3 +188,26 @@ extension JSONValue {
     return result + "\""
   }
 }
+
+// MARK: Go's member lookup
+
+extension JSONValue {
+  /// The key under which Go's `encoding/json` finds a struct field named `name` in `members`: `name` itself,
+  /// else the first key (in sorted order) equal to it ignoring case.
+  public static func key(_ name: String, in members: [String: JSONValue]) -> String? {
+    if members[name] != nil { return name }
+    let lower = name.lowercased()
+    return members.keys.sorted().first { $0.lowercased() == lower }
+  }
+
+  /// The member of `members` that Go's `encoding/json` reads as the field `name` (see ``key(_:in:)``).
+  public static func member(_ name: String, in members: [String: JSONValue]) -> JSONValue? {
+    key(name, in: members).flatMap { members[$0] }
+  }
+
+  /// The member of this object that Go's `encoding/json` reads as the field `name` (see ``key(_:in:)``);
+  /// `nil` when it has none or this is not an object.
+  public func member(_ name: String) -> JSONValue? {
+    objectValue.flatMap { Self.member(name, in: $0) }
+  }
+}
