@@ -165,28 +165,9 @@ extension JSONValue {
     }
   }
 
-  /// A JSON string literal for `text`.
-  public static func quote(_ text: String) -> String {
-    var result = "\""
-    for scalar in text.unicodeScalars {
-      switch scalar {
-      case "\"": result += "\\\""
-      case "\\": result += "\\\\"
-      case "\n": result += "\\n"
-      case "\r": result += "\\r"
-      case "\t": result += "\\t"
-      case "\u{2028}": result += "\\u2028"
-      case "\u{2029}": result += "\\u2029"
-      default:
-        if scalar.value < 0x20 {
-          result += "\\u" + String(scalar.value, radix: 16).leftPadded(to: 4)
-        } else {
-          result.unicodeScalars.append(scalar)
-        }
-      }
-    }
-    return result + "\""
-  }
+  /// A JSON string literal for `text`, as Go's `encoding/json` writes it (without its HTML escapes): `\"`, `\\`,
+  /// `\n`, `\r`, `\t`, other control characters, U+2028 and U+2029 as `\u` and four hex digits.
+  public static func quote(_ text: String) -> String { JSONString.literal(text, escaping: .lineSeparators) }
 }
 
 // MARK: Go's member lookup

@@ -57,34 +57,7 @@ public indirect enum OrderedJSON: Equatable, Sendable {
   /// A JSON string literal as Python's `json.dumps` writes it (`ensure_ascii`): `\"`, `\\`, `\b`, `\f`,
   /// `\n`, `\r`, `\t`, and every other character outside printable ASCII as `\u` and four lower-case hex
   /// digits (a surrogate pair above U+FFFF).
-  public static func quote(_ text: String) -> String {
-    var result = "\""
-    for scalar in text.unicodeScalars {
-      switch scalar {
-      case "\"": result += "\\\""
-      case "\\": result += "\\\\"
-      case "\n": result += "\\n"
-      case "\r": result += "\\r"
-      case "\t": result += "\\t"
-      case "\u{8}": result += "\\b"
-      case "\u{c}": result += "\\f"
-      default:
-        if (0x20..<0x7F).contains(scalar.value) {
-          result.unicodeScalars.append(scalar)
-        } else if scalar.value > 0xFFFF {
-          let value = scalar.value - 0x10000
-          result += escaped(0xD800 + (value >> 10)) + escaped(0xDC00 + (value & 0x3FF))
-        } else {
-          result += escaped(scalar.value)
-        }
-      }
-    }
-    return result + "\""
-  }
-
-  private static func escaped(_ unit: UInt32) -> String {
-    "\\u" + String(unit, radix: 16).leftPadded(to: 4)
-  }
+  public static func quote(_ text: String) -> String { JSONString.literal(text, escaping: .nonASCII) }
 
   private func write(to output: inout String, level: Int, indent: Int?) {
     let newline = indent.map { "\n" + String(repeating: " ", count: $0 * (level + 1)) } ?? ""
@@ -281,7 +254,8 @@ extension OrderedJSON {
 
   /// JSON written byte for byte the same every time: objects keep the order they are built in (callers sort maps),
   /// numbers as written, no spaces, strings escaped as Go's `encoding/json` escapes them except for HTML
-  /// characters. Digests of OCI manifests depend on these bytes, so the same image always has the same digest.
+  /// characters, U+2028 and U+2029 (only `"`, `\` and control characters). Digests of OCI manifests depend on
+  /// these bytes, so the same image always has the same digest.
   public var canonicalBytes: [UInt8] {
     var out: [UInt8] = []
     writeCanonical(to: &out)
@@ -290,7 +264,7 @@ extension OrderedJSON {
 
   private func writeCanonical(to out: inout [UInt8]) {
     switch self {
-    case .string(let text): Self.writeCanonicalString(text, to: &out)
+    case .string(let text): out.append(contentsOf: JSONString.literal(text).utf8)
     case .number(let text): out.append(contentsOf: text.utf8)
     case .bool(let value): out.append(contentsOf: (value ? "true" : "false").utf8)
     case .null: out.append(contentsOf: "null".utf8)
@@ -305,31 +279,11 @@ extension OrderedJSON {
       out.append(UInt8(ascii: "{"))
       for (index, (key, value)) in members.enumerated() {
         if index > 0 { out.append(UInt8(ascii: ",")) }
-        Self.writeCanonicalString(key, to: &out)
+        out.append(contentsOf: JSONString.literal(key).utf8)
         out.append(UInt8(ascii: ":"))
         value.writeCanonical(to: &out)
       }
       out.append(UInt8(ascii: "}"))
     }
-  }
-
-  private static func writeCanonicalString(_ text: String, to out: inout [UInt8]) {
-    let hex = Array("0123456789abcdef".utf8)
-    out.append(UInt8(ascii: "\""))
-    for byte in text.utf8 {
-      switch byte {
-      case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), byte])
-      case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), byte])
-      case 0x0a: out.append(contentsOf: Array("\\n".utf8))
-      case 0x0d: out.append(contentsOf: Array("\\r".utf8))
-      case 0x09: out.append(contentsOf: Array("\\t".utf8))
-      case 0..<0x20:
-        out.append(contentsOf: Array("\\u00".utf8))
-        out.append(hex[Int(byte >> 4)])
-        out.append(hex[Int(byte & 0x0f)])
-      default: out.append(byte)
-      }
-    }
-    out.append(UInt8(ascii: "\""))
   }
 }
