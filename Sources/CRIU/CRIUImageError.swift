@@ -1,3 +1,5 @@
+import SystemSupport
+
 /// Errors raised while decoding or encoding CRIU images. Offsets are byte offsets in the image file.
 public enum CRIUImageError: Error, Equatable, CustomStringConvertible {
   /// The data ends before a field that must be there.
@@ -35,6 +37,18 @@ public enum CRIUImageError: Error, Equatable, CustomStringConvertible {
       return "\(kind) is a raw image, not protobuf entries"
     case .invalidJSON(let reason):
       return "invalid image JSON: \(reason)"
+    }
+  }
+}
+
+extension OrderedJSON {
+  /// Parses the JSON of an image (crit's, or swift-protobuf's of one entry); bad text is
+  /// ``CRIUImageError/invalidJSON(_:)``.
+  init(imageJSON text: String) throws(CRIUImageError) {
+    do {
+      try self.init(parsing: text)
+    } catch {
+      throw .invalidJSON(error.reason)
     }
   }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import SwiftProtobuf
+import SystemSupport
 
 /// Messages in crit's dictionary form (pycriu's `pb2dict` and `dict2pb`), field by field:
 ///
@@ -27,7 +28,7 @@ public enum CritJSON {
 
   /// The message as crit's `pb2dict(message, pretty)` gives it.
   public static func object(_ message: any Message, pretty: Bool) throws -> OrderedJSON {
-    let json = try OrderedJSON(parsing: message.jsonString(options: encodingOptions))
+    let json = try OrderedJSON(imageJSON: message.jsonString(options: encodingOptions))
     return try render(json, type: type(of: message), pretty: pretty, hex: false)
   }
 

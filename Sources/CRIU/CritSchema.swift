@@ -1,5 +1,6 @@
 import Foundation
 import SwiftProtobuf
+import SystemSupport
 
 /// The value type of a protobuf field, as crit's conversion tells them apart.
 public enum CritFieldType: Sendable {
@@ -90,7 +91,7 @@ public final class CritSchema: @unchecked Sendable {
       var filler = FieldProbe(numbers: [number], fill: true)
       var one = M()
       try one.decodeMessage(decoder: &filler)
-      guard case .object(let members) = try OrderedJSON(parsing: one.jsonString(options: options)) else {
+      guard case .object(let members) = try OrderedJSON(imageJSON: one.jsonString(options: options)) else {
         throw CRIUImageError.invalidJSON("cannot name field \(number) of \(M.protoMessageName)")
       }
       // Groups, maps and extensions are not set by the probe; CRIU's images have none.

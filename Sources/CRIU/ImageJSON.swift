@@ -1,5 +1,6 @@
 import Foundation
 import SwiftProtobuf
+import SystemSupport
 
 /// Images as crit's JSON: `{"magic": NAME, "entries": [ … ]}`, each entry in crit's dictionary form (see
 /// ``CritJSON``) with raw payloads under `extra` (`base64.encodebytes` text; tcp queues as `{"inq", "outq"}`).
@@ -33,7 +34,7 @@ public enum ImageJSON {
     }
     let document: OrderedJSON
     do {
-      document = try OrderedJSON(parsing: string)
+      document = try OrderedJSON(imageJSON: string)
     } catch {
       throw CRIUImageError.invalidJSON("not valid JSON (\(error))")
     }

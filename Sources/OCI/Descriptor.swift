@@ -1,4 +1,5 @@
 import Foundation
+import SystemSupport
 
 /// A content descriptor: what a blob is, its digest and size, and annotations.
 public struct Descriptor: Equatable, Sendable {
@@ -32,8 +33,8 @@ public struct Descriptor: Equatable, Sendable {
   }
 
   /// The descriptor as JSON: `mediaType`, `digest`, `size`, then `platform` and `annotations` when set.
-  public var json: CanonicalJSON {
-    var members: [(String, CanonicalJSON)] = [
+  public var json: OrderedJSON {
+    var members: [(String, OrderedJSON)] = [
       ("mediaType", .string(mediaType)), ("digest", .string(digest.description)), ("size", .integer(size)),
     ]
     if let platform {

@@ -1,3 +1,5 @@
+import SystemSupport
+
 /// An OCI image manifest: a configuration and layers.
 public struct ImageManifest: Equatable, Sendable {
   /// The manifest's media type (`application/vnd.oci.image.manifest.v1+json`, or Docker's when read).
@@ -39,8 +41,8 @@ public struct ImageManifest: Equatable, Sendable {
   }
 
   /// The manifest as written: `schemaVersion`, `mediaType`, `config`, `layers`, `annotations` (keys sorted).
-  public var json: CanonicalJSON {
-    var members: [(String, CanonicalJSON)] = [
+  public var json: OrderedJSON {
+    var members: [(String, OrderedJSON)] = [
       ("schemaVersion", .integer(2)), ("mediaType", .string(mediaType)), ("config", config.json),
       ("layers", .array(layers.map(\.json))),
     ]
@@ -80,8 +82,8 @@ public struct ImageIndex: Equatable, Sendable {
   }
 
   /// The index as written: `schemaVersion`, `mediaType`, `manifests`, `annotations` (keys sorted).
-  public var json: CanonicalJSON {
-    var members: [(String, CanonicalJSON)] = [
+  public var json: OrderedJSON {
+    var members: [(String, OrderedJSON)] = [
       ("schemaVersion", .integer(2)), ("mediaType", .string(MediaType.imageIndex)),
       ("manifests", .array(manifests.map(\.json))),
     ]
@@ -147,8 +149,8 @@ public struct ImageConfig: Equatable, Sendable {
 
   /// The configuration as written: `created` (when known), `architecture`, `os`, an empty `config` (no
   /// entrypoint: the image is data, restored by an engine, never run as is), `rootfs`.
-  public var json: CanonicalJSON {
-    var members: [(String, CanonicalJSON)] = []
+  public var json: OrderedJSON {
+    var members: [(String, OrderedJSON)] = []
     if let created { members.append(("created", .string(created))) }
     members += [
       ("architecture", .string(architecture)), ("os", .string(os)), ("config", .object([])),

@@ -140,7 +140,7 @@ public final class OCILayoutWriter {
     let existing = LocalFile.exists(indexPath) ? try layout.index() : nil
     let index = OCILayout.retagged(existing, with: descriptor, tag: tag)
     try LocalFile.writeAtomically(OCILayout.layoutFileContent, to: layout.directory + "/" + OCILayout.layoutFile)
-    try LocalFile.writeAtomically(index.json.bytes, to: indexPath)
+    try LocalFile.writeAtomically(index.json.canonicalBytes, to: indexPath)
   }
 
   private static func hasEntries(_ directory: String) -> Bool {

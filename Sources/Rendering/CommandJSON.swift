@@ -1,6 +1,7 @@
-import CRIU
 import CheckpointKit
+import CRIU
 import OCI
+import SystemSupport
 
 /// `--format json` of the commands whose tables people read: `show` (container checkpoints), `list`, `memparse`
 /// (size table) and `coredump` (summary). Keys are snake_case, sizes are bytes, times RFC 3339, lists sorted as

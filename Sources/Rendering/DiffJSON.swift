@@ -1,5 +1,6 @@
-import CRIU
 import CheckpointKit
+import CRIU
+import SystemSupport
 
 extension CheckpointDiff {
   /// Upstream's JSON (`container_id`, `container_name`, `image`, `checkpoint_a`, `checkpoint_b`,

@@ -63,6 +63,8 @@ struct BuildTests {
     #expect(index["io.podman.annotations.checkpoint.runtime.name"] == "runc")
     #expect(index["org.criu.checkpoint.host.arch"] == "amd64")
     #expect(index["io.kubernetes.cri-o.annotations.checkpoint.rootfsImageName"] == "localhost/fx-busybox:1.35")
+    // config.dump's `RawImageName`, found as Go's `encoding/json` finds the field `rawImageName`.
+    #expect(index["org.criu.checkpoint.rawImageName"] == "localhost/fx-busybox:1.35")
 
     // skopeo copies it (checking every digest) and the manifest carries the same annotations.
     try Tool.run(

@@ -1,8 +1,9 @@
 import CheckpointKit
 import Foundation
 import SwiftProtobuf
-import TestSupport
+import SystemSupport
 import Testing
+import TestSupport
 
 @testable import CRIU
 

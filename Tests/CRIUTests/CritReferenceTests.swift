@@ -1,9 +1,10 @@
-import CRIU
 import CheckpointKit
+import CRIU
 import Foundation
 import SwiftProtobuf
-import TestSupport
+import SystemSupport
 import Testing
+import TestSupport
 
 /// crit 4.2's `decode --pretty` of every image of six fixtures (`Tests/Fixtures/crit/<fixture>/<image>.json`) is
 /// the specification of `decode --pretty` and `encode`.

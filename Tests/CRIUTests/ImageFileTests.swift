@@ -1,8 +1,9 @@
-import CRIU
 import CheckpointKit
+import CRIU
 import Foundation
-import TestSupport
+import SystemSupport
 import Testing
+import TestSupport
 
 @Suite struct ImageFileTests {
   /// Every protobuf image of every fixture decodes, re-encodes byte for byte, and survives decode's JSON.

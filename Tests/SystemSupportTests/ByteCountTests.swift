@@ -1,4 +1,5 @@
 import CheckpointKit
+import SystemSupport
 import Testing
 
 @Suite struct ByteCountTests {

@@ -55,7 +55,7 @@ public struct CheckpointMetadata: Equatable, Sendable {
       throw KubeletStoreError.invalidMetadata(
         source: source, reason: "the top level is \(document.typeName), not an object")
     }
-    let key = JSONObject.key(Keys.pods, in: object) ?? Keys.pods
+    let key = JSONValue.key(Keys.pods, in: object) ?? Keys.pods
     var pods: [CheckpointedPod] = []
     switch object.removeValue(forKey: key) ?? .null {
     case .null: break
@@ -66,7 +66,7 @@ public struct CheckpointMetadata: Equatable, Sendable {
     case let other:
       throw KubeletStoreError.invalidMetadata(source: source, reason: "\(Keys.pods) is \(other.typeName), not an array")
     }
-    if let version = JSONObject.value(Keys.version, in: object), version != .null, version.integerValue == nil {
+    if let version = JSONValue.member(Keys.version, in: object), version != .null, version.integerValue == nil {
       throw KubeletStoreError.invalidMetadata(source: source, reason: "version is \(version.typeName), not an integer")
     }
     self.fields = object
@@ -76,7 +76,7 @@ public struct CheckpointMetadata: Equatable, Sendable {
 
   /// The `version` field, if present.
   public var version: JSONValue? {
-    JSONObject.value(Keys.version, in: fields).flatMap { $0 == .null ? nil : $0 }
+    JSONValue.member(Keys.version, in: fields).flatMap { $0 == .null ? nil : $0 }
   }
 
   /// The document as Go's `json.MarshalIndent(v, "", "  ")` would lay it out, plus a final newline.
@@ -112,10 +112,10 @@ public struct CheckpointedPod: Equatable, Sendable {
     guard let object = value.objectValue else {
       throw KubeletStoreError.invalidMetadata(source: source, reason: "\(place) is \(value.typeName), not an object")
     }
-    try JSONObject.requireStrings(Keys.stringKeys, in: object, source: source, place: place)
-    try JSONObject.requireIntegers([Keys.terminationGracePeriod], in: object, source: source, place: place)
+    try requireStrings(Keys.stringKeys, in: object, source: source, place: place)
+    try requireIntegers([Keys.terminationGracePeriod], in: object, source: source, place: place)
     var containers: [PodContainer] = []
-    switch JSONObject.value(Keys.containers, in: object) ?? .null {
+    switch JSONValue.member(Keys.containers, in: object) ?? .null {
     case .null: break
     case .array(let elements):
       for (number, element) in elements.enumerated() {
@@ -130,13 +130,13 @@ public struct CheckpointedPod: Equatable, Sendable {
   }
 
   /// `SandboxID`: the pod's archive is `<SandboxID>.tar`.
-  public var sandboxID: String { JSONObject.string(Keys.sandboxID, in: fields) }
+  public var sandboxID: String { JSONValue.member(Keys.sandboxID, in: fields)?.stringValue ?? "" }
   /// `io.kubernetes.pod.name`.
-  public var name: String { JSONObject.string(Keys.name, in: fields) }
+  public var name: String { JSONValue.member(Keys.name, in: fields)?.stringValue ?? "" }
   /// `io.kubernetes.pod.namespace`.
-  public var namespace: String { JSONObject.string(Keys.namespace, in: fields) }
+  public var namespace: String { JSONValue.member(Keys.namespace, in: fields)?.stringValue ?? "" }
   /// `io.kubernetes.pod.uid`.
-  public var uid: String { JSONObject.string(Keys.uid, in: fields) }
+  public var uid: String { JSONValue.member(Keys.uid, in: fields)?.stringValue ?? "" }
 
   /// The archive file name for this pod, or `nil` when the SandboxID cannot name a file in the store
   /// (empty, `.`, `..`, or containing `/` or NUL).
@@ -166,57 +166,43 @@ public struct PodContainer: Equatable, Sendable {
     guard let object = value.objectValue else {
       throw KubeletStoreError.invalidMetadata(source: source, reason: "\(place) is \(value.typeName), not an object")
     }
-    try JSONObject.requireStrings(
+    try requireStrings(
       [
         Keys.name, Keys.id, Keys.terminationMessagePath, Keys.terminationMessagePolicy, Keys.terminationMessagePathUID,
         Keys.image,
       ],
       in: object, source: source, place: place)
-    try JSONObject.requireIntegers([Keys.restartCount], in: object, source: source, place: place)
+    try requireIntegers([Keys.restartCount], in: object, source: source, place: place)
     fields = object
   }
 
   /// `io.kubernetes.container.name`.
-  public var name: String { JSONObject.string(Keys.name, in: fields) }
+  public var name: String { JSONValue.member(Keys.name, in: fields)?.stringValue ?? "" }
   /// `id`.
-  public var id: String { JSONObject.string(Keys.id, in: fields) }
+  public var id: String { JSONValue.member(Keys.id, in: fields)?.stringValue ?? "" }
   /// `Image`.
-  public var image: String { JSONObject.string(Keys.image, in: fields) }
+  public var image: String { JSONValue.member(Keys.image, in: fields)?.stringValue ?? "" }
 }
 
-/// Go-style member lookup: an exact key match wins, else the first case-insensitive one.
-enum JSONObject {
-  static func key(_ name: String, in object: [String: JSONValue]) -> String? {
-    if object[name] != nil { return name }
-    let lower = name.lowercased()
-    return object.keys.sorted().first { $0.lowercased() == lower }
-  }
-
-  static func value(_ name: String, in object: [String: JSONValue]) -> JSONValue? {
-    key(name, in: object).flatMap { object[$0] }
-  }
-
-  static func string(_ name: String, in object: [String: JSONValue]) -> String {
-    value(name, in: object)?.stringValue ?? ""
-  }
-
-  static func requireStrings(_ names: [String], in object: [String: JSONValue], source: String, place: String) throws {
-    for name in names {
-      guard let value = value(name, in: object), value != .null else { continue }
-      guard value.stringValue != nil else {
-        throw KubeletStoreError.invalidMetadata(
-          source: source, reason: "\(name) of \(place) is \(value.typeName), not a string")
-      }
+/// Fails unless each of `names` that `object` has (as Go finds it, see ``JSONValue/key(_:in:)``) is null or a
+/// string.
+private func requireStrings(_ names: [String], in object: [String: JSONValue], source: String, place: String) throws {
+  for name in names {
+    guard let value = JSONValue.member(name, in: object), value != .null else { continue }
+    guard value.stringValue != nil else {
+      throw KubeletStoreError.invalidMetadata(
+        source: source, reason: "\(name) of \(place) is \(value.typeName), not a string")
     }
   }
+}
 
-  static func requireIntegers(_ names: [String], in object: [String: JSONValue], source: String, place: String) throws {
-    for name in names {
-      guard let value = value(name, in: object), value != .null else { continue }
-      guard value.integerValue != nil else {
-        throw KubeletStoreError.invalidMetadata(
-          source: source, reason: "\(name) of \(place) is \(value.typeName), not an integer")
-      }
+/// Fails unless each of `names` that `object` has (as Go finds it) is null or an integer.
+private func requireIntegers(_ names: [String], in object: [String: JSONValue], source: String, place: String) throws {
+  for name in names {
+    guard let value = JSONValue.member(name, in: object), value != .null else { continue }
+    guard value.integerValue != nil else {
+      throw KubeletStoreError.invalidMetadata(
+        source: source, reason: "\(name) of \(place) is \(value.typeName), not an integer")
     }
   }
 }

@@ -206,9 +206,9 @@ extension KubeletStore {
     var merged = existing ?? CheckpointMetadata()
     var changed = existing == nil
     for (key, value) in incoming.fields {
-      let current = JSONObject.key(key, in: merged.fields).flatMap { merged.fields[$0] }
+      let current = JSONValue.member(key, in: merged.fields)
       if current == nil || current == .null {
-        merged.fields[JSONObject.key(key, in: merged.fields) ?? key] = value
+        merged.fields[JSONValue.key(key, in: merged.fields) ?? key] = value
         changed = changed || value != .null
       } else if current != value && value != .null {
         throw KubeletStoreError.conflict(

@@ -38,12 +38,12 @@ extension SingleLayerImage {
     let layerDescriptor = Descriptor(mediaType: layer.mediaType, digest: layer.digest, size: layer.size)
     let imageConfig = ImageConfig(
       architecture: platform.architecture, os: platform.os, created: created, diffIDs: [layer.diffID])
-    let configBytes = imageConfig.json.bytes
+    let configBytes = imageConfig.json.canonicalBytes
     let configDescriptor = Descriptor(mediaType: MediaType.imageConfig, bytes: configBytes)
     let manifest = ImageManifest(config: configDescriptor, layers: [layerDescriptor], annotations: annotations)
-    let manifestBytes = manifest.json.bytes
+    let manifestBytes = manifest.json.canonicalBytes
     let listed = Descriptor(mediaType: MediaType.imageManifest, bytes: manifestBytes, platform: platform)
-    let indexBytes = ImageIndex(manifests: [listed], annotations: annotations).json.bytes
+    let indexBytes = ImageIndex(manifests: [listed], annotations: annotations).json.canonicalBytes
     self.init(
       layer: layerDescriptor, layerFile: layerFile, config: configBytes, configDescriptor: configDescriptor,
       manifest: manifestBytes, manifestDescriptor: Descriptor(mediaType: MediaType.imageManifest, bytes: manifestBytes),

@@ -100,7 +100,7 @@ public enum ImageStore {
     let writer = try ArchiveWriter(descriptor: file.descriptor, compression: .none, displayPath: path)
     let index = OCILayout.retagged(nil, with: image.indexDescriptor, tag: tag)
     try writer.addFile(named: OCILayout.layoutFile, bytes: OCILayout.layoutFileContent, modificationTime: time)
-    try writer.addFile(named: OCILayout.indexFile, bytes: index.json.bytes, modificationTime: time)
+    try writer.addFile(named: OCILayout.indexFile, bytes: index.json.canonicalBytes, modificationTime: time)
     for (descriptor, bytes) in image.smallBlobs.reversed() {
       try writer.addFile(named: OCILayout.blobName(descriptor.digest), bytes: bytes, modificationTime: time)
     }

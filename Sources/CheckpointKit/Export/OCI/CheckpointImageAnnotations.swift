@@ -1,6 +1,5 @@
 import Archive
 import CRIU
-import Foundation
 import OCI
 import SystemSupport
 
@@ -22,7 +21,7 @@ public enum CheckpointImageAnnotations {
   struct Facts {
     var checkpoint: ContainerCheckpoint
     /// `config.dump` as loose JSON (Podman's `RawImageName`, `pod`).
-    var rawConfig: [String: Any]
+    var rawConfig: JSONValue
     /// Go's architecture name from the CRIU core images.
     var architecture: String?
   }
@@ -44,10 +43,11 @@ public enum CheckpointImageAnnotations {
     result[criuPrefix + "runtime.name"] = config.runtime ?? ""
 
     // Keys upstream defines and never sets, when the checkpoint knows them.
-    let rawImageName = string(facts.rawConfig, "rawImageName") ?? spec["io.kubernetes.cri-o.ImageName"]
+    let rawImageName = facts.rawConfig.member("rawImageName")?.stringValue ?? spec["io.kubernetes.cri-o.ImageName"]
     let podUID = spec["io.kubernetes.pod.uid"] ?? spec["io.kubernetes.cri.sandbox-uid"]
     let podID =
-      spec["io.kubernetes.cri-o.SandboxID"] ?? spec["io.kubernetes.cri.sandbox-id"] ?? string(facts.rawConfig, "pod")
+      spec["io.kubernetes.cri-o.SandboxID"] ?? spec["io.kubernetes.cri.sandbox-id"]
+      ?? facts.rawConfig.member("pod")?.stringValue
     var known: [String: String?] = [
       "rawImageName": rawImageName, "pod.uid": podUID, "pod.id": podID, "host.arch": facts.architecture,
     ]
@@ -97,16 +97,6 @@ public enum CheckpointImageAnnotations {
     case .riscv64: return "riscv64"
     default: return nil
     }
-  }
-
-  /// A string field of loose JSON, matched case-insensitively as Go's `encoding/json` matches keys.
-  static func string(_ object: [String: Any], _ key: String) -> String? {
-    if let value = object[key] as? String { return value }
-    let lower = key.lowercased()
-    for (name, value) in object where name.lowercased() == lower {
-      if let text = value as? String { return text }
-    }
-    return nil
   }
 }
 

@@ -109,7 +109,7 @@ public enum OCIImageBuilder {
     progress.finish()
 
     let architecture = try Self.architecture(kept, source: checkpoint)
-    let rawConfig = (try? JSONSerialization.jsonObject(with: Data(configBytes))) as? [String: Any] ?? [:]
+    let rawConfig = (try? JSONValue(parsing: configBytes)) ?? .null
     var annotations = CheckpointImageAnnotations.make(
       .init(checkpoint: container, rawConfig: rawConfig, architecture: architecture))
     for (key, value) in extra { annotations[key] = value }

@@ -22,12 +22,22 @@ public indirect enum OrderedJSON: Equatable, Sendable {
     }
   }
 
+  /// Why text does not parse: what was wrong and at which byte (`unexpected end at byte 12`).
+  public struct ParseError: Error, Equatable, CustomStringConvertible {
+    /// The reason, with the byte offset.
+    public var reason: String
+
+    public init(reason: String) { self.reason = reason }
+
+    public var description: String { reason }
+  }
+
   /// Parses JSON text (as written by swift-protobuf or this type).
-  public init(parsing text: String) throws {
+  public init(parsing text: String) throws(ParseError) {
     var parser = Parser(Array(text.utf8))
     self = try parser.value()
     parser.skipSpace()
-    guard parser.atEnd else { throw CRIUImageError.invalidJSON("trailing characters at byte \(parser.position)") }
+    guard parser.atEnd else { throw ParseError(reason: "trailing characters at byte \(parser.position)") }
   }
 
   /// The member named `key` of an object.
@@ -47,34 +57,7 @@ public indirect enum OrderedJSON: Equatable, Sendable {
   /// A JSON string literal as Python's `json.dumps` writes it (`ensure_ascii`): `\"`, `\\`, `\b`, `\f`,
   /// `\n`, `\r`, `\t`, and every other character outside printable ASCII as `\u` and four lower-case hex
   /// digits (a surrogate pair above U+FFFF).
-  public static func quote(_ text: String) -> String {
-    var result = "\""
-    for scalar in text.unicodeScalars {
-      switch scalar {
-      case "\"": result += "\\\""
-      case "\\": result += "\\\\"
-      case "\n": result += "\\n"
-      case "\r": result += "\\r"
-      case "\t": result += "\\t"
-      case "\u{8}": result += "\\b"
-      case "\u{c}": result += "\\f"
-      default:
-        if (0x20..<0x7F).contains(scalar.value) {
-          result.unicodeScalars.append(scalar)
-        } else if scalar.value > 0xFFFF {
-          let value = scalar.value - 0x10000
-          result += escaped(0xD800 + (value >> 10)) + escaped(0xDC00 + (value & 0x3FF))
-        } else {
-          result += escaped(scalar.value)
-        }
-      }
-    }
-    return result + "\""
-  }
-
-  private static func escaped(_ unit: UInt32) -> String {
-    "\\u" + String(unit, radix: 16).leftPadded(to: 4)
-  }
+  public static func quote(_ text: String) -> String { JSONString.literal(text, escaping: .nonASCII) }
 
   private func write(to output: inout String, level: Int, indent: Int?) {
     let newline = indent.map { "\n" + String(repeating: " ", count: $0 * (level + 1)) } ?? ""
@@ -126,9 +109,9 @@ public indirect enum OrderedJSON: Equatable, Sendable {
       while position < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[position]) { position += 1 }
     }
 
-    func fail(_ what: String) -> CRIUImageError { .invalidJSON("\(what) at byte \(position)") }
+    func fail(_ what: String) -> ParseError { ParseError(reason: "\(what) at byte \(position)") }
 
-    mutating func expect(_ literal: String) throws {
+    mutating func expect(_ literal: String) throws(ParseError) {
       let utf8 = Array(literal.utf8)
       guard position + utf8.count <= bytes.count, Array(bytes[position..<position + utf8.count]) == utf8 else {
         throw fail("expected \(literal)")
@@ -136,7 +119,7 @@ public indirect enum OrderedJSON: Equatable, Sendable {
       position += utf8.count
     }
 
-    mutating func value() throws -> OrderedJSON {
+    mutating func value() throws(ParseError) -> OrderedJSON {
       skipSpace()
       guard position < bytes.count else { throw fail("unexpected end") }
       let opening = bytes[position]
@@ -206,7 +189,7 @@ public indirect enum OrderedJSON: Equatable, Sendable {
       }
     }
 
-    mutating func string() throws -> String {
+    mutating func string() throws(ParseError) -> String {
       try expect("\"")
       var scalars = String.UnicodeScalarView()
       var pendingHigh: UInt32?
@@ -254,6 +237,53 @@ public indirect enum OrderedJSON: Equatable, Sendable {
         }
         scalars.append(contentsOf: String(decoding: bytes[start..<position], as: UTF8.self).unicodeScalars)
       }
+    }
+  }
+}
+
+// MARK: Canonical form
+
+extension OrderedJSON {
+  /// An integer, written in decimal.
+  public static func integer(_ value: Int64) -> OrderedJSON { .number(String(value)) }
+
+  /// An object from a string map, keys sorted.
+  public static func sorted(_ map: [String: String]) -> OrderedJSON {
+    .object(map.keys.sorted().map { ($0, .string(map[$0] ?? "")) })
+  }
+
+  /// JSON written byte for byte the same every time: objects keep the order they are built in (callers sort maps),
+  /// numbers as written, no spaces, strings escaped as Go's `encoding/json` escapes them except for HTML
+  /// characters, U+2028 and U+2029 (only `"`, `\` and control characters). Digests of OCI manifests depend on
+  /// these bytes, so the same image always has the same digest.
+  public var canonicalBytes: [UInt8] {
+    var out: [UInt8] = []
+    writeCanonical(to: &out)
+    return out
+  }
+
+  private func writeCanonical(to out: inout [UInt8]) {
+    switch self {
+    case .string(let text): out.append(contentsOf: JSONString.literal(text).utf8)
+    case .number(let text): out.append(contentsOf: text.utf8)
+    case .bool(let value): out.append(contentsOf: (value ? "true" : "false").utf8)
+    case .null: out.append(contentsOf: "null".utf8)
+    case .array(let items):
+      out.append(UInt8(ascii: "["))
+      for (index, item) in items.enumerated() {
+        if index > 0 { out.append(UInt8(ascii: ",")) }
+        item.writeCanonical(to: &out)
+      }
+      out.append(UInt8(ascii: "]"))
+    case .object(let members):
+      out.append(UInt8(ascii: "{"))
+      for (index, (key, value)) in members.enumerated() {
+        if index > 0 { out.append(UInt8(ascii: ",")) }
+        out.append(contentsOf: JSONString.literal(key).utf8)
+        out.append(UInt8(ascii: ":"))
+        value.writeCanonical(to: &out)
+      }
+      out.append(UInt8(ascii: "}"))
     }
   }
 }

@@ -165,26 +165,30 @@ extension JSONValue {
     }
   }
 
-  /// A JSON string literal for `text`.
-  public static func quote(_ text: String) -> String {
-    var result = "\""
-    for scalar in text.unicodeScalars {
-      switch scalar {
-      case "\"": result += "\\\""
-      case "\\": result += "\\\\"
-      case "\n": result += "\\n"
-      case "\r": result += "\\r"
-      case "\t": result += "\\t"
-      case "\u{2028}": result += "\\u2028"
-      case "\u{2029}": result += "\\u2029"
-      default:
-        if scalar.value < 0x20 {
-          result += "\\u" + String(scalar.value, radix: 16).leftPadded(to: 4)
-        } else {
-          result.unicodeScalars.append(scalar)
-        }
-      }
-    }
-    return result + "\""
+  /// A JSON string literal for `text`, as Go's `encoding/json` writes it (without its HTML escapes): `\"`, `\\`,
+  /// `\n`, `\r`, `\t`, other control characters, U+2028 and U+2029 as `\u` and four hex digits.
+  public static func quote(_ text: String) -> String { JSONString.literal(text, escaping: .lineSeparators) }
+}
+
+// MARK: Go's member lookup
+
+extension JSONValue {
+  /// The key under which Go's `encoding/json` finds a struct field named `name` in `members`: `name` itself,
+  /// else the first key (in sorted order) equal to it ignoring case.
+  public static func key(_ name: String, in members: [String: JSONValue]) -> String? {
+    if members[name] != nil { return name }
+    let lower = name.lowercased()
+    return members.keys.sorted().first { $0.lowercased() == lower }
+  }
+
+  /// The member of `members` that Go's `encoding/json` reads as the field `name` (see ``key(_:in:)``).
+  public static func member(_ name: String, in members: [String: JSONValue]) -> JSONValue? {
+    key(name, in: members).flatMap { members[$0] }
+  }
+
+  /// The member of this object that Go's `encoding/json` reads as the field `name` (see ``key(_:in:)``);
+  /// `nil` when it has none or this is not an object.
+  public func member(_ name: String) -> JSONValue? {
+    objectValue.flatMap { Self.member(name, in: $0) }
   }
 }
