@@ -101,7 +101,7 @@ protos:
 	  --swift_opt=Visibility=Public --swift_opt=FileNaming=PathToUnderscores \
 	  --swift_out=Sources/CRIU/Generated -I Sources/CRIU/Protos Sources/CRIU/Protos/*.proto
 
-# Fuzzing and sanitizers (issue #14; README "Robustness"). Each uses its own scratch path, so neither disturbs the
+# Fuzzing and sanitizers (issue #14; docs/robustness.md). Each uses its own scratch path, so neither disturbs the
 # normal build. `make fuzz` builds Fuzz/ (a separate package) with libFuzzer and AddressSanitizer and runs every
 # target FUZZ_SECONDS; a crash, leak, timeout or out-of-memory input lands in Fuzz/Regressions/<target>/, which
 # `make test` replays from then on. `make sanitize` runs the whole suite under AddressSanitizer, then under

@@ -5,7 +5,7 @@ import SystemSupport
 
 /// `--format json` of the commands whose tables people read: `show` (container checkpoints), `list`, `memparse`
 /// (size table) and `coredump` (summary). Keys are snake_case, sizes are bytes, times RFC 3339, lists sorted as
-/// the tables are; the README documents each schema.
+/// the tables are; docs/json-schemas.md documents each schema.
 extension ContainerShowReport {
   /// `[{path, container_name, image, id, runtime, created, checkpointed?, engine, pod_name?, namespace?,
   /// checkpoint_size, memory_pages_size, root_fs_diff_size}]`, one object per readable checkpoint, in the order

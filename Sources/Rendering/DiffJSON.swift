@@ -9,7 +9,7 @@ extension CheckpointDiff {
   /// `path` and `memory_pages_size` in `checkpoint_a`/`checkpoint_b`; `task_state`, `ppid`, `threads`,
   /// `environment_variables` (with `--ps-tree-env`) and `changes: [{field, before, after}]` on processes;
   /// `socket_type`, `peer` and `summary` on sockets; and `memory_map_changes`, `page_changes` and
-  /// `rootfs_changes` (see the README for their schema).
+  /// `rootfs_changes` (docs/json-schemas.md has their schema).
   public var json: String {
     var object: [String: JSONValue] = [
       "container_id": .string(containerID), "container_name": .string(containerName), "image": .string(image),
