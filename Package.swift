@@ -55,7 +55,7 @@ let package = Package(
     ),
     .target(
       name: "TestSupport",
-      dependencies: ["CheckpointKit"],
+      dependencies: ["Archive", "SystemSupport"],
       path: "Tests/TestSupport"
     ),
     .testTarget(
@@ -66,7 +66,7 @@ let package = Package(
       name: "CRIUTests",
       dependencies: ["CRIU", "CheckpointKit", "TestSupport"]
     ),
-    .testTarget(name: "OCITests", dependencies: ["OCI"]),
+    .testTarget(name: "OCITests", dependencies: ["OCI", "Archive", "SystemSupport", "TestSupport"]),
     .testTarget(name: "SystemSupportTests", dependencies: ["SystemSupport", "TestSupport"]),
     .testTarget(name: "ArchiveTests", dependencies: ["Archive", "SystemSupport", "TestSupport"]),
     .testTarget(name: "CheckpointCtlTests", dependencies: ["checkpointctl", "CheckpointKit", "TestSupport"]),

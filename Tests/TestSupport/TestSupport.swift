@@ -1,6 +1,4 @@
 import Archive
-import CRIU
-import CheckpointKit
 import Foundation
 import Glibc
 import SystemSupport
