@@ -37,7 +37,7 @@ let package = Package(
     ),
     .target(
       name: "OCI",
-      dependencies: ["Archive", "SystemSupport", .product(name: "Crypto", package: "swift-crypto")]
+      dependencies: ["Archive", "SystemSupport"]
     ),
     .target(
       name: "CheckpointKit",

@@ -1,4 +1,4 @@
-import Crypto
+import Archive
 
 /// A content digest as OCI writes it: `sha256:` and 64 lowercase hex digits (the only algorithm accepted).
 public struct Digest: Hashable, Sendable, CustomStringConvertible, Comparable {
@@ -21,15 +21,9 @@ public struct Digest: Hashable, Sendable, CustomStringConvertible, Comparable {
     self = hasher.finalize()
   }
 
-  init(hash: SHA256.Digest) {
-    let digits = Array("0123456789abcdef".utf8)
-    var text: [UInt8] = []
-    text.reserveCapacity(64)
-    for byte in hash {
-      text.append(digits[Int(byte >> 4)])
-      text.append(digits[Int(byte & 0x0f)])
-    }
-    hex = String(decoding: text, as: UTF8.self)
+  /// A digest from 64 lowercase hex digits that a hasher computed.
+  init(computedHex hex: String) {
+    self.hex = hex
   }
 
   /// `sha256:<hex>`.
@@ -39,28 +33,21 @@ public struct Digest: Hashable, Sendable, CustomStringConvertible, Comparable {
   public static func < (lhs: Digest, rhs: Digest) -> Bool { lhs.hex < rhs.hex }
 }
 
-/// SHA-256 over bytes that arrive in pieces (swift-crypto).
+/// SHA-256 over bytes that arrive in pieces, as an OCI digest (Archive's hasher).
 public struct DigestHasher {
-  private var hasher = SHA256()
+  private var hasher = SHA256Hasher()
   /// Bytes hashed so far.
-  public private(set) var count: Int64 = 0
+  public var count: Int64 { hasher.count }
 
   /// A hasher that has seen nothing.
   public init() {}
 
   /// Adds `bytes`.
-  public mutating func update(_ bytes: UnsafeRawBufferPointer) {
-    hasher.update(bufferPointer: bytes)
-    count += Int64(bytes.count)
-  }
+  public mutating func update(_ bytes: UnsafeRawBufferPointer) { hasher.update(bytes) }
 
   /// Adds `bytes`.
-  public mutating func update(_ bytes: [UInt8]) {
-    bytes.withUnsafeBytes { update($0) }
-  }
+  public mutating func update(_ bytes: [UInt8]) { hasher.update(bytes) }
 
   /// The digest of everything added.
-  public func finalize() -> Digest {
-    Digest(hash: hasher.finalize())
-  }
+  public func finalize() -> Digest { Digest(computedHex: hasher.finalize()) }
 }

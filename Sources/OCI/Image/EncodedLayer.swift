@@ -14,11 +14,8 @@ public struct EncodedLayer: Sendable {
 
   /// The layer a ``TarStreamEncoder`` wrote with `compression`.
   public init(_ result: TarStreamEncoder.Result, compression: ArchiveFilter) throws {
-    // The hasher gives 64 lowercase hex digits, which every digest accepts.
-    guard let diffID = Digest("sha256:" + result.tarSHA256), let digest = Digest("sha256:" + result.writtenSHA256)
-    else {
-      throw OCIError.invalidDocument(source: "layer", reason: "bad digest \(quoted(result.writtenSHA256))")
-    }
+    let diffID = Digest(computedHex: result.tarSHA256)
+    let digest = Digest(computedHex: result.writtenSHA256)
     self.diffID = diffID
     self.digest = digest
     size = result.size
