@@ -16,9 +16,7 @@ public final class OCIArchiveFile {
   public init(path: String) throws {
     self.path = path
     let reader = try ArchiveReader(path: path)
-    var spill: FileDescriptor?
-    var spillWriter: BackgroundWriter?
-    var spillOffset: Int64 = 0
+    let spill = MemberSpill(stem: "checkpointctl-image")
     var count = 0
     while let entry = try reader.next() {
       count += 1
@@ -28,15 +26,9 @@ public final class OCIArchiveFile {
         members[name] = (archive, offset, entry.size)
         continue
       }
-      let file = try spill ?? UnlinkedFile.make(stem: "checkpointctl-image")
-      spill = file
-      let writer = spillWriter ?? BackgroundWriter(file: file, startsWriteback: false)
-      spillWriter = writer
-      let size = try writer.append { try reader.read(into: $0) }
-      members[name] = (file, spillOffset, size)
-      spillOffset += size
+      members[name] = try spill.append(from: reader)
     }
-    try spillWriter?.finish()
+    try spill.flush()
   }
 
   /// `index.json`.

@@ -314,10 +314,8 @@ extension CheckpointSource {
     private var directoryNames: Set<String> = []
     private var irregular: Set<String> = []
     private var times: [String: Int64] = [:]
-    private var spill: FileDescriptor?
-    /// One writer thread fills the spill file for all members: decompressing and writing overlap.
-    private var spillWriter: BackgroundWriter?
-    private var spillOffset: Int64 = 0
+    /// Where the members wanted at random offsets go when nobody takes them.
+    private let spill = MemberSpill(stem: "checkpointctl-pages")
     private var compression = ArchiveFilter.none
     /// The member ``nextStreamedMember()`` stopped at, none of its bytes read yet.
     private var current: String?
@@ -352,8 +350,7 @@ extension CheckpointSource {
     var sourceSoFar: CheckpointSource {
       get throws {
         if let listed { return CheckpointSource(listed) }
-        try spillWriter?.finish()
-        spillWriter = nil
+        try spill.flush()
         let imageDirectory = String(CheckpointLayout.imageDirectory.dropLast())
         let prefix =
           directoryNames.contains(imageDirectory)
@@ -362,7 +359,7 @@ extension CheckpointSource {
         return CheckpointSource(
           Contents(
             displayPath: path, kind: .archive(reader?.compression ?? .none), imagePrefix: prefix, members: found,
-            directories: directoryNames, spillFile: spill))
+            directories: directoryNames, spillFile: spill.file))
       }
     }
 
@@ -388,7 +385,7 @@ extension CheckpointSource {
       guard let reader else { preconditionFailure("a loader without a directory's members has an archive") }
       _ = try read(stoppingAtStreamed: false)
       // Every spilled byte is in the file before anything reads it back.
-      try spillWriter?.finish()
+      try spill.flush()
       // A registry's layer is checked against its digest once the archive is read.
       try image?.stream?.finish()
       // Members imply their directories: upstream wants an explicit `checkpoint/` entry, this accepts both.
@@ -404,7 +401,7 @@ extension CheckpointSource {
           ? CheckpointLayout.imageDirectory : "",
         members: found, directories: directoryNames, irregularMetadata: irregular, modificationTimes: times,
         archiveFile: compression == .none ? (image.map { $0.file } ?? reader.fileReadableAtOffsets) : nil,
-        spillFile: spill)
+        spillFile: spill.file)
       if found.isEmpty && directoryNames.isEmpty && irregular.isEmpty {
         throw CheckpointError.emptyArchive(path)
       }
@@ -462,13 +459,8 @@ extension CheckpointSource {
     /// Appends the current member to the private temporary file.
     private func spillMember(_ name: String) throws {
       guard let reader else { return }
-      let file = try spill ?? UnlinkedFile.make(stem: "checkpointctl-pages")
-      spill = file
-      let writer = spillWriter ?? BackgroundWriter(file: file, startsWriteback: false)
-      spillWriter = writer
-      let size = try writer.append { try reader.read(into: $0) }
-      found[name] = .spilled(offset: spillOffset, size: size)
-      spillOffset += size
+      let (_, offset, size) = try spill.append(from: reader)
+      found[name] = .spilled(offset: offset, size: size)
     }
   }
 }
