@@ -28,8 +28,9 @@ public enum OCIImageBuilder {
   /// Members kept in memory while the layer streams.
   static func isKept(_ name: String) -> Bool {
     name == ContainerConfig.fileName || name == SpecDump.fileName
-      || (name.hasPrefix(CheckpointLayout.imageDirectory + "core-") && name.hasSuffix(".img"))
-      || name == CheckpointLayout.imageDirectory + "inventory.img"
+      || (name.hasPrefix(CheckpointLayout.imageDirectory) && name.hasSuffix(CRIUImage.suffix)
+        && CRIUImage.Kind(of: String(name.dropFirst(CheckpointLayout.imageDirectory.count))) == .core)
+      || name == CheckpointLayout.imageDirectory + CRIUImage.inventory.name
   }
 
   /// Builds the image of `checkpoint` (an archive of any compression or a checkpoint directory), writing the
@@ -51,14 +52,18 @@ public enum OCIImageBuilder {
     var sawMember = false
     if Path.isDirectory(info) {
       try addDirectory(checkpoint, to: encoder, kept: &kept, times: &keptTimes, progress: progress)
-      hasImageDirectory = (try Path.status(Path.join(checkpoint, "checkpoint"))).map(Path.isDirectory) ?? false
+      hasImageDirectory =
+        (try Path.status(Path.join(checkpoint, String(CheckpointLayout.imageDirectory.dropLast())))).map(
+          Path.isDirectory) ?? false
       sawMember = true
     } else {
       let reader = try openArchive(checkpoint, info, progress: progress)
       while let entry = try reader.next() {
         guard let name = try SafeExtraction.checkedName(of: entry, in: checkpoint) else { continue }
         sawMember = true
-        if name == "checkpoint" || name.hasPrefix(CheckpointLayout.imageDirectory) { hasImageDirectory = true }
+        if name + "/" == CheckpointLayout.imageDirectory || name.hasPrefix(CheckpointLayout.imageDirectory) {
+          hasImageDirectory = true
+        }
         switch entry.kind {
         case .directory:
           try encoder.writeHeader(
@@ -120,7 +125,7 @@ public enum OCIImageBuilder {
     if let time = config.checkpointed {
       created = time.text
       createdSeconds = time.unixSeconds
-    } else if let seconds = keptTimes[CheckpointLayout.imageDirectory + "inventory.img"] {
+    } else if let seconds = keptTimes[CheckpointLayout.imageDirectory + CRIUImage.inventory.name] {
       // A time beyond the year 9999 (a hostile archive) is left out, and the members get time 0.
       created = rfc3339(seconds)
       createdSeconds = created == nil ? 0 : seconds
@@ -136,7 +141,11 @@ public enum OCIImageBuilder {
 
   /// The architecture the CRIU core images were dumped on (`nil` when the checkpoint has none).
   static func architecture(_ kept: [String: [UInt8]], source: String) throws -> String? {
-    guard let name = kept.keys.filter({ $0.hasPrefix(CheckpointLayout.imageDirectory + "core-") }).min(),
+    guard
+      let name = kept.keys.filter({
+        $0.hasPrefix(CheckpointLayout.imageDirectory)
+          && CRIUImage.Kind(of: String($0.dropFirst(CheckpointLayout.imageDirectory.count))) == .core
+      }).min(),
       let bytes = kept[name]
     else { return nil }
     do {
