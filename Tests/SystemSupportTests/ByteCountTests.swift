@@ -1,4 +1,3 @@
-import CheckpointKit
 import SystemSupport
 import Testing
 

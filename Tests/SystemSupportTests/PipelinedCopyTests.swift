@@ -1,6 +1,4 @@
 import Archive
-import CRIU
-import CheckpointKit
 import Glibc
 import SystemSupport
 import TestSupport
