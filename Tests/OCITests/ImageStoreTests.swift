@@ -20,7 +20,7 @@ import Testing
         try encoder.add(
           ArchiveEntry(path: name, kind: .regular, size: Int64(bytes.count), permissions: 0o600), bytes: bytes)
       }
-      let layer = try EncodedLayer(encoder.finish(), compression: compression)
+      let layer = EncodedLayer(try encoder.finish(), compression: compression)
       return SingleLayerImage(
         layer: layer, layerFile: file, annotations: ["org.example": "yes"], platform: .host, created: nil,
         createdSeconds: 0)

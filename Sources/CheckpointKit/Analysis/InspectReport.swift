@@ -164,7 +164,7 @@ public struct NetworkStatus: Equatable, Sendable {
     return value.objectValue
   }
 
-  /// A string member: `.some("")` when absent or `null`, `nil` when it is not a string.
+  /// A string member: `""` when absent or `null`, `nil` when it is not a string.
   static func string(_ value: JSONValue?) -> String? {
     switch value {
     case nil, .null?: return ""

@@ -48,7 +48,7 @@ extension KubeletStore {
         compression: compression, fd: layerFile.rawValue, displayPath: layerFile.displayPath)
       let extracting = progress.start("Extracting", total: plan.total)
       summary = try write(plan, to: encoder, progress: extracting)
-      let layer = try EncodedLayer(encoder.finish(), compression: compression)
+      let layer = EncodedLayer(try encoder.finish(), compression: compression)
       extracting.finish()
       // A file time beyond the year 9999 (a hostile store) leaves the image without a creation time.
       let created = OCIImageBuilder.rfc3339(plan.newest)

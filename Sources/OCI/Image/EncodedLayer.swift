@@ -13,11 +13,9 @@ public struct EncodedLayer: Sendable {
   public var mediaType: String
 
   /// The layer a ``TarStreamEncoder`` wrote with `compression`.
-  public init(_ result: TarStreamEncoder.Result, compression: ArchiveFilter) throws {
-    let diffID = Digest(computedHex: result.tarSHA256)
-    let digest = Digest(computedHex: result.writtenSHA256)
-    self.diffID = diffID
-    self.digest = digest
+  public init(_ result: TarStreamEncoder.Result, compression: ArchiveFilter) {
+    diffID = Digest(computedHex: result.tarSHA256)
+    digest = Digest(computedHex: result.writtenSHA256)
     size = result.size
     mediaType = Self.mediaType(compression)
   }

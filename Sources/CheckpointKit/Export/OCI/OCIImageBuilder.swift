@@ -110,7 +110,7 @@ public enum OCIImageBuilder {
     let spec = try SpecDump(json: specBytes, source: checkpoint)
     guard hasImageDirectory else { throw ContainerCheckpointError.notAContainerCheckpoint(checkpoint) }
     let container = try ContainerCheckpoint(path: checkpoint, config: config, spec: spec)
-    let layer = try EncodedLayer(encoder.finish(), compression: compression)
+    let layer = EncodedLayer(try encoder.finish(), compression: compression)
     progress.finish()
 
     let architecture = try Self.architecture(kept, source: checkpoint)
