@@ -1,5 +1,5 @@
-import CheckpointKit
 import CRIU
+import CheckpointKit
 import OCI
 import SystemSupport
 

@@ -2,8 +2,8 @@ import CheckpointKit
 import Foundation
 import SwiftProtobuf
 import SystemSupport
-import Testing
 import TestSupport
+import Testing
 
 @testable import CRIU
 

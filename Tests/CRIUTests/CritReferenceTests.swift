@@ -1,10 +1,10 @@
-import CheckpointKit
 import CRIU
+import CheckpointKit
 import Foundation
 import SwiftProtobuf
 import SystemSupport
-import Testing
 import TestSupport
+import Testing
 
 /// crit 4.2's `decode --pretty` of every image of six fixtures (`Tests/Fixtures/crit/<fixture>/<image>.json`) is
 /// the specification of `decode --pretty` and `encode`.

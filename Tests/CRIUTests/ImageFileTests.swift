@@ -1,9 +1,9 @@
-import CheckpointKit
 import CRIU
+import CheckpointKit
 import Foundation
 import SystemSupport
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct ImageFileTests {
   /// Every protobuf image of every fixture decodes, re-encodes byte for byte, and survives decode's JSON.
