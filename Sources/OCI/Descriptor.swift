@@ -107,6 +107,11 @@ func quotedForError(_ text: String) -> String {
 public enum OCILimits {
   /// Largest manifest, index, configuration or `index.json` accepted (the registry's own limit is 4 MiB).
   public static let document = 4 << 20
+
+  /// Reads a whole document file (`index.json`, a small blob, an auth file), refusing one over ``document``.
+  static func readDocument(_ path: String) throws -> [UInt8] {
+    try FileDescriptor(path: path, flags: O_RDONLY).readAll(limit: document)
+  }
 }
 
 extension Platform {

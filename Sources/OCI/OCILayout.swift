@@ -1,4 +1,5 @@
 import Glibc
+import SystemSupport
 
 /// An OCI image layout directory (`oci:DIR`): `oci-layout`, `index.json` and `blobs/sha256/<hex>`.
 public struct OCILayout: Sendable {
@@ -27,24 +28,24 @@ public struct OCILayout: Sendable {
 
   /// True when `directory` looks like an OCI layout (it has `oci-layout` and `index.json`).
   public static func isLayout(_ directory: String) -> Bool {
-    LocalFile.regularFileSize(directory + "/" + layoutFile) != nil
-      && LocalFile.regularFileSize(directory + "/" + indexFile) != nil
+    Path.regularFileSize(directory + "/" + layoutFile) != nil
+      && Path.regularFileSize(directory + "/" + indexFile) != nil
   }
 
   /// Reads `index.json`.
-  public func index() throws(OCIError) -> ImageIndex {
+  public func index() throws -> ImageIndex {
     let path = directory + "/" + Self.indexFile
-    return try ImageIndex(json: LocalFile.read(path, limit: OCILimits.document), source: path)
+    return try ImageIndex(json: OCILimits.readDocument(path), source: path)
   }
 
   /// Reads a small blob whole, checking its size and digest.
-  public func blob(_ descriptor: Descriptor) throws(OCIError) -> [UInt8] {
+  public func blob(_ descriptor: Descriptor) throws -> [UInt8] {
     let path = blobPath(descriptor.digest)
-    guard LocalFile.exists(path) else { throw .missingBlob(source: directory, digest: descriptor.digest) }
+    guard Path.exists(path) else { throw OCIError.missingBlob(source: directory, digest: descriptor.digest) }
     guard descriptor.size <= Int64(OCILimits.document) else {
-      throw .invalidDocument(source: path, reason: "a \(descriptor.size)-byte document is too large")
+      throw OCIError.invalidDocument(source: path, reason: "a \(descriptor.size)-byte document is too large")
     }
-    let bytes = try LocalFile.read(path, limit: OCILimits.document)
+    let bytes = try OCILimits.readDocument(path)
     try Self.verify(bytes, descriptor, source: directory)
     return bytes
   }
@@ -97,63 +98,45 @@ public final class OCILayoutWriter {
   public let layout: OCILayout
 
   /// Opens (creating, 0700) the layout directory; an existing non-empty directory must already be a layout.
-  public init(directory: String) throws(OCIError) {
+  public init(directory: String) throws {
     layout = OCILayout(directory: directory)
-    if LocalFile.isDirectory(directory) {
-      let hasEntries = Self.hasEntries(directory)
-      if hasEntries && !LocalFile.exists(directory + "/" + OCILayout.layoutFile) {
-        throw .invalidDocument(source: directory, reason: "the directory exists and is not an OCI image layout")
+    if let info = try Path.status(directory), Path.isDirectory(info) {
+      if try !Path.entries(of: directory).isEmpty && !Path.exists(directory + "/" + OCILayout.layoutFile) {
+        throw OCIError.invalidDocument(
+          source: directory, reason: "the directory exists and is not an OCI image layout")
       }
-    } else if LocalFile.exists(directory) {
-      throw .file(operation: "open", path: directory, errno: ENOTDIR)
+    } else if Path.exists(directory) {
+      throw SystemError("cannot open", path: directory, code: ENOTDIR)
     }
-    try LocalFile.makeDirectory(directory)
-    try LocalFile.makeDirectory(directory + "/blobs")
-    try LocalFile.makeDirectory(directory + "/" + OCILayout.blobDirectory)
+    try Path.makeDirectory(directory)
+    try Path.makeDirectory(directory + "/blobs")
+    try Path.makeDirectory(directory + "/" + OCILayout.blobDirectory)
   }
 
   /// Stores a small blob (a manifest, an index, a configuration) under its digest.
   @discardableResult
-  public func write(_ bytes: [UInt8], mediaType: String) throws(OCIError) -> Descriptor {
+  public func write(_ bytes: [UInt8], mediaType: String) throws -> Descriptor {
     let descriptor = Descriptor(mediaType: mediaType, bytes: bytes)
     let path = layout.blobPath(descriptor.digest)
-    if LocalFile.regularFileSize(path) != Int64(bytes.count) {
-      try LocalFile.writeAtomically(bytes, to: path)
+    if Path.regularFileSize(path) != Int64(bytes.count) {
+      try AtomicFile.write(bytes, to: path)
     }
     return descriptor
   }
 
-  /// A private temporary file in the blob directory for a large blob being produced; pass it to
-  /// ``commit(temporary:as:)`` when its digest is known, or unlink it.
-  public func makeTemporaryBlob() throws(OCIError) -> (fd: Int32, path: String) {
-    try LocalFile.makeTemporary(beside: layout.directory + "/" + OCILayout.blobDirectory + "/blob")
-  }
-
-  /// Renames a finished temporary blob to its digest.
-  public func commit(temporary path: String, as digest: Digest) throws(OCIError) {
-    try LocalFile.rename(path, to: layout.blobPath(digest))
+  /// A private temporary file in the blob directory for a large blob being produced; commit it with
+  /// ``AtomicFile/commit(as:)`` to ``OCILayout/blobPath(_:)`` when its digest is known (it is removed otherwise).
+  public func makeTemporaryBlob() throws -> AtomicFile {
+    try AtomicFile(
+      destination: layout.directory + "/" + OCILayout.blobDirectory + "/blob", displayPath: layout.directory)
   }
 
   /// Writes `oci-layout` and `index.json` with `descriptor` tagged `tag`: the last step.
-  public func tag(_ descriptor: Descriptor, as tag: String?) throws(OCIError) {
+  public func tag(_ descriptor: Descriptor, as tag: String?) throws {
     let indexPath = layout.directory + "/" + OCILayout.indexFile
-    let existing = LocalFile.exists(indexPath) ? try layout.index() : nil
+    let existing = Path.exists(indexPath) ? try layout.index() : nil
     let index = OCILayout.retagged(existing, with: descriptor, tag: tag)
-    try LocalFile.writeAtomically(OCILayout.layoutFileContent, to: layout.directory + "/" + OCILayout.layoutFile)
-    try LocalFile.writeAtomically(index.json.canonicalBytes, to: indexPath)
-  }
-
-  private static func hasEntries(_ directory: String) -> Bool {
-    guard let handle = opendir(directory) else { return false }
-    defer { closedir(handle) }
-    while let entry = readdir(handle) {
-      // Read the name in place up to its NUL: a record is only as long as its name, so copying the whole
-      // `d_name` array can read past the end of the directory buffer.
-      guard let offset = MemoryLayout<dirent>.offset(of: \dirent.d_name) else { return true }
-      let start = UnsafeRawPointer(entry).advanced(by: offset).assumingMemoryBound(to: CChar.self)
-      let name = String(cString: start)
-      if name != "." && name != ".." { return true }
-    }
-    return false
+    try AtomicFile.write(OCILayout.layoutFileContent, to: layout.directory + "/" + OCILayout.layoutFile)
+    try AtomicFile.write(index.json.canonicalBytes, to: indexPath)
   }
 }

@@ -1,6 +1,8 @@
 import Glibc
 
-/// A file written under a private temporary name beside its destination, then moved into place.
+/// A file written under a private temporary name beside its destination, then moved into place: the one scheme
+/// for every named file this tool writes (outputs, kubelet store files, OCI layout blobs and indexes). Scratch
+/// files that never get a name are ``UnlinkedFile``s, scratch directories ``ScratchDirectory``s.
 ///
 /// The temporary file is created `0600` in the destination's directory, so the final rename never crosses a
 /// file system and a reader never sees a half-written file. If the writer is released without ``commit(replace:)``,
@@ -12,12 +14,12 @@ public final class AtomicFile {
   /// The open temporary file.
   public let descriptor: FileDescriptor
   /// The destination, as the user knows it.
-  public let destination: String
+  public private(set) var destination: String
   private let temporaryPath: String
   private var finished = false
 
-  /// Creates the temporary file beside `destination`.
-  public init(destination: String) throws {
+  /// Creates the temporary file beside `destination`; errors name `displayPath` (the destination by default).
+  public init(destination: String, displayPath: String? = nil) throws {
     self.destination = destination
     let directory = Path.directory(of: destination)
     let template = Path.join(directory, AtomicFile.temporaryPrefix + Path.base(of: destination) + ".XXXXXX")
@@ -26,7 +28,7 @@ public final class AtomicFile {
     guard fd >= 0 else { throw SystemError("cannot create a file in", path: directory) }
     _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
     temporaryPath = String(decoding: bytes.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    descriptor = FileDescriptor(rawValue: fd, displayPath: destination)
+    descriptor = FileDescriptor(rawValue: fd, displayPath: displayPath ?? destination)
     _ = fchmod(fd, 0o600)
   }
 
@@ -50,6 +52,20 @@ public final class AtomicFile {
     }
     finished = true
     try Path.syncDirectory(Path.directory(of: destination))
+  }
+
+  /// Moves the file to `path` instead, beside the destination given at creation (a blob named by its digest once
+  /// it is written), replacing an existing file.
+  public func commit(as path: String) throws {
+    destination = path
+    try commit()
+  }
+
+  /// Writes `bytes` to `path` atomically: a temporary file beside it, synced, then renamed over it.
+  public static func write(_ bytes: [UInt8], to path: String) throws {
+    let file = try AtomicFile(destination: path)
+    try file.descriptor.write(bytes)
+    try file.commit()
   }
 
   /// Removes the temporary file (nothing happens after a commit).

@@ -42,6 +42,18 @@ public enum Path {
     throw SystemError("cannot access", path: path)
   }
 
+  /// True when something is at `path` (a final symbolic link is not followed).
+  public static func exists(_ path: String) -> Bool {
+    (try? linkStatus(path)) != nil
+  }
+
+  /// The size of the regular file at `path` (after following links), `nil` when it is missing or not a regular
+  /// file.
+  public static func regularFileSize(_ path: String) -> Int64? {
+    guard let info = try? status(path), isRegularFile(info) else { return nil }
+    return Int64(info.st_size)
+  }
+
   /// True for a regular file (after following links).
   public static func isRegularFile(_ info: stat) -> Bool { info.st_mode & S_IFMT == S_IFREG }
 
@@ -73,6 +85,20 @@ public enum Path {
   public static func syncDirectory(_ path: String) throws {
     let directory = try FileDescriptor(path: path, flags: O_RDONLY | O_DIRECTORY)
     try directory.sync()
+  }
+
+  /// Creates `path` as a private (0700) directory unless a directory is there already; its parent must exist.
+  public static func makeDirectory(_ path: String) throws {
+    if mkdir(path, 0o700) != 0 && errno != EEXIST { throw SystemError("cannot create directory", path: path) }
+    guard let info = try status(path), isDirectory(info) else {
+      throw SystemError("cannot create directory", path: path, code: ENOTDIR)
+    }
+  }
+
+  /// Removes a directory this program made and the files in it (one level; best effort).
+  public static func removeFlatDirectory(_ directory: String) {
+    for name in (try? entries(of: directory)) ?? [] { unlink(join(directory, name)) }
+    rmdir(directory)
   }
 
   /// Creates `path` and its missing parents with mode `0700`; returns the directories it created, outermost

@@ -19,3 +19,23 @@ public enum UnlinkedFile {
     try make(in: ProcessEnvironment.temporaryDirectory, stem: stem)
   }
 }
+
+/// A private (0700) scratch directory in `$TMPDIR`, removed with the files in it (one level) by ``remove()``.
+public struct ScratchDirectory {
+  /// The directory's path.
+  public let path: String
+
+  /// Creates `<stem>.XXXXXX` in `$TMPDIR`.
+  public init(stem: String) throws {
+    let base = ProcessEnvironment.temporaryDirectory
+    var template = Array(Path.join(base, stem + ".XXXXXX").utf8CString)
+    let made = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.flatMap { mkdtemp($0) } }
+    guard made != nil else { throw SystemError("cannot create a temporary directory in", path: base) }
+    path = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+  }
+
+  /// Removes the files in the directory, then the directory.
+  public func remove() {
+    Path.removeFlatDirectory(path)
+  }
+}

@@ -122,19 +122,21 @@ import Testing
 
   @Test func credentialsComeFromTheFirstAuthFileThatNamesTheHost() throws {
     let directory = "/tmp/oci-auth-test-\(getpid())"
-    try LocalFile.makeDirectory(directory)
+    try Path.makeDirectory(directory)
     defer {
       unlink(directory + "/auth.json")
       rmdir(directory)
     }
     let encoded = "YWxpY2U6czNjcjN0"  // alice:s3cr3t
-    try LocalFile.writeAtomically(
+    try AtomicFile.write(
       Array(#"{"auths":{"https://127.0.0.1:5000/v1/":{"auth":"\#(encoded)"}}}"#.utf8), to: directory + "/auth.json")
     let options = RegistryOptions(environment: ["REGISTRY_AUTH_FILE": directory + "/auth.json", "HOME": "/nonexistent"])
     #expect(try options.credentials(for: "127.0.0.1:5000").map { "\($0.user):\($0.password)" } == "alice:s3cr3t")
     #expect(try options.credentials(for: "other:5000") == nil)
     #expect(try RegistryOptions(credentials: "bob:pw").credentials(for: "x").map(\.user) == "bob")
-    #expect(throws: OCIError.self) { try RegistryOptions(authFile: directory + "/missing.json").credentials(for: "x") }
+    #expect(throws: SystemError.self) {
+      try RegistryOptions(authFile: directory + "/missing.json").credentials(for: "x")
+    }
   }
 
   @Test func bearerChallengeParameters() {

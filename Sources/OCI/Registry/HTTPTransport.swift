@@ -39,7 +39,7 @@ final class HTTPTransport: @unchecked Sendable {
   deinit { session.finishTasksAndInvalidate() }
 
   /// Sends `request` (with `body` as an upload when given) and reads at most `limit` bytes of the answer.
-  func send(_ request: URLRequest, body: Data? = nil, limit: Int = OCILimits.document, what: String) throws(OCIError)
+  func send(_ request: URLRequest, body: Data? = nil, limit: Int = OCILimits.document, what: String) throws
     -> HTTPResponse
   {
     final class Outcome: @unchecked Sendable {
@@ -66,13 +66,15 @@ final class HTTPTransport: @unchecked Sendable {
     if let headers = decliner.challenge(of: task) {
       return HTTPResponse(status: 401, headers: headers, body: [])
     }
-    if let error = outcome.error { throw .registry(registry: registry, what: what, reason: Self.describe(error)) }
+    if let error = outcome.error {
+      throw OCIError.registry(registry: registry, what: what, reason: Self.describe(error))
+    }
     guard let http = outcome.response as? HTTPURLResponse else {
-      throw .registry(registry: registry, what: what, reason: "no HTTP response")
+      throw OCIError.registry(registry: registry, what: what, reason: "no HTTP response")
     }
     let data = outcome.data ?? Data()
     guard data.count <= limit else {
-      throw .registry(registry: registry, what: what, reason: "the answer is larger than \(limit) bytes")
+      throw OCIError.registry(registry: registry, what: what, reason: "the answer is larger than \(limit) bytes")
     }
     var headers: [String: String] = [:]
     for (key, value) in http.allHeaderFields {
@@ -146,7 +148,7 @@ public final class RegistryBlobStream: NSObject, URLSessionDataDelegate, @unchec
 
   /// Reads the next bytes into `output`; 0 at the end. Throws when the transfer failed or the blob's digest or
   /// size is not what its descriptor says.
-  public func read(into output: UnsafeMutableRawBufferPointer) throws(OCIError) -> Int {
+  public func read(into output: UnsafeMutableRawBufferPointer) throws -> Int {
     condition.lock()
     defer { condition.unlock() }
     while bufferStart == buffer.count && !finished && failure == nil { condition.wait() }
@@ -177,14 +179,14 @@ public final class RegistryBlobStream: NSObject, URLSessionDataDelegate, @unchec
     return count
   }
 
-  private func verifyEnd() throws(OCIError) {
+  private func verifyEnd() throws {
     guard delivered == descriptor.size && buffer.count == bufferStart else {
-      throw .sizeMismatch(
+      throw OCIError.sizeMismatch(
         source: "registry \(registry)", digest: descriptor.digest, expected: descriptor.size, actual: delivered)
     }
     let actual = hasher.finalize()
     guard actual == descriptor.digest else {
-      throw .digestMismatch(source: "registry \(registry)", expected: descriptor.digest, actual: actual)
+      throw OCIError.digestMismatch(source: "registry \(registry)", expected: descriptor.digest, actual: actual)
     }
   }
 

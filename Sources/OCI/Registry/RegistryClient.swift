@@ -23,7 +23,7 @@ public final class RegistryClient {
   static let chunkSize = 4 << 20
 
   /// A client for `reference`; nothing is sent yet.
-  public init(reference: RegistryReference, options: RegistryOptions) throws(OCIError) {
+  public init(reference: RegistryReference, options: RegistryOptions) throws {
     self.reference = reference
     self.options = options
     let host = reference.host == "docker.io" ? "registry-1.docker.io" : reference.host
@@ -42,7 +42,7 @@ public final class RegistryClient {
   func send(
     _ method: String, _ target: String, headers: [String: String] = [:], body: Data? = nil,
     limit: Int = OCILimits.document
-  ) throws(OCIError) -> HTTPResponse {
+  ) throws -> HTTPResponse {
     try ping()
     let what = method + " " + Self.pathOnly(target)
     var response = try transport.send(
@@ -51,7 +51,7 @@ public final class RegistryClient {
       try authenticate(response, what: what)
       response = try transport.send(makeRequest(method, target, headers: headers), body: body, limit: limit, what: what)
       if response.status == 401 || response.status == 403 {
-        throw .registry(
+        throw OCIError.registry(
           registry: registry, what: what,
           reason: Self.reason(status: response.status, body: response.body) + " (check the credentials)")
       }
@@ -61,7 +61,7 @@ public final class RegistryClient {
 
   /// `GET /v2/` once, answering its challenge before anything else is sent (a HEAD answered 401 never
   /// completes in FoundationNetworking, so authentication must come first).
-  private func ping() throws(OCIError) {
+  private func ping() throws {
     guard !pinged else { return }
     pinged = true
     let response = try transport.send(makeRequest("GET", "/v2/"), what: "GET /v2/")
@@ -71,20 +71,20 @@ public final class RegistryClient {
       try authenticate(response, what: "GET /v2/")
       let again = try transport.send(makeRequest("GET", "/v2/"), what: "GET /v2/")
       guard again.status == 200 else {
-        throw .registry(
+        throw OCIError.registry(
           registry: registry, what: "GET /v2/",
           reason: Self.reason(status: again.status, body: again.body) + " (the credentials were refused)")
       }
     default:
-      throw .registry(
+      throw OCIError.registry(
         registry: registry, what: "GET /v2/", reason: Self.reason(status: response.status, body: response.body))
     }
   }
 
-  func makeRequest(_ method: String, _ target: String, headers: [String: String] = [:]) throws(OCIError) -> URLRequest {
+  func makeRequest(_ method: String, _ target: String, headers: [String: String] = [:]) throws -> URLRequest {
     let text = target.hasPrefix("http://") || target.hasPrefix("https://") ? target : base + target
     guard let url = URL(string: text) else {
-      throw .registry(registry: registry, what: method, reason: "bad URL \(quotedForError(text))")
+      throw OCIError.registry(registry: registry, what: method, reason: "bad URL \(quotedForError(text))")
     }
     var request = URLRequest(url: url)
     request.httpMethod = method
@@ -94,30 +94,32 @@ public final class RegistryClient {
   }
 
   /// Answers a 401: Basic with the credentials, or a Bearer token fetched from the realm.
-  private func authenticate(_ response: HTTPResponse, what: String) throws(OCIError) {
+  private func authenticate(_ response: HTTPResponse, what: String) throws {
     guard !triedCredentials else {
-      throw .registry(registry: registry, what: what, reason: "401 Unauthorized (check the credentials)")
+      throw OCIError.registry(registry: registry, what: what, reason: "401 Unauthorized (check the credentials)")
     }
     triedCredentials = true
     let credentials = try options.credentials(for: reference.host)
     guard let challenge = response.header("WWW-Authenticate") else {
-      throw .registry(registry: registry, what: what, reason: "401 Unauthorized without a challenge")
+      throw OCIError.registry(registry: registry, what: what, reason: "401 Unauthorized without a challenge")
     }
     let basic = credentials.map { "Basic " + Data(($0.user + ":" + $0.password).utf8).base64EncodedString() }
     let lower = challenge.lowercased()
     if lower.hasPrefix("basic") {
       guard let basic else {
-        throw .registry(registry: registry, what: what, reason: "authentication required (give --creds or --authfile)")
+        throw OCIError.registry(
+          registry: registry, what: what, reason: "authentication required (give --creds or --authfile)")
       }
       authorization = basic
       return
     }
     guard lower.hasPrefix("bearer") else {
-      throw .registry(registry: registry, what: what, reason: "unsupported authentication \(quotedForError(challenge))")
+      throw OCIError.registry(
+        registry: registry, what: what, reason: "unsupported authentication \(quotedForError(challenge))")
     }
     let parameters = Self.challengeParameters(String(challenge.dropFirst("bearer".count)))
     guard let realm = parameters["realm"], var components = URLComponents(string: realm) else {
-      throw .registry(registry: registry, what: what, reason: "bearer challenge without a realm")
+      throw OCIError.registry(registry: registry, what: what, reason: "bearer challenge without a realm")
     }
     var query = components.queryItems ?? []
     if let service = parameters["service"] { query.append(URLQueryItem(name: "service", value: service)) }
@@ -125,13 +127,13 @@ public final class RegistryClient {
       URLQueryItem(name: "scope", value: parameters["scope"] ?? "repository:\(reference.repository):pull,push"))
     components.queryItems = query
     guard let url = components.url else {
-      throw .registry(registry: registry, what: what, reason: "bad token realm \(quotedForError(realm))")
+      throw OCIError.registry(registry: registry, what: what, reason: "bad token realm \(quotedForError(realm))")
     }
     var request = URLRequest(url: url)
     if let basic { request.setValue(basic, forHTTPHeaderField: "Authorization") }
     let answer = try transport.send(request, what: "GET token from \(url.host ?? realm)")
     guard answer.status == 200 else {
-      throw .registry(
+      throw OCIError.registry(
         registry: registry, what: "GET token", reason: Self.reason(status: answer.status, body: answer.body))
     }
     struct Token: Decodable {
@@ -140,7 +142,7 @@ public final class RegistryClient {
     }
     let token = try decodeDocument(Token.self, answer.body, source: "registry \(registry) token")
     guard let value = token.token ?? token.access_token, !value.isEmpty else {
-      throw .registry(registry: registry, what: "GET token", reason: "the answer holds no token")
+      throw OCIError.registry(registry: registry, what: "GET token", reason: "the answer holds no token")
     }
     authorization = "Bearer " + value
   }
@@ -205,13 +207,13 @@ public final class RegistryClient {
   }
 
   /// True when the repository has the blob (HEAD → 200).
-  public func hasBlob(_ digest: Digest) throws(OCIError) -> Bool {
+  public func hasBlob(_ digest: Digest) throws -> Bool {
     let response = try send("HEAD", repositoryPath + "/blobs/" + digest.description)
     switch response.status {
     case 200: return true
     case 404: return false
     default:
-      throw .registry(
+      throw OCIError.registry(
         registry: registry, what: "HEAD \(repositoryPath)/blobs/\(digest)",
         reason: Self.reason(status: response.status, body: response.body))
     }
@@ -220,12 +222,12 @@ public final class RegistryClient {
   /// Uploads a blob unless the registry has it: POST, then one PUT with the digest (small blobs), or PATCH
   /// chunks and a closing PUT with the digest (large ones). `progress` is told the bytes of each request sent.
   public func uploadBlob(_ descriptor: Descriptor, body: BlobBody, progress: (Int) -> Void = { _ in })
-    throws(OCIError)
+    throws
   {
     if try hasBlob(descriptor.digest) { return }
     let start = try send("POST", repositoryPath + "/blobs/uploads/")
     guard start.status == 202, var location = start.header("Location") else {
-      throw .registry(
+      throw OCIError.registry(
         registry: registry, what: "POST \(repositoryPath)/blobs/uploads/",
         reason: Self.reason(status: start.status, body: start.body))
     }
@@ -251,7 +253,7 @@ public final class RegistryClient {
         headers["Content-Range"] = "\(offset)-\(offset + Int64(count) - 1)"
         let response = try send("PATCH", location, headers: headers, body: chunk)
         guard response.status == 202, let next = response.header("Location") else {
-          throw .registry(
+          throw OCIError.registry(
             registry: registry, what: "PATCH \(Self.pathOnly(location))",
             reason: Self.reason(status: response.status, body: response.body))
         }
@@ -264,27 +266,27 @@ public final class RegistryClient {
   }
 
   private func finishUpload(_ location: String, _ descriptor: Descriptor, body: Data, headers: [String: String])
-    throws(OCIError)
+    throws
   {
     let separator = location.contains("?") ? "&" : "?"
     let target = location + separator + "digest=" + descriptor.digest.description
     let response = try send("PUT", target, headers: headers, body: body)
     guard response.status == 201 else {
-      throw .registry(
+      throw OCIError.registry(
         registry: registry, what: "PUT blob \(descriptor.digest)",
         reason: Self.reason(status: response.status, body: response.body))
     }
   }
 
-  private func absolute(_ location: String) throws(OCIError) -> String {
+  private func absolute(_ location: String) throws -> String {
     if location.hasPrefix("http://") || location.hasPrefix("https://") { return location }
     guard location.hasPrefix("/") else {
-      throw .registry(registry: registry, what: "upload", reason: "bad Location \(quotedForError(location))")
+      throw OCIError.registry(registry: registry, what: "upload", reason: "bad Location \(quotedForError(location))")
     }
     return base + location
   }
 
-  static func readChunk(_ fd: Int32, offset: Int64, count: Int, registry: String) throws(OCIError) -> Data {
+  static func readChunk(_ fd: Int32, offset: Int64, count: Int, registry: String) throws -> Data {
     var data = Data(count: count)
     var done = 0
     let failed = data.withUnsafeMutableBytes { buffer -> Int32? in
@@ -300,22 +302,22 @@ public final class RegistryClient {
       }
       return nil
     }
-    if let failed { throw .file(operation: "read the blob for", path: "registry \(registry)", errno: failed) }
+    if let failed { throw OCIError.file(operation: "read the blob for", path: "registry \(registry)", errno: failed) }
     return data
   }
 
   /// PUTs a manifest or an index under `reference` (a tag or a digest).
-  public func putManifest(_ bytes: [UInt8], mediaType: String, reference tag: String) throws(OCIError) {
+  public func putManifest(_ bytes: [UInt8], mediaType: String, reference tag: String) throws {
     let response = try send(
       "PUT", repositoryPath + "/manifests/" + tag, headers: ["Content-Type": mediaType], body: Data(bytes))
     guard response.status == 201 else {
-      throw .registry(
+      throw OCIError.registry(
         registry: registry, what: "PUT \(repositoryPath)/manifests/\(tag)",
         reason: Self.reason(status: response.status, body: response.body))
     }
     let expected = Digest(of: bytes)
     if let answered = response.header("Docker-Content-Digest"), let digest = Digest(answered), digest != expected {
-      throw .digestMismatch(source: "registry \(registry)", expected: expected, actual: digest)
+      throw OCIError.digestMismatch(source: "registry \(registry)", expected: expected, actual: digest)
     }
   }
 
@@ -323,18 +325,19 @@ public final class RegistryClient {
 
   /// GETs a manifest or an index by tag or digest: its bytes and media type (checked against the digest when
   /// asked for by digest).
-  public func manifest(_ tagOrDigest: String) throws(OCIError) -> (bytes: [UInt8], mediaType: String) {
+  public func manifest(_ tagOrDigest: String) throws -> (bytes: [UInt8], mediaType: String) {
     let what = "GET \(repositoryPath)/manifests/\(tagOrDigest)"
     let response = try send(
       "GET", repositoryPath + "/manifests/" + tagOrDigest,
       headers: ["Accept": MediaType.acceptedManifests.joined(separator: ", ")])
     guard response.status == 200 else {
-      throw .registry(registry: registry, what: what, reason: Self.reason(status: response.status, body: response.body))
+      throw OCIError.registry(
+        registry: registry, what: what, reason: Self.reason(status: response.status, body: response.body))
     }
     if let digest = Digest(tagOrDigest) {
       let actual = Digest(of: response.body)
       guard actual == digest else {
-        throw .digestMismatch(source: "registry \(registry)", expected: digest, actual: actual)
+        throw OCIError.digestMismatch(source: "registry \(registry)", expected: digest, actual: actual)
       }
     }
     var mediaType = response.header("Content-Type") ?? ""
@@ -343,14 +346,14 @@ public final class RegistryClient {
   }
 
   /// GETs a small blob (a configuration), checked against its descriptor.
-  public func blob(_ descriptor: Descriptor) throws(OCIError) -> [UInt8] {
+  public func blob(_ descriptor: Descriptor) throws -> [UInt8] {
     guard descriptor.size <= Int64(OCILimits.document) else {
-      throw .invalidDocument(
+      throw OCIError.invalidDocument(
         source: "registry \(registry)", reason: "blob \(descriptor.digest) is too large to read whole")
     }
     let response = try send("GET", repositoryPath + "/blobs/" + descriptor.digest.description)
     guard response.status == 200 else {
-      throw .registry(
+      throw OCIError.registry(
         registry: registry, what: "GET \(repositoryPath)/blobs/\(descriptor.digest)",
         reason: Self.reason(status: response.status, body: response.body))
     }
@@ -359,7 +362,7 @@ public final class RegistryClient {
   }
 
   /// Streams a blob (a layer); see ``RegistryBlobStream``.
-  public func openBlob(_ descriptor: Descriptor) throws(OCIError) -> RegistryBlobStream {
+  public func openBlob(_ descriptor: Descriptor) throws -> RegistryBlobStream {
     // Authenticate first with a small request, so the stream's own request carries the credentials.
     _ = try hasBlob(descriptor.digest)
     let request = try makeRequest("GET", repositoryPath + "/blobs/" + descriptor.digest.description)

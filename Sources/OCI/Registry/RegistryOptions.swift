@@ -1,4 +1,5 @@
 import Foundation
+import SystemSupport
 
 /// How to reach a registry: TLS, and where credentials come from.
 public struct RegistryOptions: Sendable, Equatable {
@@ -37,20 +38,20 @@ public struct RegistryOptions: Sendable, Equatable {
 
   /// The user name and password for `host`: `--creds`, else the first auth file with an entry for it.
   /// A missing default file is skipped; a missing `--authfile` or an unreadable file is an error.
-  public func credentials(for host: String) throws(OCIError) -> (user: String, password: String)? {
+  public func credentials(for host: String) throws -> (user: String, password: String)? {
     if let credentials {
       guard let colon = credentials.firstIndex(of: ":") else { return (credentials, "") }
       return (String(credentials[..<colon]), String(credentials[credentials.index(after: colon)...]))
     }
     for file in authFiles {
-      guard LocalFile.exists(file) || file == authFile else { continue }
+      guard Path.exists(file) || file == authFile else { continue }
       if let found = try Self.lookUp(host, in: file) { return found }
     }
     return nil
   }
 
   /// Reads `{"auths": {"HOST": {"auth": base64("user:password")}}}` (also keys written as URLs).
-  static func lookUp(_ host: String, in file: String) throws(OCIError) -> (user: String, password: String)? {
+  static func lookUp(_ host: String, in file: String) throws -> (user: String, password: String)? {
     struct AuthFile: Decodable {
       var auths: [String: Entry]?
       struct Entry: Decodable {
@@ -59,16 +60,16 @@ public struct RegistryOptions: Sendable, Equatable {
         var password: String?
       }
     }
-    let bytes = try LocalFile.read(file, limit: OCILimits.document)
+    let bytes = try OCILimits.readDocument(file)
     let parsed = try decodeDocument(AuthFile.self, bytes, source: file)
     for (key, entry) in parsed.auths ?? [:] where normalizedHost(key) == host {
       if let user = entry.username, let password = entry.password { return (user, password) }
       guard let auth = entry.auth, let data = Data(base64Encoded: auth) else {
-        throw .invalidDocument(source: file, reason: "the entry for \(host) has no valid auth")
+        throw OCIError.invalidDocument(source: file, reason: "the entry for \(host) has no valid auth")
       }
       let text = String(decoding: data, as: UTF8.self)
       guard let colon = text.firstIndex(of: ":") else {
-        throw .invalidDocument(source: file, reason: "the entry for \(host) is not user:password")
+        throw OCIError.invalidDocument(source: file, reason: "the entry for \(host) is not user:password")
       }
       return (String(text[..<colon]), String(text[text.index(after: colon)...]))
     }

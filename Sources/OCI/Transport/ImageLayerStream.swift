@@ -121,7 +121,7 @@ enum ImageLayerLocation {
       let layer = try ImageManifest.resolving(fetch(top), platform: platform, source: display, fetch: fetch)
         .onlyLayer(source: display)
       let path = layout.blobPath(layer.digest)
-      guard let size = LocalFile.regularFileSize(path) else {
+      guard let size = Path.regularFileSize(path) else {
         throw OCIError.missingBlob(source: directory, digest: layer.digest)
       }
       guard size == layer.size else {

@@ -19,19 +19,14 @@ public enum ImageStore {
     case .ociArchive(let path, let tag):
       return try writeArchive(to: path, tag: tag, make: make)
     case .ociLayout(let directory, let tag):
-      let existed = LocalFile.exists(directory)
+      let existed = Path.exists(directory)
       let writer = try OCILayoutWriter(directory: directory)
       var tagged = false
       // A layout this build created is removed again when the build fails before tagging.
       defer { if !tagged && !existed { removeLayout(directory) } }
-      let (fd, temporary) = try writer.makeTemporaryBlob()
-      var committed = false
-      defer { if !committed { unlink(temporary) } }
-      let layerFile = FileDescriptor(rawValue: fd, displayPath: directory)
-      let image = try make(layerFile)
-      try layerFile.sync()
-      try writer.commit(temporary: temporary, as: image.layer.digest)
-      committed = true
+      let blob = try writer.makeTemporaryBlob()
+      let image = try make(blob.descriptor)
+      try blob.commit(as: writer.layout.blobPath(image.layer.digest))
       for (descriptor, bytes) in image.smallBlobs { try writer.write(bytes, mediaType: descriptor.mediaType) }
       try writer.tag(image.indexDescriptor, as: tag)
       tagged = true
@@ -45,9 +40,9 @@ public enum ImageStore {
       guard let podman = searchPath.firstExecutable(named: "podman") else {
         throw OCIError.podmanMissing(image: name)
       }
-      let directory = try makeTemporaryDirectory()
-      defer { removeTree(directory) }
-      let archive = Path.join(directory, "image.oci.tar")
+      let directory = try ScratchDirectory(stem: "checkpointctl-image")
+      defer { directory.remove() }
+      let archive = Path.join(directory.path, "image.oci.tar")
       let image = try writeArchive(to: archive, tag: name, make: make)
       try runPodmanLoad(podman, archive: archive, image: name)
       return image
@@ -115,27 +110,11 @@ public enum ImageStore {
       in: directory, stem: AtomicFile.temporaryPrefix + Path.base(of: name) + ".layer", displayPath: name)
   }
 
-  /// A private (0700) temporary directory in `$TMPDIR`.
-  static func makeTemporaryDirectory() throws -> String {
-    let base = ProcessEnvironment.temporaryDirectory
-    var template = Array(Path.join(base, "checkpointctl-image.XXXXXX").utf8CString)
-    let made = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.flatMap { mkdtemp($0) } }
-    guard made != nil else { throw SystemError("cannot create a temporary directory in", path: base) }
-    return String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
-  }
-
-  /// Removes a directory this program made and the files in it (one level).
-  static func removeTree(_ directory: String) {
-    for name in (try? Path.entries(of: directory)) ?? [] { unlink(Path.join(directory, name)) }
-    rmdir(directory)
-  }
-
   /// Removes an OCI layout directory this program created (its blobs, then the directories).
   static func removeLayout(_ directory: String) {
-    let blobs = Path.join(directory, OCILayout.blobDirectory)
-    removeTree(blobs)
+    Path.removeFlatDirectory(Path.join(directory, OCILayout.blobDirectory))
     rmdir(Path.join(directory, "blobs"))
-    removeTree(directory)
+    Path.removeFlatDirectory(directory)
   }
 
   /// `podman load -i ARCHIVE`: the one outside tool, because Podman's store is Podman's own format.
