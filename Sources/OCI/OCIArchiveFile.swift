@@ -31,6 +31,14 @@ public final class OCIArchiveFile {
     try spill.flush()
   }
 
+  /// True when the archive's first member is `oci-layout`, `index.json` or under `blobs/` (one header read).
+  public static func isOCIArchive(_ path: String) throws -> Bool {
+    guard let reader = try? ArchiveReader(path: path), let entry = try? reader.next(),
+      let name = entry.normalizedPath
+    else { return false }
+    return name == OCILayout.layoutFile || name == OCILayout.indexFile || name == "blobs" || name.hasPrefix("blobs/")
+  }
+
   /// `index.json`.
   public func index() throws -> ImageIndex {
     try ImageIndex(

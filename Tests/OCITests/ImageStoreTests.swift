@@ -53,7 +53,7 @@ import Testing
       #expect(members.count == Self.members.count)
       for (name, bytes) in Self.members { #expect(members[name] == bytes, "\(name) in \(path)") }
       // The layer is where the index says, with the digest it was stored under.
-      #expect(try ImageLayer.isOCIArchive(directory.file("image.tar")))
+      #expect(try OCIArchiveFile.isOCIArchive(directory.file("image.tar")))
     }
     // Files are private; the layout's blob directory too.
     #expect(Files.permissions(directory.file("image.tar")) == 0o600)
@@ -65,7 +65,7 @@ import Testing
     #expect(try ImageLayer.open(directory.file("missing.tar"), registry: RegistryOptions()) == nil)
     try TestArchive.write([.file("config.dump", Array("{}".utf8))], to: directory.file("plain.tar"))
     #expect(try ImageLayer.open(directory.file("plain.tar"), registry: RegistryOptions()) == nil)
-    #expect(try !ImageLayer.isOCIArchive(directory.file("plain.tar")))
+    #expect(try !OCIArchiveFile.isOCIArchive(directory.file("plain.tar")))
     #expect(try ImageLayer.open(directory.path, registry: RegistryOptions()) == nil)
   }
 

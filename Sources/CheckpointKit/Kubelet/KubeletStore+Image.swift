@@ -96,10 +96,8 @@ extension KubeletStore {
   /// (an OCI layout directory, an uncompressed OCI archive file; a pipe is never read ahead); anything else may
   /// be a reference.
   static func imageSource(_ input: String) throws -> ImageReference? {
-    guard let info = try Path.status(input) else { return try imageReference(input) }
-    if Path.isDirectory(info) { return OCILayout.isLayout(input) ? .ociLayout(directory: input, tag: nil) : nil }
-    guard Path.isRegularFile(info), try ImageLayer.isOCIArchive(input) else { return nil }
-    return .ociArchive(path: input, tag: nil)
+    guard try Path.status(input) != nil else { return try imageReference(input) }
+    return try ImageReference.held(by: input)
   }
 
   /// A transport reference, `nil` for a path; a text that cannot be a path (its directory is missing) but

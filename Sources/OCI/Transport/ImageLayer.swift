@@ -33,27 +33,14 @@ extension ImageLayer {
     if try Path.status(path) == nil, let reference = try ImageReference(transport: path) {
       return try openLayer(reference, display: path, registry: registry)
     }
-    guard let info = try Path.status(path) else { return nil }
-    if Path.isDirectory(info) {
-      return OCILayout.isLayout(path)
-        ? try openLayer(.ociLayout(directory: path, tag: nil), display: path, registry: registry) : nil
-    }
-    guard Path.isRegularFile(info), try isOCIArchive(path) else { return nil }
-    return try openLayer(.ociArchive(path: path, tag: nil), display: path, registry: registry)
-  }
-
-  /// True when the archive's first member is `oci-layout`, `index.json` or under `blobs/` (one header read).
-  public static func isOCIArchive(_ path: String) throws -> Bool {
-    guard let reader = try? ArchiveReader(path: path), let entry = try? reader.next(),
-      let name = entry.normalizedPath
-    else { return false }
-    return name == OCILayout.layoutFile || name == OCILayout.indexFile || name == "blobs" || name.hasPrefix("blobs/")
+    guard let reference = try ImageReference.held(by: path) else { return nil }
+    return try openLayer(reference, display: path, registry: registry)
   }
 
   private static func openLayer(_ reference: ImageReference, display: String, registry: RegistryOptions) throws
     -> ImageLayer
   {
-    switch try ImageLayerLocation.locate(reference, display: display, registry: registry) {
+    switch try reference.transport(registry: registry).locateLayer(display: display) {
     case .blob(let path, _):
       let reader = try ArchiveReader(path: path, displayPath: display)
       return ImageLayer(reader: reader, file: reader.fileReadableAtOffsets, baseOffset: 0, stream: nil)

@@ -36,7 +36,7 @@ public final class ImageLayerStream: RandomAccessBytes {
   public static func open(_ reference: ImageReference, display: String, registry: RegistryOptions) throws
     -> ImageLayerStream
   {
-    switch try ImageLayerLocation.locate(reference, display: display, registry: registry) {
+    switch try reference.transport(registry: registry).locateLayer(display: display) {
     case .blob(let path, let layer):
       let file = try FileDescriptor(path: path, flags: O_RDONLY, displayPath: display)
       return ImageLayerStream(layer, source: .file(file), display: display)
@@ -98,53 +98,5 @@ public final class ImageLayerStream: RandomAccessBytes {
     }
     position += Int64(n)
     return n
-  }
-}
-
-/// Where the only layer of an image is, found from the tag through the manifest for this host's platform: a blob
-/// of an OCI layout, a member of an OCI archive file (or of its decompressed scratch copy), or a registry's blob,
-/// opened as a stream.
-enum ImageLayerLocation {
-  case blob(path: String, Descriptor)
-  case member(FileDescriptor, offset: Int64, Descriptor)
-  case registry(RegistryBlobStream, Descriptor)
-
-  static func locate(_ reference: ImageReference, display: String, registry: RegistryOptions) throws
-    -> ImageLayerLocation
-  {
-    let platform = Platform.host
-    switch reference {
-    case .ociLayout(let directory, let tag):
-      let layout = OCILayout(directory: directory)
-      let fetch = { (descriptor: Descriptor) in (bytes: try layout.blob(descriptor), mediaType: descriptor.mediaType) }
-      let top = try OCILayout.tagged(layout.index(), tag: tag, source: directory)
-      let layer = try ImageManifest.resolving(fetch(top), platform: platform, source: display, fetch: fetch)
-        .onlyLayer(source: display)
-      let path = layout.blobPath(layer.digest)
-      guard let size = Path.regularFileSize(path) else {
-        throw OCIError.missingBlob(source: directory, digest: layer.digest)
-      }
-      guard size == layer.size else {
-        throw OCIError.sizeMismatch(source: directory, digest: layer.digest, expected: layer.size, actual: size)
-      }
-      return .blob(path: path, layer)
-    case .ociArchive(let path, let tag):
-      let archive = try OCIArchiveFile(path: path)
-      let fetch = { (descriptor: Descriptor) in (bytes: try archive.blob(descriptor), mediaType: descriptor.mediaType) }
-      let top = try OCILayout.tagged(archive.index(), tag: tag, source: path)
-      let layer = try ImageManifest.resolving(fetch(top), platform: platform, source: display, fetch: fetch)
-        .onlyLayer(source: display)
-      let (file, offset) = try archive.location(of: layer)
-      return .member(file, offset: offset, layer)
-    case .registry(let name):
-      let client = try RegistryClient(reference: name, options: registry)
-      let layer = try ImageManifest.resolving(
-        client.manifest(name.reference), platform: platform, source: display,
-        fetch: { try client.manifest($0.digest.description) }
-      ).onlyLayer(source: display)
-      return .registry(try client.openBlob(layer), layer)
-    case .localStorage(let name):
-      throw OCIError.invalidReference(name, reason: "not a transport")
-    }
   }
 }
