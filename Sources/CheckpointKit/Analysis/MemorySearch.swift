@@ -1,6 +1,5 @@
 import Archive
 import CRIU
-import Foundation
 import Glibc
 import SystemSupport
 
@@ -8,7 +7,7 @@ import SystemSupport
 public struct SearchPattern: Sendable {
   enum Matcher: @unchecked Sendable {
     case literal([UInt8])
-    case regex(NSRegularExpression)
+    case regex(ByteRegex)
   }
 
   let matcher: Matcher
@@ -46,12 +45,13 @@ public struct SearchPattern: Sendable {
     text = hex
   }
 
-  /// A regular expression (ICU syntax) run over the raw bytes, each byte one character (Latin-1).
+  /// A regular expression (POSIX extended syntax with `\d` and `(?i)`, see ``ByteRegex``) run over the raw
+  /// bytes, each byte one character; `.` matches every byte, a newline included.
   public init(regex: String) throws {
     do {
-      matcher = .regex(try NSRegularExpression(pattern: regex, options: [.dotMatchesLineSeparators]))
+      matcher = .regex(try ByteRegex(regex))
     } catch {
-      throw MemoryAnalysisError.invalidPattern("invalid regular expression \(quoted(regex))")
+      throw MemoryAnalysisError.invalidPattern("invalid regular expression \(quoted(regex)): \(error.message)")
     }
     text = regex
   }
@@ -82,13 +82,7 @@ public struct SearchPattern: Sendable {
         }
       }
     case .regex(let expression):
-      // Latin-1 maps every byte to one UTF-16 unit, so match ranges are byte ranges.
-      guard let string = NSString(bytes: base, length: buffer.count, encoding: String.Encoding.isoLatin1.rawValue)
-      else { return [] }
-      for result in expression.matches(in: string as String, range: NSRange(location: 0, length: string.length))
-      where result.range.length > 0 {
-        found.append((result.range.location, result.range.length))
-      }
+      found = expression.matches(in: buffer)
     }
     return found
   }
