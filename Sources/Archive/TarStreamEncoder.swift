@@ -1,5 +1,5 @@
 import CLibArchive
-import Foundation
+import FoundationEssentials
 import Glibc
 import SystemSupport
 
@@ -136,7 +136,7 @@ public final class TarStreamEncoder: TarMemberWriter {
 /// The compressing half of a layer: a thread that takes tar blocks from a bounded queue, compresses them with
 /// libarchive's raw format (gzip without timestamp, or zstd), hashes the output and writes it to a file.
 final class CompressionPipeline: @unchecked Sendable {
-  private let condition = NSCondition()
+  private let condition = ConditionLock()
   private var queue: [[UInt8]] = []
   private var closed = false
   private var done = false
@@ -182,9 +182,7 @@ final class CompressionPipeline: @unchecked Sendable {
         archive: displayPath
       ) { try check(archive_write_header(handle, $0), handle) }
     }
-    let thread = Thread { [self] in run() }
-    thread.stackSize = 1 << 20
-    thread.start()
+    BackgroundThread.start { [self] in run() }
   }
 
   deinit {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import SwiftProtobuf
 import SystemSupport
 
@@ -73,7 +73,7 @@ public final class CritSchema: @unchecked Sendable {
 
   /// A dictionary behind a lock: the one piece of state the schemas share.
   private final class Cache: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = ConditionLock()
     private var schemas: [ObjectIdentifier: CritSchema] = [:]
 
     func schema(for key: ObjectIdentifier) -> CritSchema? { lock.withLock { schemas[key] } }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// IP address text.
 public enum IPAddress {

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import SystemSupport
 
 /// A content descriptor: what a blob is, its digest and size, and annotations.
@@ -100,7 +101,7 @@ func decodeDocument<T: Decodable>(_ type: T.Type, _ bytes: [UInt8], source: Stri
 /// A string shown in a message: quoted, at most 80 characters.
 func quotedForError(_ text: String) -> String {
   let shown = text.count > 80 ? String(text.prefix(80)) + "…" : text
-  return "\"" + shown.replacingOccurrences(of: "\n", with: "\\n") + "\""
+  return "\"" + shown.replacing("\n", with: "\\n") + "\""
 }
 
 /// Size limits for documents read from files and registries.

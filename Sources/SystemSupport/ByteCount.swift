@@ -15,13 +15,17 @@ public enum ByteCount {
     return "\(oneDecimal(value)) \(units[unit])"
   }
 
-  /// `value` with one decimal, rounded as C's `%.1f` rounds (Foundation's `String(format:)` is not needed).
-  static func oneDecimal(_ value: Double) -> String {
-    var buffer = [CChar](repeating: 0, count: 64)
-    let written = withVaList([value]) { arguments in
-      buffer.withUnsafeMutableBufferPointer { vsnprintf($0.baseAddress, $0.count, "%.1f", arguments) }
+  /// `value` with one decimal, rounded as C's `%.1f` rounds.
+  static func oneDecimal(_ value: Double) -> String { fixed(value, decimals: 1) }
+
+  /// `value` with `decimals` decimals, rounded as C's `%.Nf` rounds (Foundation's `String(format:)` is not
+  /// needed).
+  public static func fixed(_ value: Double, decimals: Int) -> String {
+    var buffer = [CChar](repeating: 0, count: 400)
+    let written = withVaList([Int32(max(0, min(decimals, 20))), value]) { arguments in
+      buffer.withUnsafeMutableBufferPointer { vsnprintf($0.baseAddress, $0.count, "%.*f", arguments) }
     }
-    guard written > 0 else { return "\(value)" }
+    guard written > 0, Int(written) < buffer.count else { return "\(value)" }
     return String(decoding: buffer.prefix(Int(written)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
   }
 }

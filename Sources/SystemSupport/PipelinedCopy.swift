@@ -1,4 +1,4 @@
-import Foundation
+import Dispatch
 import Glibc
 
 /// Writes a file on a second thread, so producing the bytes (decompressing, formatting) and writing them
@@ -21,7 +21,7 @@ public final class BackgroundWriter: @unchecked Sendable {
   private var current: UnsafeMutableRawBufferPointer?
   private var filled = 0
   private var isFinished = false
-  private let lock = NSLock()
+  private let lock = ConditionLock()
   private var storedError: Error?
 
   /// Starts the writer thread for `file`, which is written from its current position. `startsWriteback: false`
@@ -46,9 +46,7 @@ public final class BackgroundWriter: @unchecked Sendable {
     counts.initialize(repeating: 0)
     // Created at zero and signalled up: libdispatch traps when a semaphore is released below its initial value.
     for _ in 0..<Self.bufferCount { empty.signal() }
-    let thread = Thread { [self] in drain() }
-    thread.stackSize = 1 << 20
-    thread.start()
+    BackgroundThread.start { [self] in drain() }
   }
 
   deinit {

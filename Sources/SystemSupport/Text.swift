@@ -1,3 +1,10 @@
+extension StringProtocol {
+  /// The text without the white space (spaces, tabs, newlines) at either end.
+  public func trimmedWhitespace() -> String {
+    String(drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed())
+  }
+}
+
 extension String {
   /// The string padded on the left to `width` characters.
   package func leftPadded(to width: Int, with pad: Character = "0") -> String {

@@ -2,7 +2,8 @@ import Archive
 import ArgumentParser
 import CRIU
 import CheckpointKit
-import Foundation
+import FoundationEssentials
+import Glibc
 import Rendering
 import SystemSupport
 
@@ -40,15 +41,15 @@ struct CheckpointCtl: ParsableCommand {
     let code = exitCode(for: error)
     if code == .success {
       print(addingPlugins(to: fullMessage(for: error)))
-      Foundation.exit(0)
+      Glibc.exit(0)
     }
     if let exitCode = error as? ExitCode {
-      Foundation.exit(exitCode.rawValue == 0 ? 0 : 1)
+      Glibc.exit(exitCode.rawValue == 0 ? 0 : 1)
     }
     // One line whatever the message carries (names from archives, ArgumentParser's own errors).
     let message = singleLine(upstreamWording(message(for: error).trimmingCharacters(in: .whitespacesAndNewlines)))
-    FileHandle.standardError.write(Data("Error: \(message)\n".utf8))
-    Foundation.exit(1)
+    emitError("Error: \(message)\n")
+    Glibc.exit(1)
   }
 }
 
@@ -72,10 +73,11 @@ var standardOutput: FileDescriptor {
 
 /// Writes text to standard output without buffering surprises (large outputs, pipes).
 func emit(_ text: String) {
-  FileHandle.standardOutput.write(Data(text.utf8))
+  try? standardOutput.write(Array(text.utf8))
 }
 
 /// Writes text to standard error.
 func emitError(_ text: String) {
-  FileHandle.standardError.write(Data(text.utf8))
+  try? FileDescriptor(rawValue: STDERR_FILENO, displayPath: "standard error", closeOnDeinit: false)
+    .write(Array(text.utf8))
 }

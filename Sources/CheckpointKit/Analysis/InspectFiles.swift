@@ -1,6 +1,6 @@
 import Archive
 import CRIU
-import Foundation
+import FoundationEssentials
 import SystemSupport
 
 /// One open file of a process, as `inspect --files` shows it.

@@ -276,7 +276,7 @@ public struct DumpStatistics: Equatable, Sendable {
   /// `%.5g` without an exponent for the magnitudes used here, trailing zeros trimmed.
   static func significant(_ value: Double) -> String {
     let digits = max(0, 5 - String(Int(value)).count)
-    var text = String(format: "%.\(digits)f", value)
+    var text = ByteCount.fixed(value, decimals: digits)
     if text.contains(".") {
       while text.hasSuffix("0") { text.removeLast() }
       if text.hasSuffix(".") { text.removeLast() }

@@ -1,6 +1,6 @@
 import Archive
 import CRIU
-import Foundation
+import FoundationEssentials
 import OCI
 import SystemSupport
 

@@ -1,6 +1,6 @@
 import Archive
 import CRIU
-import Foundation
+import FoundationEssentials
 import SystemSupport
 
 /// `config.dump`: the container's configuration, as Podman, CRI-O and containerd write it. Only the fields

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import SystemSupport
 
 /// A bare name (`localhost/ckpt:latest`): Podman's local image store, written through `podman load`, the one
@@ -27,20 +27,16 @@ struct PodmanTransport: ImageTransport {
 
   /// `podman load -q -i ARCHIVE`, its output kept for the error when it fails.
   private func load(_ podman: String, archive: String) throws {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: podman)
-    process.arguments = ["load", "-q", "-i", archive]
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = output
-    process.standardInput = FileHandle.nullDevice
-    do { try process.run() } catch { throw OCIError.podmanMissing(image: name) }
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-      let text = String(decoding: data.prefix(4096), as: UTF8.self)
-        .split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
-      throw OCIError.podmanFailed(image: name, status: process.terminationStatus, output: text)
+    let outcome: Subprocess.Outcome
+    do {
+      outcome = try Subprocess.run(podman, arguments: ["load", "-q", "-i", archive])
+    } catch {
+      throw OCIError.podmanMissing(image: name)
+    }
+    guard outcome.status == 0 else {
+      let text = String(decoding: outcome.output.prefix(4096), as: UTF8.self)
+        .split(whereSeparator: \.isNewline).map { $0.trimmedWhitespace() }.joined(separator: " ")
+      throw OCIError.podmanFailed(image: name, status: outcome.status, output: text)
     }
   }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Any JSON value, kept whole so that fields this tool does not know survive a rewrite.
 public enum JSONValue: Equatable, Sendable {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import SystemSupport
 
 /// A command as swift-argument-parser describes it with `--experimental-dump-help` (the `ToolInfoV0` schema, the

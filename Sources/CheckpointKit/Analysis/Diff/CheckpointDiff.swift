@@ -1,6 +1,8 @@
 import CRIU
-import Foundation
+import Dispatch
+import FoundationEssentials
 import OCI
+import SystemSupport
 
 /// `diff`: what changed between two checkpoints of the same container, upstream's comparisons (processes,
 /// file descriptors, sockets, memory size) and, beyond them, VMAs, page contents and the root file system.
@@ -336,12 +338,10 @@ final class Loading<Value>: @unchecked Sendable {
 
   /// Starts `body` on a thread of its own (it holds no lock and shares nothing until ``wait()``).
   init(_ body: @escaping @Sendable () throws -> Value) {
-    let thread = Thread { [self] in
+    BackgroundThread.start(stackSize: 8 << 20) { [self] in
       result = Result { try body() }
       done.signal()
     }
-    thread.stackSize = 8 << 20
-    thread.start()
   }
 
   /// Waits for the work and returns its result.
