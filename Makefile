@@ -4,8 +4,8 @@ BINDIR ?= $(PREFIX)/bin
 DESTDIR ?=
 SWIFT ?= swift
 CONFIG ?= release
-# The Swift runtime and Foundation are linked into the binary: it runs on nodes without a Swift toolchain and
-# starts in about half the time (no dynamic loading of the Swift libraries and their ICU data).
+# The Swift runtime, FoundationEssentials, SwiftNIO and BoringSSL are linked into the binary: it runs on nodes
+# without a Swift toolchain and loads no shared library beyond the C and C++ runtimes and libarchive's.
 STATIC ?= --static-swift-stdlib
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/$(CONFIG)/checkpointctl
@@ -27,10 +27,6 @@ deps:
 	@pkg-config --exists libarchive 2>/dev/null || { \
 	  echo "Installing libarchive-dev and pkg-config"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libarchive-dev pkg-config; }
-	@# FoundationNetworking (the registry client) links against libcurl (the binary needs libcurl.so.4 at run time).
-	@pkg-config --exists libcurl 2>/dev/null || { \
-	  echo "Installing libcurl4-openssl-dev"; \
-	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libcurl4-openssl-dev; }
 
 build: deps
 	$(SWIFT) build -c $(CONFIG) $(STATIC) --product checkpointctl
@@ -41,7 +37,7 @@ example: build
 
 # Tools the tests run as independent references and to build archives as users build them (`tar --zstd`).
 # Each entry is tool[:apt package] when the package is named otherwise (readelf comes with binutils).
-TEST_TOOLS := zstd gdb readelf:binutils man:man-db skopeo docker-registry htpasswd:apache2-utils
+TEST_TOOLS := zstd gdb readelf:binutils man:man-db skopeo docker-registry htpasswd:apache2-utils openssl
 test-deps: deps
 	@missing=""; for entry in $(TEST_TOOLS); do tool=$${entry%%:*}; package=$${entry#*:}; \
 	  command -v $$tool >/dev/null || missing="$$missing $$package"; done; \
@@ -86,7 +82,7 @@ uninstall:
 	done
 
 # Times checkpointctl against tar/zstd on the same data in one run and prints the ratios
-# (BENCH_ARGS="--only diff" runs one group: kubelet, criu, coredump, diff or build).
+# (BENCH_ARGS="--only diff" runs one group: kubelet, criu, coredump, diff, build or startup).
 bench: build
 	@[ -x /usr/bin/time ] || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq time; }
 	@command -v zstd >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq zstd; }

@@ -1,5 +1,3 @@
-import Glibc
-
 /// Errors raised while parsing image references, reading and writing OCI layouts, and talking to registries.
 /// Each description names the file or registry and what failed, on one line.
 public enum OCIError: Error, Equatable, CustomStringConvertible {
@@ -15,8 +13,6 @@ public enum OCIError: Error, Equatable, CustomStringConvertible {
   case sizeMismatch(source: String, digest: Digest, expected: Int64, actual: Int64)
   /// No image with this tag (or no single image when no tag was given).
   case tagNotFound(source: String, tag: String?)
-  /// A system call on a file failed.
-  case file(operation: String, path: String, errno: Int32)
   /// A registry request failed: `what` is the request, `reason` what the registry or the network said.
   case registry(registry: String, what: String, reason: String)
   /// An image that does not hold a checkpoint.
@@ -44,8 +40,6 @@ public enum OCIError: Error, Equatable, CustomStringConvertible {
     case .tagNotFound(let source, let tag):
       if let tag { return "\(source): no image tagged \(quotedForError(tag))" }
       return "\(source): no tag given and the layout does not hold exactly one image"
-    case .file(let operation, let path, let code):
-      return "\(operation) \(path): \(systemMessage(code))"
     case .registry(let registry, let what, let reason):
       return "registry \(registry): \(what): \(reason)"
     case .notACheckpointImage(let source, let reason):
@@ -59,12 +53,4 @@ public enum OCIError: Error, Equatable, CustomStringConvertible {
       return "podman load of \(image) failed (exit status \(status)): \(output)"
     }
   }
-}
-
-/// `strerror` text in Go's lower-case style (`no such file or directory`).
-func systemMessage(_ code: Int32) -> String {
-  guard let text = strerror(code) else { return "error \(code)" }
-  let message = String(cString: text)
-  guard let first = message.first else { return message }
-  return first.lowercased() + message.dropFirst()
 }

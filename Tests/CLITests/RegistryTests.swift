@@ -12,8 +12,9 @@ final class TestRegistry {
   private var process: Process?
   private let htpasswd: String?
 
-  /// Starts a registry; with `user`, it asks for Basic authentication (htpasswd, bcrypt).
-  init(user: (String, String)? = nil) throws {
+  /// Starts a registry; with `user`, it asks for Basic authentication (htpasswd, bcrypt); with `tls`, it
+  /// serves HTTPS with that certificate and key, and asks clients for a certificate signed by `clientCA`.
+  init(user: (String, String)? = nil, tls: (certificate: String, key: String, clientCA: String?)? = nil) throws {
     directory = try TemporaryDirectory()
     port = try Self.freePort()
     if let (name, password) = user {
@@ -36,6 +37,10 @@ final class TestRegistry {
         addr: 127.0.0.1:\(port)
 
       """
+    if let tls {
+      config += "  tls:\n    certificate: \(tls.certificate)\n    key: \(tls.key)\n"
+      if let clientCA = tls.clientCA { config += "    clientcas:\n      - \(clientCA)\n" }
+    }
     if let htpasswd {
       config += "auth:\n  htpasswd:\n    realm: test\n    path: \(htpasswd)\n"
     }

@@ -1,112 +1,173 @@
-import Foundation
-
-#if canImport(FoundationNetworking)
-  import FoundationNetworking
-#endif
+import AsyncHTTPClient
+import FoundationEssentials
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+import SystemSupport
 
 /// A response read whole (bounded).
 struct HTTPResponse {
   var status: Int
-  var headers: [String: String]
+  var headers: HTTPHeaders
   var body: [UInt8]
 
   /// A header, matched case-insensitively.
-  func header(_ name: String) -> String? {
-    let lower = name.lowercased()
-    return headers.first { $0.key.lowercased() == lower }?.value
-  }
+  func header(_ name: String) -> String? { headers.first(name: name) }
 }
 
-/// Synchronous requests over FoundationNetworking's `URLSession` (the commands are synchronous): each request
-/// waits on a semaphore for its completion handler.
+/// Synchronous requests over AsyncHTTPClient (the commands are synchronous): each request waits for its
+/// future on the calling thread, never on one of the client's event loops. TLS comes from swift-nio-ssl,
+/// configured from ``RegistryOptions`` (system CAs, `--cert-dir`, `--tls-verify=false`).
 final class HTTPTransport: @unchecked Sendable {
-  let session: URLSession
-  private let decliner = ChallengeDecliner()
+  let client: HTTPClient
   /// Where messages say the request went (`registry 127.0.0.1:5000`).
   let registry: String
 
-  init(registry: String) {
+  init(registry: String, tls: TLSConfiguration) {
     self.registry = registry
-    let configuration = URLSessionConfiguration.ephemeral
-    configuration.timeoutIntervalForRequest = 60
-    configuration.httpMaximumConnectionsPerHost = 1
-    configuration.urlCache = nil
-    // A delegate that declines every authentication challenge: the 401 then comes back as a response and
-    // RegistryClient answers it (without one, FoundationNetworking never completes a task answered 401).
-    session = URLSession(configuration: configuration, delegate: decliner, delegateQueue: nil)
+    var pool = HTTPClient.Configuration.ConnectionPool()
+    // A registry that is down is one error at once, not retries until the connect timeout.
+    pool.retryConnectionEstablishment = false
+    let configuration = HTTPClient.Configuration(
+      tlsConfiguration: tls, redirectConfiguration: .follow(max: 5, allowCycles: false),
+      timeout: .init(connect: .seconds(30), read: .seconds(60)), connectionPool: pool)
+    client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
   }
 
-  deinit { session.finishTasksAndInvalidate() }
+  deinit { try? client.syncShutdown() }
 
-  /// Sends `request` (with `body` as an upload when given) and reads at most `limit` bytes of the answer.
-  func send(_ request: URLRequest, body: Data? = nil, limit: Int = OCILimits.document, what: String) throws
-    -> HTTPResponse
-  {
-    final class Outcome: @unchecked Sendable {
-      var data: Data?
-      var response: URLResponse?
-      var error: Error?
+  /// Sends a request (with `body` when given) and reads at most `limit` bytes of the answer.
+  func send(
+    _ method: HTTPMethod, _ url: String, headers: HTTPHeaders, body: [UInt8]? = nil, limit: Int = OCILimits.document,
+    what: String
+  ) throws -> HTTPResponse {
+    let request: HTTPClient.Request
+    do {
+      request = try HTTPClient.Request(url: url, method: method, headers: headers, body: body.map { .bytes($0) })
+    } catch {
+      throw OCIError.registry(registry: registry, what: what, reason: "bad URL \(quotedForError(url))")
     }
-    let outcome = Outcome()
-    let done = DispatchSemaphore(value: 0)
-    let handler: @Sendable (Data?, URLResponse?, Error?) -> Void = { data, response, error in
-      outcome.data = data
-      outcome.response = response
-      outcome.error = error
-      done.signal()
-    }
-    let task: URLSessionTask
-    if let body {
-      task = session.uploadTask(with: request, from: body, completionHandler: handler)
-    } else {
-      task = session.dataTask(with: request, completionHandler: handler)
-    }
-    task.resume()
-    done.wait()
-    if let headers = decliner.challenge(of: task) {
-      return HTTPResponse(status: 401, headers: headers, body: [])
-    }
-    if let error = outcome.error {
+    let response: HTTPClient.Response
+    do {
+      response = try client.execute(
+        request: request, delegate: ResponseAccumulator(request: request, maxBodySize: limit)
+      ).wait()
+    } catch is ResponseAccumulator.ResponseTooBigError {
+      throw OCIError.registry(registry: registry, what: what, reason: "the answer is larger than \(limit) bytes")
+    } catch {
       throw OCIError.registry(registry: registry, what: what, reason: Self.describe(error))
     }
-    guard let http = outcome.response as? HTTPURLResponse else {
-      throw OCIError.registry(registry: registry, what: what, reason: "no HTTP response")
+    return HTTPResponse(
+      status: Int(response.status.code), headers: response.headers,
+      body: response.body.map { Array($0.readableBytesView) } ?? [])
+  }
+
+  /// Starts reading a blob as a stream (see ``RegistryBlobStream``).
+  func stream(_ url: String, headers: HTTPHeaders, descriptor: Descriptor, what: String) throws -> RegistryBlobStream {
+    let request: HTTPClient.Request
+    do {
+      request = try HTTPClient.Request(url: url, method: .GET, headers: headers)
+    } catch {
+      throw OCIError.registry(registry: registry, what: what, reason: "bad URL \(quotedForError(url))")
     }
-    let data = outcome.data ?? Data()
-    guard data.count <= limit else {
-      throw OCIError.registry(registry: registry, what: what, reason: "the answer is larger than \(limit) bytes")
-    }
-    var headers: [String: String] = [:]
-    for (key, value) in http.allHeaderFields {
-      if let key = key as? String, let value = value as? String { headers[key] = value }
-    }
-    return HTTPResponse(status: http.statusCode, headers: headers, body: [UInt8](data))
+    let stream = RegistryBlobStream(descriptor: descriptor, registry: registry, what: what)
+    // The client lives as long as the stream reads from it.
+    stream.transport = self
+    stream.task = client.execute(request: request, delegate: BlobDelegate(stream: stream))
+    return stream
+  }
+
+  /// True when `error` says the server did not speak TLS (a plain-HTTP registry reached over HTTPS).
+  static func isPlainHTTPAnswer(_ error: Error) -> Bool {
+    let text = String(describing: error)
+    return text.contains("WRONG_VERSION_NUMBER") || text.contains("wrong version number")
+      || text.contains("PACKET_LENGTH_TOO_LONG") || text.contains("HTTP_REQUEST")
   }
 
   /// A network error in a few words.
   static func describe(_ error: Error) -> String {
-    guard let error = error as? URLError else { return "\(error)" }
-    switch error.code {
-    case .cannotConnectToHost: return "connection refused"
-    case .timedOut: return "timed out"
-    case .networkConnectionLost: return "connection lost"
-    case .cannotFindHost, .dnsLookupFailed: return "host not found"
-    case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate,
-      .serverCertificateNotYetValid, .serverCertificateHasUnknownRoot, .clientCertificateRejected:
-      return "TLS handshake failed (use --tls-verify=false for a plain-HTTP registry)"
-    case .badServerResponse: return "bad server response (a plain-HTTP registry needs --tls-verify=false)"
-    default: return error.localizedDescription
+    if let error = error as? OCIError { return error.description }
+    if let error = error as? NIOSSLExtraError, error == .failedToValidateHostname {
+      return "TLS handshake failed: the registry's certificate does not name this host"
     }
+    if error is NIOSSLError || error is BoringSSLError {
+      let text = String(describing: error)
+      if text.contains("CERTIFICATE_VERIFY_FAILED") {
+        return
+          "TLS handshake failed: certificate verify failed: the registry's certificate is not signed by a trusted CA "
+          + "(give its CA with --cert-dir DIR, or use --tls-verify=false)"
+      }
+      if isPlainHTTPAnswer(error) {
+        return "TLS handshake failed: the registry answered in plain HTTP (use --tls-verify=false)"
+      }
+      return "TLS handshake failed: " + singleLine(text)
+    }
+    if let error = error as? HTTPClientError {
+      switch error {
+      case .connectTimeout: return "timed out connecting"
+      case .readTimeout, .deadlineExceeded: return "timed out"
+      case .remoteConnectionClosed: return "connection lost"
+      case .cancelled: return "cancelled"
+      default: return singleLine(String(describing: error))
+      }
+    }
+    if let error = error as? IOError { return Self.connectionReason(error.errnoCode) }
+    if let error = error as? NIOConnectionError {
+      if error.dnsAAAAError != nil || error.dnsAError != nil, error.connectionErrors.isEmpty {
+        return "host not found"
+      }
+      if let first = error.connectionErrors.first { return describe(first.error) }
+      return "cannot connect"
+    }
+    let text = String(describing: error)
+    if text.contains("connection refused") || text.contains("Connection refused") { return "connection refused" }
+    return singleLine(text)
+  }
+
+  private static func connectionReason(_ code: Int32) -> String {
+    SystemError("", path: "", code: code).reason
   }
 }
 
-/// A blob streamed from a registry, read in order: the body arrives through a `URLSession` delegate into a
-/// bounded buffer (the delegate waits while 8 MiB are unread, which stops the transfer), and the bytes are hashed
-/// on the way, so the last read fails if the digest or size is wrong. Nothing is saved to disk.
-public final class RegistryBlobStream: NSObject, URLSessionDataDelegate, @unchecked Sendable {
+/// Feeds a ``RegistryBlobStream`` from the client's event loop; the body part's future completes when the reader
+/// has made room, which stops the transfer meanwhile (back-pressure).
+private final class BlobDelegate: HTTPClientResponseDelegate, @unchecked Sendable {
+  typealias Response = Void
+  let stream: RegistryBlobStream
+
+  init(stream: RegistryBlobStream) { self.stream = stream }
+
+  func didReceiveHead(task: HTTPClient.Task<Void>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
+    stream.received(status: Int(head.status.code))
+    return task.eventLoop.makeSucceededVoidFuture()
+  }
+
+  func didReceiveBodyPart(task: HTTPClient.Task<Void>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
+    stream.append(buffer, on: task.eventLoop)
+  }
+
+  func didReceiveError(task: HTTPClient.Task<Void>, _ error: Error) {
+    stream.fail(OCIError.registry(registry: stream.registry, what: stream.what, reason: HTTPTransport.describe(error)))
+  }
+
+  func didFinishRequest(task: HTTPClient.Task<Void>) throws {
+    stream.end()
+  }
+}
+
+/// A blob streamed from a registry, read in order: the body arrives from the client's event loop into a
+/// bounded buffer (the transfer waits while 8 MiB are unread), and the bytes are hashed on the way, so the last
+/// read fails if the digest or size is wrong. Nothing is saved to disk.
+public final class RegistryBlobStream: @unchecked Sendable {
   /// The blob's descriptor.
   public let descriptor: Descriptor
-  private let condition = NSCondition()
+  let registry: String
+  let what: String
+  var task: HTTPClient.Task<Void>?
+  /// Keeps the client (and its connection) alive while the stream is read.
+  var transport: HTTPTransport?
+  private let condition = ConditionLock()
   private var buffer: [UInt8] = []
   private var bufferStart = 0
   private var finished = false
@@ -115,46 +176,44 @@ public final class RegistryBlobStream: NSObject, URLSessionDataDelegate, @unchec
   private var errorBody: [UInt8] = []
   private var delivered: Int64 = 0
   private var hasher = DigestHasher()
-  private var session: URLSession?
-  private let registry: String
-  private let what: String
+  /// Completed when the reader has made room (the transfer is paused until then).
+  private var room: EventLoopPromise<Void>?
   private static let bufferLimit = 8 << 20
 
-  init(request: URLRequest, descriptor: Descriptor, registry: String, what: String) {
+  init(descriptor: Descriptor, registry: String, what: String) {
     self.descriptor = descriptor
     self.registry = registry
     self.what = what
-    super.init()
-    let configuration = URLSessionConfiguration.ephemeral
-    configuration.timeoutIntervalForRequest = 60
-    let queue = OperationQueue()
-    queue.maxConcurrentOperationCount = 1
-    let session = URLSession(configuration: configuration, delegate: self, delegateQueue: queue)
-    self.session = session
-    session.dataTask(with: request).resume()
   }
 
-  deinit { session?.invalidateAndCancel() }
+  deinit { cancel() }
 
   /// Stops the transfer.
   public func cancel() {
-    condition.lock()
-    finished = true
-    condition.broadcast()
-    condition.unlock()
-    session?.invalidateAndCancel()
-    session = nil
+    let waiting = condition.withLock {
+      finished = true
+      condition.broadcast()
+      defer { room = nil }
+      return room
+    }
+    waiting?.succeed()
+    task?.cancel()
+    task = nil
+    transport = nil
   }
 
   /// Reads the next bytes into `output`; 0 at the end. Throws when the transfer failed or the blob's digest or
   /// size is not what its descriptor says.
   public func read(into output: UnsafeMutableRawBufferPointer) throws -> Int {
     condition.lock()
-    defer { condition.unlock() }
     while bufferStart == buffer.count && !finished && failure == nil { condition.wait() }
-    if let failure { throw failure }
+    if let failure {
+      condition.unlock()
+      throw failure
+    }
     let available = buffer.count - bufferStart
     if available == 0 {
+      defer { condition.unlock() }
       try verifyEnd()
       return 0
     }
@@ -169,9 +228,17 @@ public final class RegistryBlobStream: NSObject, URLSessionDataDelegate, @unchec
       buffer.removeAll(keepingCapacity: true)
       bufferStart = 0
     }
-    condition.broadcast()
+    var waiting: EventLoopPromise<Void>?
+    if buffer.count - bufferStart <= Self.bufferLimit {
+      waiting = room
+      room = nil
+    }
+    condition.unlock()
+    waiting?.succeed()
     if delivered == descriptor.size {
       // Everything the descriptor promised: check it before the reader acts on the last bytes.
+      condition.lock()
+      defer { condition.unlock() }
       while !finished && failure == nil { condition.wait() }
       if let failure { throw failure }
       try verifyEnd()
@@ -190,81 +257,52 @@ public final class RegistryBlobStream: NSObject, URLSessionDataDelegate, @unchec
     }
   }
 
-  private func fail(_ error: OCIError) {
-    if failure == nil { failure = error }
-    condition.broadcast()
+  func received(status code: Int) {
+    condition.withLock { status = code }
   }
 
-  public func urlSession(
-    _ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-    completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void
-  ) {
-    condition.lock()
-    status = (response as? HTTPURLResponse)?.statusCode ?? 0
-    condition.unlock()
-    completionHandler(.allow)
-  }
-
-  public func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
+  /// Takes a body part; the future completes when the reader has room for more.
+  func append(_ part: ByteBuffer, on eventLoop: EventLoop) -> EventLoopFuture<Void> {
     condition.lock()
     defer { condition.unlock() }
+    if finished || failure != nil { return eventLoop.makeSucceededVoidFuture() }
     if status != 200 {
-      if errorBody.count < 64 << 10 { errorBody.append(contentsOf: data.prefix(64 << 10)) }
-      return
+      if errorBody.count < 64 << 10 { errorBody.append(contentsOf: part.readableBytesView.prefix(64 << 10)) }
+      return eventLoop.makeSucceededVoidFuture()
     }
-    if Int64(buffer.count - bufferStart) + delivered + Int64(data.count) > descriptor.size {
-      fail(
+    let pending = Int64(buffer.count - bufferStart)
+    if pending + delivered + Int64(part.readableBytes) > descriptor.size {
+      failLocked(
         .sizeMismatch(
           source: "registry \(registry)", digest: descriptor.digest, expected: descriptor.size,
-          actual: delivered + Int64(buffer.count - bufferStart + data.count)))
-      return
+          actual: delivered + pending + Int64(part.readableBytes)))
+      return eventLoop.makeSucceededVoidFuture()
     }
-    buffer.append(contentsOf: data)
+    buffer.append(contentsOf: part.readableBytesView)
     condition.broadcast()
-    // Back-pressure: the transfer waits while the reader is behind.
-    while buffer.count - bufferStart > Self.bufferLimit && !finished && failure == nil { condition.wait() }
+    guard buffer.count - bufferStart > Self.bufferLimit else { return eventLoop.makeSucceededVoidFuture() }
+    let promise = eventLoop.makePromise(of: Void.self)
+    room = promise
+    return promise.futureResult
   }
 
-  public func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
-    condition.lock()
-    defer { condition.unlock() }
-    if let error {
-      fail(.registry(registry: registry, what: what, reason: HTTPTransport.describe(error)))
-    } else if status != 200 {
-      fail(.registry(registry: registry, what: what, reason: RegistryClient.reason(status: status, body: errorBody)))
-    }
-    finished = true
-    condition.broadcast()
+  func fail(_ error: OCIError) {
+    condition.withLock { failLocked(error) }
   }
-}
 
-/// Declines authentication challenges and remembers them: FoundationNetworking turns a 401 with a Basic
-/// challenge into a challenge (and never completes the task when none is answered), so the challenge is
-/// declined here and ``HTTPTransport`` reports it as the 401 response it was; RegistryClient answers it.
-final class ChallengeDecliner: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
-  private let lock = NSLock()
-  private var challenges: [Int: [String: String]] = [:]
-
-  func urlSession(
-    _ session: URLSession, task: URLSessionTask, didReceive challenge: URLAuthenticationChallenge,
-    completionHandler: @escaping @Sendable (URLSession.AuthChallengeDisposition, URLCredential?) -> Void
-  ) {
-    var headers: [String: String] = [:]
-    if let response = challenge.failureResponse as? HTTPURLResponse {
-      for (key, value) in response.allHeaderFields {
-        if let key = key as? String, let value = value as? String { headers[key] = value }
+  func end() {
+    condition.withLock {
+      if status != 200 && failure == nil {
+        failLocked(
+          .registry(registry: registry, what: what, reason: RegistryClient.reason(status: status, body: errorBody)))
       }
+      finished = true
+      condition.broadcast()
     }
-    lock.lock()
-    challenges[task.taskIdentifier] = headers
-    lock.unlock()
-    completionHandler(.rejectProtectionSpace, nil)
   }
 
-  /// The headers of the 401 that challenged `task`, if it was challenged.
-  func challenge(of task: URLSessionTask) -> [String: String]? {
-    lock.lock()
-    defer { lock.unlock() }
-    return challenges.removeValue(forKey: task.taskIdentifier)
+  private func failLocked(_ error: OCIError) {
+    if failure == nil { failure = error }
+    condition.broadcast()
   }
 }

@@ -1,9 +1,7 @@
-import Foundation
+import FoundationEssentials
 import Glibc
-
-#if canImport(FoundationNetworking)
-  import FoundationNetworking
-#endif
+import NIOHTTP1
+import SystemSupport
 
 /// A client of one repository in a registry speaking the OCI distribution API (as distribution v2.8 does):
 /// blob uploads (HEAD to skip what is there, POST then PUT with the digest, or PATCH chunks for large blobs),
@@ -14,21 +12,21 @@ public final class RegistryClient {
   public let reference: RegistryReference
   let options: RegistryOptions
   let transport: HTTPTransport
-  let base: String
+  private(set) var base: String
   private var authorization: String?
   private var triedCredentials = false
   private var pinged = false
-  /// Blobs larger than this are sent in PATCH chunks of this size: memory stays bounded (URLSession holds about
-  /// three copies of a request body; 16 MiB chunks took a 1 GiB push to 89 MiB of peak RSS).
+  /// Blobs larger than this are sent in PATCH chunks of this size: memory stays bounded (one chunk in memory,
+  /// and the client's copy of it on the way out).
   static let chunkSize = 4 << 20
 
-  /// A client for `reference`; nothing is sent yet.
+  /// A client for `reference`; nothing is sent yet. The TLS configuration (CAs, client certificates) is read now.
   public init(reference: RegistryReference, options: RegistryOptions) throws {
     self.reference = reference
     self.options = options
     let host = reference.host == "docker.io" ? "registry-1.docker.io" : reference.host
-    base = (options.tlsVerify ? "https://" : "http://") + host
-    transport = HTTPTransport(registry: reference.host)
+    base = "https://" + host
+    transport = HTTPTransport(registry: reference.host, tls: try options.tlsConfiguration(for: reference.host))
   }
 
   /// Where messages say things happened: the registry host.
@@ -40,16 +38,17 @@ public final class RegistryClient {
 
   /// Sends a request, answering one authentication challenge.
   func send(
-    _ method: String, _ target: String, headers: [String: String] = [:], body: Data? = nil,
+    _ method: HTTPMethod, _ target: String, headers: [String: String] = [:], body: [UInt8]? = nil,
     limit: Int = OCILimits.document
   ) throws -> HTTPResponse {
     try ping()
-    let what = method + " " + Self.pathOnly(target)
+    let what = method.rawValue + " " + Self.pathOnly(target)
     var response = try transport.send(
-      makeRequest(method, target, headers: headers), body: body, limit: limit, what: what)
+      method, url(target), headers: requestHeaders(headers), body: body, limit: limit, what: what)
     if response.status == 401 {
       try authenticate(response, what: what)
-      response = try transport.send(makeRequest(method, target, headers: headers), body: body, limit: limit, what: what)
+      response = try transport.send(
+        method, url(target), headers: requestHeaders(headers), body: body, limit: limit, what: what)
       if response.status == 401 || response.status == 403 {
         throw OCIError.registry(
           registry: registry, what: what,
@@ -59,38 +58,46 @@ public final class RegistryClient {
     return response
   }
 
-  /// `GET /v2/` once, answering its challenge before anything else is sent (a HEAD answered 401 never
-  /// completes in FoundationNetworking, so authentication must come first).
+  /// `GET /v2/` once, answering its challenge before anything else is sent. With `--tls-verify=false`, HTTPS
+  /// without certificate checks first, then plain HTTP when that fails (as skopeo does for an insecure registry).
   private func ping() throws {
     guard !pinged else { return }
     pinged = true
-    let response = try transport.send(makeRequest("GET", "/v2/"), what: "GET /v2/")
+    let what = "GET /v2/"
+    var response: HTTPResponse
+    do {
+      response = try transport.send(.GET, url("/v2/"), headers: requestHeaders([:]), what: what)
+    } catch {
+      guard !options.tlsVerify, base.hasPrefix("https://") else { throw error }
+      base = "http://" + base.dropFirst("https://".count)
+      response = try transport.send(.GET, url("/v2/"), headers: requestHeaders([:]), what: what)
+    }
     switch response.status {
     case 200: return
     case 401:
-      try authenticate(response, what: "GET /v2/")
-      let again = try transport.send(makeRequest("GET", "/v2/"), what: "GET /v2/")
+      try authenticate(response, what: what)
+      let again = try transport.send(.GET, url("/v2/"), headers: requestHeaders([:]), what: what)
       guard again.status == 200 else {
         throw OCIError.registry(
-          registry: registry, what: "GET /v2/",
+          registry: registry, what: what,
           reason: Self.reason(status: again.status, body: again.body) + " (the credentials were refused)")
       }
     default:
       throw OCIError.registry(
-        registry: registry, what: "GET /v2/", reason: Self.reason(status: response.status, body: response.body))
+        registry: registry, what: what, reason: Self.reason(status: response.status, body: response.body))
     }
   }
 
-  func makeRequest(_ method: String, _ target: String, headers: [String: String] = [:]) throws -> URLRequest {
-    let text = target.hasPrefix("http://") || target.hasPrefix("https://") ? target : base + target
-    guard let url = URL(string: text) else {
-      throw OCIError.registry(registry: registry, what: method, reason: "bad URL \(quotedForError(text))")
-    }
-    var request = URLRequest(url: url)
-    request.httpMethod = method
-    for (key, value) in headers { request.setValue(value, forHTTPHeaderField: key) }
-    if let authorization { request.setValue(authorization, forHTTPHeaderField: "Authorization") }
-    return request
+  /// `target` as a URL: a path on the registry, or an absolute URL it gave (an upload location).
+  func url(_ target: String) -> String {
+    target.hasPrefix("http://") || target.hasPrefix("https://") ? target : base + target
+  }
+
+  /// `headers` and the authorization, once there is one.
+  func requestHeaders(_ headers: [String: String]) -> HTTPHeaders {
+    var result = HTTPHeaders(headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+    if let authorization { result.replaceOrAdd(name: "Authorization", value: authorization) }
+    return result
   }
 
   /// Answers a 401: Basic with the credentials, or a Bearer token fetched from the realm.
@@ -118,20 +125,19 @@ public final class RegistryClient {
         registry: registry, what: what, reason: "unsupported authentication \(quotedForError(challenge))")
     }
     let parameters = Self.challengeParameters(String(challenge.dropFirst("bearer".count)))
-    guard let realm = parameters["realm"], var components = URLComponents(string: realm) else {
+    guard let realm = parameters["realm"], realm.hasPrefix("https://") || realm.hasPrefix("http://") else {
       throw OCIError.registry(registry: registry, what: what, reason: "bearer challenge without a realm")
     }
-    var query = components.queryItems ?? []
-    if let service = parameters["service"] { query.append(URLQueryItem(name: "service", value: service)) }
-    query.append(
-      URLQueryItem(name: "scope", value: parameters["scope"] ?? "repository:\(reference.repository):pull,push"))
-    components.queryItems = query
-    guard let url = components.url else {
-      throw OCIError.registry(registry: registry, what: what, reason: "bad token realm \(quotedForError(realm))")
-    }
-    var request = URLRequest(url: url)
-    if let basic { request.setValue(basic, forHTTPHeaderField: "Authorization") }
-    let answer = try transport.send(request, what: "GET token from \(url.host ?? realm)")
+    var query: [(String, String)] = []
+    if let service = parameters["service"] { query.append(("service", service)) }
+    query.append(("scope", parameters["scope"] ?? "repository:\(reference.repository):pull,push"))
+    let tokenURL =
+      realm + (realm.contains("?") ? "&" : "?")
+      + query.map { Self.percentEncoded($0.0) + "=" + Self.percentEncoded($0.1) }.joined(separator: "&")
+    let realmHost = Self.host(of: realm) ?? realm
+    var headers = HTTPHeaders()
+    if let basic { headers.add(name: "Authorization", value: basic) }
+    let answer = try transport.send(.GET, tokenURL, headers: headers, what: "GET token from \(realmHost)")
     guard answer.status == 200 else {
       throw OCIError.registry(
         registry: registry, what: "GET token", reason: Self.reason(status: answer.status, body: answer.body))
@@ -147,12 +153,41 @@ public final class RegistryClient {
     authorization = "Bearer " + value
   }
 
+  /// A query value with everything but RFC 3986's unreserved characters percent-encoded.
+  static func percentEncoded(_ text: String) -> String {
+    var result = ""
+    for byte in text.utf8 {
+      switch byte {
+      case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+        UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+        UInt8(ascii: "~"):
+        result.unicodeScalars.append(Unicode.Scalar(byte))
+      default:
+        let hex = Array("0123456789ABCDEF".unicodeScalars)
+        result.unicodeScalars.append("%")
+        result.unicodeScalars.append(hex[Int(byte >> 4)])
+        result.unicodeScalars.append(hex[Int(byte & 15)])
+      }
+    }
+    return result
+  }
+
+  /// The host of an absolute URL (`https://auth.example/token` → `auth.example`).
+  static func host(of url: String) -> String? {
+    guard let scheme = url.firstRange(of: "://") else { return nil }
+    let rest = url[scheme.upperBound...]
+    let host = rest.prefix { $0 != "/" && $0 != "?" }
+    return host.isEmpty ? nil : String(host)
+  }
+
   /// `realm="…",service="…",scope="…"`.
   static func challengeParameters(_ text: String) -> [String: String] {
     var result: [String: String] = [:]
     var rest = Substring(text).drop(while: { $0 == " " })
     while let equals = rest.firstIndex(of: "=") {
-      let key = rest[..<equals].trimmingCharacters(in: CharacterSet(charactersIn: " ,")).lowercased()
+      let key = String(
+        rest[..<equals].drop { $0 == " " || $0 == "," }.reversed().drop { $0 == " " || $0 == "," }.reversed()
+      ).lowercased()
       rest = rest[rest.index(after: equals)...]
       var value = ""
       if rest.first == "\"" {
@@ -186,14 +221,17 @@ public final class RegistryClient {
       text +=
         ": " + items.map { [$0.code, $0.message].compactMap { $0 }.joined(separator: " ") }.joined(separator: "; ")
     }
-    return text.replacingOccurrences(of: "\n", with: " ")
+    return singleLine(text)
   }
 
+  /// The path of a target (an absolute URL's path, without the query), for messages.
   static func pathOnly(_ target: String) -> String {
-    guard let url = URL(string: target), url.host != nil else {
-      return String(target.prefix(while: { $0 != "?" }))
+    var rest = Substring(target)
+    if let scheme = rest.firstRange(of: "://") {
+      rest = rest[scheme.upperBound...]
+      rest = rest.drop { $0 != "/" && $0 != "?" }
     }
-    return url.path
+    return String(rest.prefix { $0 != "?" })
   }
 
   // MARK: Pushing
@@ -208,7 +246,7 @@ public final class RegistryClient {
 
   /// True when the repository has the blob (HEAD → 200).
   public func hasBlob(_ digest: Digest) throws -> Bool {
-    let response = try send("HEAD", repositoryPath + "/blobs/" + digest.description)
+    let response = try send(.HEAD, repositoryPath + "/blobs/" + digest.description)
     switch response.status {
     case 200: return true
     case 404: return false
@@ -225,7 +263,7 @@ public final class RegistryClient {
     throws
   {
     if try hasBlob(descriptor.digest) { return }
-    let start = try send("POST", repositoryPath + "/blobs/uploads/")
+    let start = try send(.POST, repositoryPath + "/blobs/uploads/")
     guard start.status == 202, var location = start.header("Location") else {
       throw OCIError.registry(
         registry: registry, what: "POST \(repositoryPath)/blobs/uploads/",
@@ -235,7 +273,7 @@ public final class RegistryClient {
     let octets = ["Content-Type": "application/octet-stream"]
     switch body {
     case .bytes(let bytes):
-      try finishUpload(location, descriptor, body: Data(bytes), headers: octets)
+      try finishUpload(location, descriptor, body: bytes, headers: octets)
       progress(bytes.count)
     case .file(let fd, let size):
       guard size > Int64(Self.chunkSize) else {
@@ -251,7 +289,7 @@ public final class RegistryClient {
         let chunk = try Self.readChunk(fd, offset: offset, count: count, registry: registry)
         var headers = octets
         headers["Content-Range"] = "\(offset)-\(offset + Int64(count) - 1)"
-        let response = try send("PATCH", location, headers: headers, body: chunk)
+        let response = try send(.PATCH, location, headers: headers, body: chunk)
         guard response.status == 202, let next = response.header("Location") else {
           throw OCIError.registry(
             registry: registry, what: "PATCH \(Self.pathOnly(location))",
@@ -261,16 +299,16 @@ public final class RegistryClient {
         offset += Int64(count)
         progress(count)
       }
-      try finishUpload(location, descriptor, body: Data(), headers: octets)
+      try finishUpload(location, descriptor, body: [], headers: octets)
     }
   }
 
-  private func finishUpload(_ location: String, _ descriptor: Descriptor, body: Data, headers: [String: String])
+  private func finishUpload(_ location: String, _ descriptor: Descriptor, body: [UInt8], headers: [String: String])
     throws
   {
     let separator = location.contains("?") ? "&" : "?"
     let target = location + separator + "digest=" + descriptor.digest.description
-    let response = try send("PUT", target, headers: headers, body: body)
+    let response = try send(.PUT, target, headers: headers, body: body)
     guard response.status == 201 else {
       throw OCIError.registry(
         registry: registry, what: "PUT blob \(descriptor.digest)",
@@ -286,8 +324,8 @@ public final class RegistryClient {
     return base + location
   }
 
-  static func readChunk(_ fd: Int32, offset: Int64, count: Int, registry: String) throws -> Data {
-    var data = Data(count: count)
+  static func readChunk(_ fd: Int32, offset: Int64, count: Int, registry: String) throws -> [UInt8] {
+    var data = [UInt8](repeating: 0, count: count)
     var done = 0
     let failed = data.withUnsafeMutableBytes { buffer -> Int32? in
       guard let base = buffer.baseAddress else { return nil }
@@ -302,14 +340,14 @@ public final class RegistryClient {
       }
       return nil
     }
-    if let failed { throw OCIError.file(operation: "read the blob for", path: "registry \(registry)", errno: failed) }
+    if let failed { throw SystemError("cannot read the blob for", path: "registry \(registry)", code: failed) }
     return data
   }
 
   /// PUTs a manifest or an index under `reference` (a tag or a digest).
   public func putManifest(_ bytes: [UInt8], mediaType: String, reference tag: String) throws {
     let response = try send(
-      "PUT", repositoryPath + "/manifests/" + tag, headers: ["Content-Type": mediaType], body: Data(bytes))
+      .PUT, repositoryPath + "/manifests/" + tag, headers: ["Content-Type": mediaType], body: bytes)
     guard response.status == 201 else {
       throw OCIError.registry(
         registry: registry, what: "PUT \(repositoryPath)/manifests/\(tag)",
@@ -328,7 +366,7 @@ public final class RegistryClient {
   public func manifest(_ tagOrDigest: String) throws -> (bytes: [UInt8], mediaType: String) {
     let what = "GET \(repositoryPath)/manifests/\(tagOrDigest)"
     let response = try send(
-      "GET", repositoryPath + "/manifests/" + tagOrDigest,
+      .GET, repositoryPath + "/manifests/" + tagOrDigest,
       headers: ["Accept": MediaType.acceptedManifests.joined(separator: ", ")])
     guard response.status == 200 else {
       throw OCIError.registry(
@@ -351,7 +389,7 @@ public final class RegistryClient {
       throw OCIError.invalidDocument(
         source: "registry \(registry)", reason: "blob \(descriptor.digest) is too large to read whole")
     }
-    let response = try send("GET", repositoryPath + "/blobs/" + descriptor.digest.description)
+    let response = try send(.GET, repositoryPath + "/blobs/" + descriptor.digest.description)
     guard response.status == 200 else {
       throw OCIError.registry(
         registry: registry, what: "GET \(repositoryPath)/blobs/\(descriptor.digest)",
@@ -365,9 +403,8 @@ public final class RegistryClient {
   public func openBlob(_ descriptor: Descriptor) throws -> RegistryBlobStream {
     // Authenticate first with a small request, so the stream's own request carries the credentials.
     _ = try hasBlob(descriptor.digest)
-    let request = try makeRequest("GET", repositoryPath + "/blobs/" + descriptor.digest.description)
-    return RegistryBlobStream(
-      request: request, descriptor: descriptor, registry: registry,
-      what: "GET \(repositoryPath)/blobs/\(descriptor.digest)")
+    return try transport.stream(
+      url(repositoryPath + "/blobs/" + descriptor.digest.description), headers: requestHeaders([:]),
+      descriptor: descriptor, what: "GET \(repositoryPath)/blobs/\(descriptor.digest)")
   }
 }

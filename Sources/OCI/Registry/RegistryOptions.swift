@@ -1,10 +1,15 @@
-import Foundation
+import FoundationEssentials
 import SystemSupport
 
 /// How to reach a registry: TLS, and where credentials come from.
 public struct RegistryOptions: Sendable, Equatable {
-  /// `false` talks plain HTTP (`--tls-verify=false`, for a registry on localhost without TLS).
+  /// `false` (`--tls-verify=false`) skips the certificate checks, and falls back to plain HTTP when the
+  /// registry does not speak TLS (a registry on localhost).
   public var tlsVerify: Bool
+  /// `--cert-dir DIR`: CA certificates (`*.crt`) and client certificate pairs (`*.cert` with `*.key`); without
+  /// it, `/etc/containers/certs.d/HOST` and `/etc/docker/certs.d/HOST` when they exist (see
+  /// ``certificateDirectories(for:)``).
+  public var certDirectory: String?
   /// `--creds USER[:PASSWORD]`.
   public var credentials: String?
   /// `--authfile FILE`.
@@ -14,10 +19,11 @@ public struct RegistryOptions: Sendable, Equatable {
 
   /// Options with TLS and the default credential files.
   public init(
-    tlsVerify: Bool = true, credentials: String? = nil, authFile: String? = nil,
+    tlsVerify: Bool = true, certDirectory: String? = nil, credentials: String? = nil, authFile: String? = nil,
     environment: [String: String] = ProcessInfo.processInfo.environment
   ) {
     self.tlsVerify = tlsVerify
+    self.certDirectory = certDirectory
     self.credentials = credentials
     self.authFile = authFile
     self.environment = environment

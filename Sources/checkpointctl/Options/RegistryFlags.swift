@@ -6,9 +6,19 @@ import OCI
 struct RegistryFlags: ParsableArguments {
   @Option(
     name: .customLong("tls-verify"),
-    help: ArgumentHelp("Use TLS for docker:// registries (false: plain HTTP)", valueName: "bool"),
+    help: ArgumentHelp(
+      "Verify docker:// registries' TLS certificates (false: no checks, plain HTTP when the registry has no TLS)",
+      valueName: "bool"),
     completion: .list(["true", "false"]))
   var tlsVerify: Bool = true
+
+  @Option(
+    name: .customLong("cert-dir"),
+    help: ArgumentHelp(
+      "Registry certificates: CA *.crt files and client *.cert/*.key pairs (default: /etc/containers/certs.d/HOST)",
+      valueName: "dir"),
+    completion: .directory)
+  var certDir: String?
 
   @Option(help: ArgumentHelp("Registry credentials", valueName: "user:password"))
   var creds: String?
@@ -21,6 +31,6 @@ struct RegistryFlags: ParsableArguments {
   var authfile: String?
 
   var options: RegistryOptions {
-    RegistryOptions(tlsVerify: tlsVerify, credentials: creds, authFile: authfile)
+    RegistryOptions(tlsVerify: tlsVerify, certDirectory: certDir, credentials: creds, authFile: authfile)
   }
 }
