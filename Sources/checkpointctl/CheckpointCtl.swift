@@ -27,6 +27,7 @@ struct CheckpointCtl: ParsableCommand {
   )
 
   static func main() {
+    MemoryTuning.fixMapThreshold()
     execPluginIfNamed(Array(CommandLine.arguments.dropFirst()))
     do {
       var command = try parseAsRoot()
