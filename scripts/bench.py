@@ -266,9 +266,13 @@ def main():
     parser.add_argument("--size", type=int, default=1024, help="MiB of sandbox archives")
     parser.add_argument("--pods", type=int, default=4)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--only", choices=["kubelet", "criu", "coredump", "diff", "build"],
+    parser.add_argument("--runs", type=int, default=30, help="runs of each start-up command")
+    parser.add_argument("--only", choices=["kubelet", "criu", "coredump", "diff", "build", "startup"],
                         help="run one group of benchmarks")
     args = parser.parse_args()
+    if args.only == "startup":
+        startup_benchmarks(args)
+        return
     results = []
     if args.only in (None, "kubelet"):
         results += kubelet_benchmarks(args)
@@ -577,6 +581,47 @@ def kubelet_benchmarks(args):
     print("references: extract = tar -I zstd -cf; insert = tar -xf; show = tar -tf (same files, same run)")
     shutil.rmtree(work, ignore_errors=True)
     return results
+
+
+def startup_benchmarks(args):
+    """Start-up: whole short runs, alternating with upstream's Go binary ($CHECKPOINTCTL_UPSTREAM) or, without it,
+    with tar on the same small archive; medians of --runs runs. Then the binary's size and its shared libraries."""
+    binary = os.path.abspath(args.binary)
+    fixtures = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "Fixtures")
+    archive = os.path.abspath(os.path.join(fixtures, "busybox-sleep.tar"))
+    upstream = os.environ.get("CHECKPOINTCTL_UPSTREAM")
+    cases = [
+        ("--version", [binary, "--version"], [upstream, "--version"] if upstream else ["tar", "--version"]),
+        ("show (small archive)", [binary, "show", archive],
+         [upstream, "show", archive] if upstream else ["tar", "-tvf", archive]),
+        ("inspect (small archive)", [binary, "inspect", archive],
+         [upstream, "inspect", archive] if upstream else ["tar", "-tvf", archive]),
+        ("completion bash", [binary, "completion", "bash"],
+         [upstream, "completion", "bash"] if upstream else ["tar", "--version"]),
+    ]
+    size = os.path.getsize(archive)
+    reference_name = "upstream" if upstream else "tar"
+    print(f"start-up, medians of {args.runs} alternating runs (archive: {os.path.basename(archive)}, "
+          f"{size / 1024:.0f} KiB; reference: {upstream or 'tar --version / tar -tvf'})")
+    print(f"{'command':<26} {'checkpointctl':>14} {reference_name:>10} {'ratio':>7}")
+    for label, ours, reference in cases:
+        ours_times, reference_times = [], []
+        for _ in range(args.runs):
+            for argv, times in ((ours, ours_times), (reference, reference_times)):
+                start = time.perf_counter()
+                subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+                times.append(time.perf_counter() - start)
+        ours_ms, reference_ms = statistics.median(ours_times) * 1000, statistics.median(reference_times) * 1000
+        print(f"{label:<26} {ours_ms:>11.2f} ms {reference_ms:>7.2f} ms {ours_ms / reference_ms:>6.2f}x")
+    with tempfile.TemporaryDirectory() as scratch:
+        stripped = os.path.join(scratch, "checkpointctl")
+        subprocess.run(["strip", "-o", stripped, binary], check=True)
+        print(f"binary: {os.path.getsize(binary) / 1e6:.1f} MB, stripped {os.path.getsize(stripped) / 1e6:.1f} MB")
+    libraries = subprocess.run(["ldd", binary], capture_output=True, text=True, check=True).stdout.split("\n")
+    names = [line.split()[0] for line in libraries if line.strip()]
+    print(f"shared libraries ({len(names)}): {' '.join(names)}")
+    _, peak = run([binary, "--version"])
+    print(f"peak RSS of --version: {peak:.1f} MiB")
 
 
 if __name__ == "__main__":
