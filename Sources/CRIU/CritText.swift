@@ -151,7 +151,7 @@ public enum CritText {
     let names = Dictionary(table, uniquingKeysWith: { first, _ in first })
     var total: UInt64 = 0
     for part in text.split(separator: "|", omittingEmptySubsequences: false) {
-      let name = part.trimmingCharacters(in: .whitespacesAndNewlines)
+      let name = part.trimmedWhitespace()
       let value: UInt64
       if let known = names[name] {
         value = known

@@ -1,3 +1,4 @@
+import SwiftProtobuf
 import SystemSupport
 
 /// Errors raised while reading process memory.

@@ -48,7 +48,7 @@ struct CheckpointCtl: ParsableCommand {
       Glibc.exit(exitCode.rawValue == 0 ? 0 : 1)
     }
     // One line whatever the message carries (names from archives, ArgumentParser's own errors).
-    let message = singleLine(upstreamWording(message(for: error).trimmingCharacters(in: .whitespacesAndNewlines)))
+    let message = singleLine(upstreamWording(message(for: error).trimmedWhitespace()))
     emitError("Error: \(message)\n")
     Glibc.exit(1)
   }

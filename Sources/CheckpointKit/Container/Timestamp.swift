@@ -1,4 +1,5 @@
 import Glibc
+import SystemSupport
 
 /// An RFC 3339 time as Go's `encoding/json` writes `time.Time` (`2026-11-29T12:19:07.962708643Z`,
 /// `2024-01-28T00:10:45.673538606+05:30`), kept in the offset it was written with so it prints as Go prints it.

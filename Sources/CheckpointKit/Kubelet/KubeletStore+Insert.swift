@@ -238,7 +238,7 @@ extension KubeletStore {
 
   private func describe(_ value: JSONValue?) -> String {
     guard let value else { return "absent" }
-    return value.formatted().replacingOccurrences(of: "\n", with: " ")
+    return value.formatted().replacing("\n", with: " ")
   }
 
   /// Removes temporary files left by an insert or extract that was killed (the lock is held, so none is live).

@@ -112,7 +112,9 @@ extension CheckpointCtl {
 extension String {
   /// The text with the first `target` replaced, or unchanged when there is none.
   fileprivate func replacingFirst(_ target: String, with replacement: String) -> String {
-    guard let range = range(of: target) else { return self }
-    return replacingCharacters(in: range, with: replacement)
+    guard let range = firstRange(of: target) else { return self }
+    var result = self
+    result.replaceSubrange(range, with: replacement)
+    return result
   }
 }

@@ -2,6 +2,7 @@ import Archive
 import ArgumentParser
 import CRIU
 import CheckpointKit
+import OCI
 import Rendering
 import SystemSupport
 

@@ -45,7 +45,7 @@ public enum PluginListing {
   /// `help` with `section` inserted before its closing `See '… help <subcommand>'` line (or at the end).
   public static func insert(_ section: String, into help: String) -> String {
     guard !section.isEmpty else { return help }
-    if let range = help.range(of: "\n  See '", options: .backwards) {
+    if let range = help.ranges(of: "\n  See '").last {
       return help[..<range.lowerBound] + "\n" + section + help[range.lowerBound...]
     }
     return help + (help.hasSuffix("\n") ? "\n" : "\n\n") + section
