@@ -32,7 +32,21 @@ public final class ByteRegex: @unchecked Sendable {
 
   /// Every non-overlapping match in `bytes` as (start, length), empty matches left out.
   public func matches(in bytes: UnsafeRawBufferPointer) -> [(Int, Int)] {
-    guard let base = bytes.baseAddress?.assumingMemoryBound(to: CChar.self) else { return [] }
+    guard let start = bytes.baseAddress, !bytes.isEmpty else { return [] }
+    // `regexec` reads only the range it is given (REG_STARTEND), but what is handed to it should still be a C
+    // string (checkers such as AddressSanitizer read it up to its NUL): memory nearly always holds a NUL byte;
+    // a buffer without one is searched in a copy that ends with one.
+    guard memchr(start, 0, bytes.count) != nil else {
+      let terminated = Array(bytes) + [0]
+      return terminated.withUnsafeBytes { copy in
+        search(copy.baseAddress!.assumingMemoryBound(to: CChar.self), count: bytes.count)
+      }
+    }
+    return search(start.assumingMemoryBound(to: CChar.self), count: bytes.count)
+  }
+
+  private func search(_ base: UnsafePointer<CChar>, count: Int) -> [(Int, Int)] {
+    let bytes = UnsafeRawBufferPointer(start: base, count: count)
     var found: [(Int, Int)] = []
     var position = 0
     while position < bytes.count {
