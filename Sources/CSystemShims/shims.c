@@ -1,6 +1,5 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
-#include <malloc.h>
 #include "CSystemShims.h"
 
 int checkpointctl_start_writeback(int fd, long long offset, long long length) {
@@ -11,5 +10,3 @@ int checkpointctl_start_writeback(int fd, long long offset, long long length) {
   return 0;
 #endif
 }
-
-int checkpointctl_fix_mmap_threshold(int bytes) { return mallopt(M_MMAP_THRESHOLD, bytes); }

@@ -27,7 +27,6 @@ struct CheckpointCtl: ParsableCommand {
   )
 
   static func main() {
-    MemoryTuning.fixMapThreshold()
     execPluginIfNamed(Array(CommandLine.arguments.dropFirst()))
     do {
       var command = try parseAsRoot()

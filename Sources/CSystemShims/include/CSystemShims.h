@@ -5,8 +5,4 @@
 /// fsync finds the data already on its way to the device. Returns 0, or -1 with errno set.
 int checkpointctl_start_writeback(int fd, long long offset, long long length);
 
-/// Fixes malloc's mmap threshold at `bytes` (mallopt M_MMAP_THRESHOLD, which also stops glibc from raising it
-/// when mapped blocks are freed). Returns 1 on success, 0 on failure.
-int checkpointctl_fix_mmap_threshold(int bytes);
-
 #endif
