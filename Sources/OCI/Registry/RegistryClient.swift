@@ -240,8 +240,8 @@ public final class RegistryClient {
   public enum BlobBody {
     /// Bytes in memory.
     case bytes([UInt8])
-    /// `size` bytes of an open file, from offset 0, read in chunks.
-    case file(fd: Int32, size: Int64)
+    /// `size` bytes of an open file, from offset 0, read in chunks at their offsets.
+    case file(FileDescriptor, size: Int64)
   }
 
   /// True when the repository has the blob (HEAD → 200).
@@ -275,10 +275,10 @@ public final class RegistryClient {
     case .bytes(let bytes):
       try finishUpload(location, descriptor, body: bytes, headers: octets)
       progress(bytes.count)
-    case .file(let fd, let size):
+    case .file(let file, let size):
       guard size > Int64(Self.chunkSize) else {
         try finishUpload(
-          location, descriptor, body: try Self.readChunk(fd, offset: 0, count: Int(size), registry: registry),
+          location, descriptor, body: try Self.readChunk(file, offset: 0, count: Int(size), registry: registry),
           headers: octets)
         progress(Int(size))
         return
@@ -286,7 +286,7 @@ public final class RegistryClient {
       var offset: Int64 = 0
       while offset < size {
         let count = Int(min(Int64(Self.chunkSize), size - offset))
-        let chunk = try Self.readChunk(fd, offset: offset, count: count, registry: registry)
+        let chunk = try Self.readChunk(file, offset: offset, count: count, registry: registry)
         var headers = octets
         headers["Content-Range"] = "\(offset)-\(offset + Int64(count) - 1)"
         let response = try send(.PATCH, location, headers: headers, body: chunk)
@@ -324,23 +324,18 @@ public final class RegistryClient {
     return base + location
   }
 
-  static func readChunk(_ fd: Int32, offset: Int64, count: Int, registry: String) throws -> [UInt8] {
+  /// `count` bytes of the layer file at `offset` (positioned reads: the file's own offset is left alone).
+  static func readChunk(_ file: FileDescriptor, offset: Int64, count: Int, registry: String) throws -> [UInt8] {
     var data = [UInt8](repeating: 0, count: count)
-    var done = 0
-    let failed = data.withUnsafeMutableBytes { buffer -> Int32? in
-      guard let base = buffer.baseAddress else { return nil }
-      while done < count {
-        let n = pread(fd, base + done, count - done, off_t(offset) + off_t(done))
-        if n < 0 {
-          if errno == EINTR { continue }
-          return errno
-        }
-        if n == 0 { return EIO }
-        done += n
-      }
-      return nil
+    let read: Int
+    do {
+      read = try data.withUnsafeMutableBytes { try file.read(into: $0, at: offset) }
+    } catch let error as SystemError {
+      throw SystemError("cannot read the blob for", path: "registry \(registry)", code: error.code)
     }
-    if let failed { throw SystemError("cannot read the blob for", path: "registry \(registry)", code: failed) }
+    guard read == count else {
+      throw SystemError("cannot read the blob for", path: "registry \(registry)", code: EIO)
+    }
     return data
   }
 

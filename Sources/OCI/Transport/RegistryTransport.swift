@@ -16,7 +16,7 @@ struct RegistryTransport: ImageTransport {
     let client = try RegistryClient(reference: reference, options: options)
     let size = image.layer.size
     let pushing = progress.start("Pushing", total: size)
-    try client.uploadBlob(image.layer, body: .file(fd: image.layerFile.rawValue, size: size)) {
+    try client.uploadBlob(image.layer, body: .file(image.layerFile, size: size)) {
       pushing.advance(by: $0)
     }
     pushing.finish()
