@@ -230,23 +230,39 @@ public enum CLI {
   }
 }
 
+/// Everything a pipe's writers write until they all close it, read with `read(2)` (Foundation's
+/// `readDataToEndOfFile` leaks its buffer under AddressSanitizer now and then, failing `make sanitize`).
+func readToEnd(_ pipe: Pipe) -> [UInt8] {
+  let descriptor = pipe.fileHandleForReading.fileDescriptor
+  var bytes: [UInt8] = []
+  var chunk = [UInt8](repeating: 0, count: 65536)
+  while true {
+    let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+    if count > 0 {
+      bytes.append(contentsOf: chunk[0..<count])
+    } else if count == 0 || errno != EINTR {
+      return bytes
+    }
+  }
+}
+
 /// A started `checkpointctl`; its output is collected in the background so a full pipe never blocks it.
 public final class RunningCommand: @unchecked Sendable {
   public let process: Process
-  private var outBytes = Data()
-  private var errBytes = Data()
+  private var outBytes: [UInt8] = []
+  private var errBytes: [UInt8] = []
   private let group = DispatchGroup()
 
   init(process: Process, out: Pipe, err: Pipe) {
     self.process = process
     group.enter()
     DispatchQueue.global().async {
-      self.outBytes = out.fileHandleForReading.readDataToEndOfFile()
+      self.outBytes = readToEnd(out)
       self.group.leave()
     }
     group.enter()
     DispatchQueue.global().async {
-      self.errBytes = err.fileHandleForReading.readDataToEndOfFile()
+      self.errBytes = readToEnd(err)
       self.group.leave()
     }
   }
@@ -260,7 +276,7 @@ public final class RunningCommand: @unchecked Sendable {
     group.wait()
     return CommandResult(
       status: process.terminationStatus, stdout: String(decoding: outBytes, as: UTF8.self),
-      stderr: String(decoding: errBytes, as: UTF8.self), stdoutBytes: [UInt8](outBytes),
+      stderr: String(decoding: errBytes, as: UTF8.self), stdoutBytes: outBytes,
       signaled: process.terminationReason == .uncaughtSignal)
   }
 }
@@ -310,7 +326,7 @@ public enum Tool {
     process.standardError = pipe
     process.standardInput = FileHandle.nullDevice
     try process.run()
-    let output = pipe.fileHandleForReading.readDataToEndOfFile()
+    let output = readToEnd(pipe)
     process.waitUntilExit()
     return (process.terminationStatus, String(decoding: output, as: UTF8.self))
   }
