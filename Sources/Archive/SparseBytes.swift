@@ -12,18 +12,28 @@ public final class SparseBytes: RandomAccessBytes {
     let wanted = ranges.filter { !$0.isEmpty }.sorted { $0.lowerBound < $1.lowerBound }
     var offset: Int64 = 0
     try reader.forEachBlock { block in
-      let blockRange = offset..<offset + Int64(block.count)
-      for range in wanted where range.overlaps(blockRange) {
-        let lower = max(range.lowerBound, blockRange.lowerBound)
-        let upper = min(range.upperBound, blockRange.upperBound)
-        let part = Array(block[Int(lower - offset)..<Int(upper - offset)])
-        if let last = pieces.last, last.offset + Int64(last.bytes.count) == lower {
-          pieces[pieces.count - 1].bytes += part
-        } else {
-          pieces.append((lower, part))
-        }
-      }
+      keep(block, at: offset, of: wanted)
       offset += Int64(block.count)
+    }
+  }
+
+  /// Nothing kept yet of a member of `size` bytes: ``keep(_:at:of:)`` adds its parts as they pass by.
+  public init(size: Int64) {
+    self.size = size
+  }
+
+  /// Keeps the parts of `block` (the member's bytes at `offset`) inside `ranges` (sorted); blocks come in order.
+  public func keep(_ block: UnsafeRawBufferPointer, at offset: Int64, of ranges: [Range<Int64>]) {
+    let blockRange = offset..<offset + Int64(block.count)
+    for range in ranges where range.overlaps(blockRange) {
+      let lower = max(range.lowerBound, blockRange.lowerBound)
+      let upper = min(range.upperBound, blockRange.upperBound)
+      let part = Array(block[Int(lower - offset)..<Int(upper - offset)])
+      if let last = pieces.last, last.offset + Int64(last.bytes.count) == lower {
+        pieces[pieces.count - 1].bytes += part
+      } else {
+        pieces.append((lower, part))
+      }
     }
   }
 

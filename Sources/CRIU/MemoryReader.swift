@@ -27,7 +27,7 @@ public enum MemoryError: Error, Equatable, CustomStringConvertible {
 
 /// A process's (or a shared-memory object's) pages, from its pagemap image: which virtual ranges have pages
 /// and where each page is in `pages-<pages_id>.img`.
-public struct PageMap: Sendable {
+public struct PageMap: Sendable, Equatable {
   /// Pagemap entry flags.
   public struct Flags: OptionSet, Sendable, Hashable {
     public let rawValue: UInt32

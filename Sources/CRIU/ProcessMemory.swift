@@ -25,6 +25,19 @@ public final class ProcessMemory {
     self.sharedMappings = sharedMappings
   }
 
+  /// What the memory is made of, without its bytes: the VMAs and every pagemap's regions. Two memories with the
+  /// same layout read the same pages from the same places.
+  public struct Layout: Equatable {
+    public var vmas: [VmaEntry]
+    public var privatePages: PageMap?
+    public var sharedPages: [UInt64: PageMap]
+  }
+
+  /// The memory's layout.
+  public var layout: Layout {
+    Layout(vmas: vmas, privatePages: privateMemory?.pageMap, sharedPages: sharedMappings.mapValues(\.pageMap))
+  }
+
   /// The VMA holding `address`.
   public func vma(containing address: UInt64) -> VmaEntry? {
     var low = 0

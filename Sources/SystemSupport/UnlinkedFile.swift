@@ -11,8 +11,11 @@ public enum UnlinkedFile {
     _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
     _ = fchmod(fd, 0o600)
     template.withUnsafeBufferPointer { buffer in _ = buffer.baseAddress.map { unlink($0) } }
-    return FileDescriptor(rawValue: fd, displayPath: displayPath ?? "a temporary file in \(directory)")
+    return FileDescriptor(rawValue: fd, displayPath: displayPath ?? Self.displayPath(in: directory))
   }
+
+  /// How errors name a scratch file of `directory` (never by its temporary name).
+  public static func displayPath(in directory: String) -> String { "a temporary file in \(directory)" }
 
   /// A new scratch file in `$TMPDIR`.
   public static func make(stem: String) throws -> FileDescriptor {

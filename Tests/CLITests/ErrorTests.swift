@@ -146,17 +146,6 @@ import Testing
     #expect(!FileManager.default.fileExists(atPath: "/etc/p.tar"))
   }
 
-  /// Pages of a compressed archive go to a temporary file; when it cannot be made, the error says where.
-  @Test func unusableTemporaryDirectoryIsNamed() throws {
-    let directory = try TemporaryDirectory()
-    let missing = directory.file("no-such-tmp")
-    let result = try CLI.run(
-      ["memparse", "--search", "sleep", Fixtures.path("busybox-sleep.tar.zst")], environment: ["TMPDIR": missing])
-    #expect(result.status == 1)
-    #expect(result.stderr == "Error: cannot create a temporary file in \(missing): no such file or directory\n")
-    #expect(result.stdout == "")
-  }
-
   @Test func versionAndHelpSucceed() throws {
     let version = try CLI.run(["--version"])
     #expect(version.status == 0)

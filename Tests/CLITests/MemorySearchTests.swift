@@ -81,8 +81,8 @@ import Testing
       pid: 1, vmas: [vma], privateMemory: MemoryReader(pageMap: map, pages: InMemoryBytes(pages)), sharedMappings: [:])
     var found: [UInt64] = []
     for range in MemoryFilter().apply(memory.ranges(), memory: memory) {
-      try MemorySearch.scan(range, memory: memory, pattern: SearchPattern(string: "CROSSING_NEEDLE")) { address, _ in
-        found.append(address)
+      try MemorySearch.scan(range, memory: memory, pattern: SearchPattern(string: "CROSSING_NEEDLE")) {
+        found.append($0.address)
       }
     }
     #expect(found == [0x20_0000 - 7])

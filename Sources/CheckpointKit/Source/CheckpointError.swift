@@ -1,5 +1,6 @@
 import Archive
 import CRIU
+import Glibc
 import SystemSupport
 
 /// Errors raised while reading a checkpoint.
@@ -27,6 +28,11 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
   case corruptImage(source: String, member: String, CRIUImageError)
   /// A view failed on a container checkpoint whose image directory is empty (metadata only).
   indirect case noImages(CheckpointError)
+  /// A member of a compressed archive had to be kept for reads at any offset (`reason` says why) and the private
+  /// temporary file in `directory` could not take its `size` bytes (`code` is the `errno`).
+  case cannotBuffer(source: String, member: String, size: Int64, reason: String, directory: String, code: Int32)
+  /// A process's memory was streamed before a later member of the archive changed its layout.
+  case outOfOrder(source: String, member: String)
 
   /// The message on one line: names from archives and images may hold control characters.
   public var description: String { singleLine(message) }
@@ -47,6 +53,16 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     case .notLoaded(let source, let member): return "\(member) of \(source) was not read"
     case .corruptImage(let source, let member, let error): return "\(source):\(member): \(error)"
     case .noImages(let error): return "\(error): the checkpoint holds no CRIU images (checkpoint/ is empty)"
+    case .cannotBuffer(let source, let member, let size, let reason, let directory, let code):
+      let problem =
+        code == ENOSPC || code == EDQUOT
+        ? "not enough space in \(directory)"
+        : "cannot write in \(directory): \(SystemError("", path: directory, code: code).reason)"
+      return "\(source): \(Path.base(of: member)) (\(ByteCount.format(size))) must be buffered \(reason); \(problem) "
+        + "(set TMPDIR)"
+    case .outOfOrder(let source, let member):
+      return "\(source): the images after \(Path.base(of: member)) change the memory already written from it "
+        + "(the archive is not in name order); write to a file with -o, or unpack the archive first"
     }
   }
 }

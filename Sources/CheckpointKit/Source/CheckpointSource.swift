@@ -314,8 +314,14 @@ extension CheckpointSource {
     private var directoryNames: Set<String> = []
     private var irregular: Set<String> = []
     private var times: [String: Int64] = [:]
-    /// Where the members wanted at random offsets go when nobody takes them.
+    /// Where the members wanted at random offsets go when nobody takes them and they do not fit in memory.
     private let spill = MemberSpill(stem: "checkpointctl-pages")
+    /// Bytes of such members kept in memory instead, in all: small pages files (shared memory, small
+    /// processes) never touch `$TMPDIR`, and peak memory stays bounded.
+    static let memoryBudget: Int64 = 16 << 20
+    private var memoryLeft = Loader.memoryBudget
+    /// The member last appended to the spill, named when the temporary file cannot take it.
+    private var lastSpilled: (name: String, size: Int64)?
     private var compression = ArchiveFilter.none
     /// The member ``nextStreamedMember()`` stopped at, none of its bytes read yet.
     private var current: String?
@@ -350,7 +356,7 @@ extension CheckpointSource {
     var sourceSoFar: CheckpointSource {
       get throws {
         if let listed { return CheckpointSource(listed) }
-        try spill.flush()
+        try buffering { try spill.flush() }
         let imageDirectory = String(CheckpointLayout.imageDirectory.dropLast())
         let prefix =
           directoryNames.contains(imageDirectory)
@@ -385,7 +391,7 @@ extension CheckpointSource {
       guard let reader else { preconditionFailure("a loader without a directory's members has an archive") }
       _ = try read(stoppingAtStreamed: false)
       // Every spilled byte is in the file before anything reads it back.
-      try spill.flush()
+      try buffering { try spill.flush() }
       // A registry's layer is checked against its digest once the archive is read.
       try image?.stream?.finish()
       // Members imply their directories: upstream wants an explicit `checkpoint/` entry, this accepts both.
@@ -414,7 +420,8 @@ extension CheckpointSource {
       guard let reader, !isAtEnd else { return nil }
       if let name = current {
         current = nil
-        try spillMember(name)
+        guard case .pending(let size)? = found[name] else { preconditionFailure("the member stopped at is pending") }
+        try keepMember(name, size: size)
       }
       while let entry = try reader.next() {
         compression = reader.compression ?? .none
@@ -440,7 +447,7 @@ extension CheckpointSource {
           found[name] = .sparse(try SparseBytes(keeping: ranges, of: reader, size: entry.size))
         } else if selection.randomAccess(name) {
           guard stoppingAtStreamed else {
-            try spillMember(name)
+            try keepMember(name, size: entry.size)
             continue
           }
           found[name] = .pending(size: entry.size)
@@ -456,11 +463,50 @@ extension CheckpointSource {
       return nil
     }
 
-    /// Appends the current member to the private temporary file.
-    private func spillMember(_ name: String) throws {
+    /// Keeps the current member (`size` bytes) for reads at any offset: in memory while the budget allows, else
+    /// appended to the private temporary file.
+    private func keepMember(_ name: String, size: Int64) throws {
       guard let reader else { return }
-      let (_, offset, size) = try spill.append(from: reader)
-      found[name] = .spilled(offset: offset, size: size)
+      if size >= 0 && size <= memoryLeft {
+        let bytes = try reader.readAll(limit: size, member: name)
+        memoryLeft -= Int64(bytes.count)
+        found[name] = .memory(bytes)
+        return
+      }
+      lastSpilled = (name, size)
+      let (_, offset, stored) = try buffering { try spill.append(from: reader) }
+      found[name] = .spilled(offset: offset, size: stored)
+    }
+
+    /// Runs `body`, which writes to the private temporary file; when the file cannot be made or written, the
+    /// error names the member, its size, why it is buffered and the directory (`$TMPDIR`).
+    private func buffering<T>(_ body: () throws -> T) throws -> T {
+      do {
+        return try body()
+      } catch let error as SystemError {
+        let directory = ProcessEnvironment.temporaryDirectory
+        guard let (name, size) = lastSpilled,
+          error.path == directory || error.path == UnlinkedFile.displayPath(in: directory)
+        else { throw error }
+        throw CheckpointError.cannotBuffer(
+          source: path, member: name, size: size, reason: reason(buffering: name), directory: directory,
+          code: error.code)
+      }
+    }
+
+    /// Why `name` is buffered: a pages file whose pagemap has not been read yet cannot be placed as it comes.
+    private func reason(buffering name: String) -> String {
+      guard case .pages(let pagesID)? = CRIUImage(name: Path.base(of: name)) else {
+        return "to be read at any offset"
+      }
+      let prefix = Path.directory(of: name) == "." ? "" : Path.directory(of: name) + "/"
+      let named = found.contains { member, storage in
+        guard let image = CRIUImage(name: Path.base(of: member)), image.kind == .pagemap || image.kind == .shmemPagemap,
+          member.hasPrefix(prefix), case .memory(let bytes) = storage
+        else { return false }
+        return (try? PageMap.pagesID(ofImage: bytes)) == pagesID
+      }
+      return named ? "to be read at any offset" : "because it comes before its pagemap"
     }
   }
 }

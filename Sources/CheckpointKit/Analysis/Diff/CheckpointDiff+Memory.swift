@@ -86,14 +86,22 @@ public struct PageChanges: Equatable, Sendable {
 
   /// Every process alive or stopped on both sides, by pid; with `rows`, the differing rows of changed runs
   /// are logged there.
+  /// `compared` holds the processes compared while the checkpoints were read (``PagePairing``).
   static func compare(
-    _ a: DiffInput, _ b: DiffInput, processes: CheckpointDiff.ProcessChanges, rows: HexRowLog.Writer?
+    _ a: DiffInput, _ b: DiffInput, processes: CheckpointDiff.ProcessChanges, rows: HexRowLog.Writer?,
+    compared: [UInt32: Result<PageChanges, Error>] = [:]
   ) throws -> [PageChanges] {
     var result: [PageChanges] = []
     let mapsA = try MemoryMaps(source: a.source)
     let mapsB = try MemoryMaps(source: b.source)
     for process in (processes.modified + processes.unchanged).sorted(by: { $0.pid < $1.pid })
     where process.threads > 0 {
+      if let done = compared[process.pid] {
+        var changes = try done.get()
+        changes.command = process.command
+        result.append(changes)
+        continue
+      }
       let memoryA = try a.source.memory(pid: process.pid)
       let memoryB = try b.source.memory(pid: process.pid)
       var changes = PageChanges(pid: process.pid, command: process.command)
@@ -106,11 +114,9 @@ public struct PageChanges: Equatable, Sendable {
     return result
   }
 
-  /// Walks both memories in address order. Pages in only one side are added or removed; pages in both are
-  /// read in chunks and compared page by page, and the rows of those that differ go to `log`, if any.
-  mutating func compare(
-    _ a: ProcessMemory, _ b: ProcessMemory, rows log: HexRowLog.Writer?, vmaName: (UInt64, Kind) -> String
-  ) throws {
+  /// The stretches `compare` walks, in address order, split at every range and VMA border of either side, each
+  /// saying which sides have pages there.
+  static func pieces(_ a: ProcessMemory, _ b: ProcessMemory) -> [(start: UInt64, end: UInt64, inA: Bool, inB: Bool)] {
     let spansA = a.ranges().map { ($0.address, $0.address &+ $0.length) }
     let spansB = b.ranges().map { ($0.address, $0.address &+ $0.length) }
     var cuts = Set<UInt64>()
@@ -126,18 +132,46 @@ public struct PageChanges: Equatable, Sendable {
     let points = cuts.sorted()
     var indexA = 0
     var indexB = 0
+    var result: [(start: UInt64, end: UInt64, inA: Bool, inB: Bool)] = []
+    for index in points.indices.dropLast() {
+      let start = points[index]
+      while indexA < spansA.count && spansA[indexA].1 <= start { indexA += 1 }
+      while indexB < spansB.count && spansB[indexB].1 <= start { indexB += 1 }
+      let inA = indexA < spansA.count && spansA[indexA].0 <= start
+      let inB = indexB < spansB.count && spansB[indexB].0 <= start
+      if inA || inB { result.append((start, points[index + 1], inA, inB)) }
+    }
+    return result
+  }
+
+  /// The reads of B's memory `compare` makes, in order: `(address, count)` chunks of the stretches both sides
+  /// have pages in.
+  static func reads(_ a: ProcessMemory, _ b: ProcessMemory) -> [(address: UInt64, count: Int)] {
+    var result: [(address: UInt64, count: Int)] = []
+    for piece in pieces(a, b) where piece.inA && piece.inB {
+      var address = piece.start
+      while address < piece.end {
+        let count = Int(min(UInt64(chunk), piece.end - address))
+        result.append((address, count))
+        address += UInt64(count)
+      }
+    }
+    return result
+  }
+
+  /// Walks both memories in address order. Pages in only one side are added or removed; pages in both are
+  /// read in chunks (B's through `readB` when given, in the order ``reads(_:_:_:)`` lists) and compared page by
+  /// page, and the rows of those that differ go to `log`, if any.
+  mutating func compare(
+    _ a: ProcessMemory, _ b: ProcessMemory, rows log: HexRowLog.Writer?,
+    readB: ((UInt64, UnsafeMutableRawBufferPointer) throws -> Void)? = nil, vmaName: (UInt64, Kind) -> String
+  ) throws {
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 2 * Self.chunk, alignment: 16)
     defer { buffer.deallocate() }
     let left = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<Self.chunk])
     let right = UnsafeMutableRawBufferPointer(rebasing: buffer[Self.chunk..<2 * Self.chunk])
     guard let baseLeft = left.baseAddress, let baseRight = right.baseAddress else { return }
-    for index in points.indices.dropLast() {
-      let start = points[index]
-      let end = points[index + 1]
-      while indexA < spansA.count && spansA[indexA].1 <= start { indexA += 1 }
-      while indexB < spansB.count && spansB[indexB].1 <= start { indexB += 1 }
-      let inA = indexA < spansA.count && spansA[indexA].0 <= start
-      let inB = indexB < spansB.count && spansB[indexB].0 <= start
+    for (start, end, inA, inB) in Self.pieces(a, b) {
       switch (inA, inB) {
       case (false, false): continue
       case (false, true): try add(start, end, .added, vmaName(start, .added), rows: log)
@@ -148,7 +182,8 @@ public struct PageChanges: Equatable, Sendable {
         while address < end {
           let count = Int(min(UInt64(Self.chunk), end - address))
           try a.read(address: address, into: UnsafeMutableRawBufferPointer(rebasing: left[0..<count]))
-          try b.read(address: address, into: UnsafeMutableRawBufferPointer(rebasing: right[0..<count]))
+          let part = UnsafeMutableRawBufferPointer(rebasing: right[0..<count])
+          if let readB { try readB(address, part) } else { try b.read(address: address, into: part) }
           var offset = 0
           while offset < count {
             let length = min(4096, count - offset)

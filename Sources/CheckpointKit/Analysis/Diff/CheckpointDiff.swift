@@ -160,15 +160,34 @@ public struct CheckpointDiff {
   public var options: Options
   /// The differing rows of changed pages (`--pages --hexdump`), read by ``hexRows(of:_:)``.
   let rowLog: HexRowLog?
+  /// The processes whose pages were compared while the checkpoints were decompressed (``PagePairing``).
+  let comparedWhileReading: Set<UInt32>
 
   /// Compares two checkpoints (archives of any compression or directories), reading each once.
   public init(_ pathA: String, _ pathB: String, options: Options) throws {
-    // The two inputs are read at the same time (decompressing one per core); A's error is reported first.
-    let loadB = Loading { try DiffInput(path: pathB, options: options) }
-    let loadedA = Result { try DiffInput(path: pathA, options: options) }
+    // The two inputs are read at the same time (decompressing one per core); A's error is reported first. With
+    // --pages, the pages of compressed archives are compared as they are decompressed where both streams allow.
+    let rows = options.pages && options.hexdump ? try HexRowLog.Writer() : nil
+    let pairing = options.pages ? PagePairing(rows: rows) : nil
+    let loadB = Loading { try DiffInput(path: pathB, options: options, pairing: pairing, side: .b) }
+    let loadedA = Result { try DiffInput(path: pathA, options: options, pairing: pairing, side: .a) }
     let loadedB = loadB.wait()
-    let sideA = try loadedA.get()
-    let sideB = try loadedB.get()
+    var sideA = try loadedA.get()
+    var sideB = try loadedB.get()
+    var compared = pairing?.results(streamed: [sideA.streamed, sideB.streamed]) ?? [:]
+    if let pairing, pairing.results(streamed: [sideA.streamed, sideB.streamed]) == nil {
+      // A stream was not to be trusted once its checkpoint was read whole (an archive out of name order):
+      // both are read again, their pages kept as usual (a pipe cannot be read again).
+      for path in [pathA, pathB] where !MemoryPass.canReadAgain(path) {
+        throw DiffError.load(path: path, reason: "\(CheckpointError.outOfOrder(source: path, member: "pages"))")
+      }
+      let loadAgainB = Loading { try DiffInput(path: pathB, options: options, pairing: nil, side: .b) }
+      let loadedAgainA = Result { try DiffInput(path: pathA, options: options, pairing: nil, side: .a) }
+      let loadedAgainB = loadAgainB.wait()
+      sideA = try loadedAgainA.get()
+      sideB = try loadedAgainB.get()
+      compared = [:]
+    }
     let checkpointA = sideA.report.checkpoint
     let checkpointB = sideB.report.checkpoint
     guard checkpointA.id == checkpointB.id else {
@@ -195,11 +214,11 @@ public struct CheckpointDiff {
     if options.memoryMaps { memoryMaps = MemoryMapChanges.compare(all, allB) }
     var rowLog: HexRowLog?
     if options.pages {
-      let rows = options.hexdump ? try HexRowLog.Writer() : nil
-      pages = try PageChanges.compare(sideA, sideB, processes: processes, rows: rows)
+      pages = try PageChanges.compare(sideA, sideB, processes: processes, rows: rows, compared: compared)
       rowLog = try rows?.finish()
     }
     self.rowLog = rowLog
+    comparedWhileReading = Set(compared.keys)
     if options.rootFS { rootFS = try RootFSChanges(sideA.source, sideB.source) }
   }
 
@@ -357,8 +376,12 @@ struct DiffInput {
   let source: CheckpointSource
   let report: InspectReport
   let side: CheckpointDiff.Side
+  /// The processes whose pages `pairing` took while the checkpoint was read (``MemoryPass/streamed``).
+  let streamed: Set<UInt32>
 
-  init(path: String, options: CheckpointDiff.Options) throws {
+  /// Reads `path`; with a `pairing` (`--pages`), as side `pairingSide` of it.
+  init(path: String, options: CheckpointDiff.Options, pairing: PagePairing?, side pairingSide: PagePairing.Side) throws
+  {
     var inspect = options.inspectOptions
     let wanted = inspect.selection
     let pages = options.pages
@@ -373,7 +396,23 @@ struct DiffInput {
       },
       neededRanges: pages ? nil : wanted.neededRanges)
     do {
-      source = try CheckpointSource(path: path, selection: selection, registry: options.registry)
+      if let pairing {
+        do {
+          let pass = try MemoryPass.run(
+            path: path, selection: selection, registry: options.registry, keeping: wanted.neededRanges,
+            wants: { pairing.offer(pairingSide, memory: $0, source: $1) },
+            consume: { pairing.consume(pairingSide, memory: $0) })
+          source = pass.source
+          streamed = pass.streamed
+          pairing.finish(pairingSide, source: source, streamed: streamed)
+        } catch {
+          pairing.fail(pairingSide)
+          throw error
+        }
+      } else {
+        source = try CheckpointSource(path: path, selection: selection, registry: options.registry)
+        streamed = []
+      }
       // Upstream compares process trees only where pstree.img exists; metadata-only checkpoints compare too.
       if !source.contains(CRIUImage.pstree) {
         inspect = InspectOptions()

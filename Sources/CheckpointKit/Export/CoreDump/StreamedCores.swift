@@ -26,8 +26,8 @@ final class StreamedCores {
   private var started: [StreamedCore] = []
   /// The directories made for the output, parents first.
   private(set) var createdDirectories: [String] = []
-  /// The `pages_id` of each pagemap seen, decoded once.
-  private var pagesIDs: [String: UInt32] = [:]
+  /// Which process each pages file belongs to.
+  private let owners = PagesOwners()
   /// `files.img`'s regular files, decoded once.
   private var files: [UInt64: RegFileEntry]?
   private let trace: CoreDumpWriter.Trace?
@@ -41,26 +41,8 @@ final class StreamedCores {
   /// A core to stream `member` into (for ``CheckpointSource/Loader/take(with:)``), or `nil` to let the source keep
   /// it; `source` is the checkpoint read so far (``CheckpointSource/Loader/sourceSoFar``).
   func receiver(member: String, source: CheckpointSource) -> StreamedCore? {
-    let prefix = source.imagePrefix
-    let base = Path.base(of: member)
-    guard CheckpointLayout.isPages(member), member == prefix + base,
-      case .pages(let pagesID)? = CRIUImage(name: base)
-    else { return nil }
     // Exactly one process's pagemap, and no shared-memory object's, names this pages file.
-    var owners: [UInt32] = []
-    let pagemapPrefix = prefix + CRIUImage.Kind.pagemap.prefix!
-    for name in source.members.keys where name.hasPrefix(pagemapPrefix) && name.hasSuffix(CRIUImage.suffix) {
-      if pagesIDs[name] == nil {
-        guard let bytes = try? source.bytes(of: name), let id = try? PageMap.pagesID(ofImage: bytes) else {
-          return nil
-        }
-        pagesIDs[name] = id
-      }
-      guard pagesIDs[name] == pagesID else { continue }
-      guard case .pagemap(let pid)? = CRIUImage(name: String(name.dropFirst(prefix.count))) else { return nil }
-      owners.append(pid)
-    }
-    guard owners.count == 1, let pid = owners.first, cores[pid] == nil,
+    guard let pid = owners.owner(of: member, in: source), cores[pid] == nil,
       options.pids.isEmpty || options.pids.contains(pid), source.hasMemoryMap(pid: pid)
     else { return nil }
     // Any doubt (a bad image, an existing core, a file that cannot be created) leaves the member to the usual
