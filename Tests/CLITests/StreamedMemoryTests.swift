@@ -55,11 +55,12 @@ import Testing
     try Tool.run(
       "sh", ["-c", "\(fixture.hasSuffix(".zst") ? "zstd" : "gzip") -dc \(compressed) > c.tar"], in: directory.path)
     let environment = Self.unusable(directory)
-    for command in Self.commands {
+    // The 64 MiB process is searched once (debug builds and sanitizers are slow); the others get every command.
+    for command in fixture.hasPrefix("busybox-memhog") ? Array(Self.commands.prefix(1)) : Self.commands {
       try Self.expectSame(command, compressed, "c.tar", in: directory.path, environment: environment)
     }
     // Dumps to a file, and cores: the same bytes.
-    for (flags, name) in [(["--vma", "stack"], "dump.txt"), (["--raw"], "dump.raw")] {
+    for (flags, name) in [(["--vma", "stack"], "dump.txt"), (["--raw", "--vma", "stack,heap"], "dump.raw")] {
       for input in [compressed, "c.tar"] {
         let result = try CLI.run(
           ["memparse", "--pid", "1", "-o", "\(input).\(name)"] + flags + [input], in: directory.path,
@@ -95,7 +96,7 @@ import Testing
       .split(separator: "\n").map(String.init)
     try Tool.run("tar", ["cf", directory.file("p.tar"), "./checkpoint/pages-1.img"] + rest, in: unpacked)
     try Tool.run("zstd", ["-q", "p.tar", "-o", "p.tar.zst"], in: directory.path)
-    for command in Self.commands.prefix(2) + [["memparse", "--pid", "1", "--vma", "stack"]] {
+    for command in [Self.commands[0], ["memparse", "--pid", "1", "--vma", "stack"]] {
       try Self.expectSame(command, "p.tar.zst", "p.tar", in: directory.path)
     }
     for command in [
@@ -123,15 +124,13 @@ import Testing
     let other = try Self.unpack("busybox-sleep.tar", into: directory)
     try Tool.run("tar", ["rf", directory.file("d.tar"), "./checkpoint/mm-1.img"], in: other)
     try Tool.run("zstd", ["-q", "d.tar", "-o", "d.tar.zst"], in: directory.path)
-    for command in Self.commands.prefix(2) {
-      try Self.expectSame(command, "d.tar.zst", "d.tar", in: directory.path)
-    }
+    try Self.expectSame(Self.commands[0], "d.tar.zst", "d.tar", in: directory.path)
     for input in ["d.tar.zst", "d.tar"] {
       #expect(
         try CLI.run(["memparse", "--pid", "1", "--raw", "-o", "\(input).txt", input], in: directory.path).status == 0)
     }
     #expect(try Files.read(directory.file("d.tar.zst.txt")) == Files.read(directory.file("d.tar.txt")))
-    let result = try CLI.run(["memparse", "--pid", "1", "--raw", "d.tar.zst"], in: directory.path)
+    let result = try CLI.run(["memparse", "--pid", "1", "--raw", "--vma", "stack", "d.tar.zst"], in: directory.path)
     #expect(result.status == 1)
     #expect(result.stderr.hasPrefix("Error: d.tar.zst: the images after pages-1.img change the memory"))
   }

@@ -234,14 +234,16 @@ public enum CLI {
 /// `readDataToEndOfFile` leaks its buffer under AddressSanitizer now and then, failing `make sanitize`).
 func readToEnd(_ pipe: Pipe) -> [UInt8] {
   let descriptor = pipe.fileHandleForReading.fileDescriptor
-  var bytes: [UInt8] = []
-  var chunk = [UInt8](repeating: 0, count: 65536)
+  // Data appends with memcpy even in a debug build, where appending array slices goes byte by byte.
+  var bytes = Data()
+  let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+  defer { chunk.deallocate() }
   while true {
-    let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+    let count = Glibc.read(descriptor, chunk.baseAddress, chunk.count)
     if count > 0 {
-      bytes.append(contentsOf: chunk[0..<count])
+      bytes.append(UnsafeRawBufferPointer(rebasing: chunk[0..<count]).bindMemory(to: UInt8.self))
     } else if count == 0 || errno != EINTR {
-      return bytes
+      return bytes.withUnsafeBytes { [UInt8]($0) }
     }
   }
 }

@@ -23,10 +23,11 @@ public struct MemoryPass {
   /// The processes whose memory the consumer was given, and whose results stand.
   public let streamed: Set<UInt32>
 
-  /// Reads `path`; `keeping` says which byte ranges of a pages member must stay readable after it is streamed
-  /// (`nil` from it: the whole member, which is then not streamed); `wants` says, from a process's memory as the images read so far describe it (and the
-  /// checkpoint read so far), whether the consumer takes it; `consume` reads it, in address order, each byte once at most. With `replay`, an archive
-  /// out of order is read again without streaming (``streamed`` is then empty); without, it is an error.
+  /// Reads `path`. `keeping` says which byte ranges of a pages member must stay readable after it is streamed
+  /// (`nil` from it: the whole member, which is then not streamed); `wants` says, from a process's memory as the
+  /// images read so far describe it (and the checkpoint read so far), whether the consumer takes it; `consume`
+  /// reads it, in address order, each byte once at most. With `replay`, an archive out of order is read again
+  /// without streaming (``streamed`` is then empty); without, it is an error.
   public static func run(
     path: String, selection: CheckpointSource.Selection, registry: RegistryOptions = RegistryOptions(),
     replay: Bool = true,
@@ -40,10 +41,11 @@ public struct MemoryPass {
       while let member = try loader.nextStreamedMember() {
         let soFar = try loader.sourceSoFar
         guard let pid = owners.owner(of: member.name, in: soFar), taken[pid] == nil,
-          let memory = streamable(pid: pid, in: soFar), wants(memory, soFar)
+          let memory = streamable(pid: pid, in: soFar)
         else { continue }
         // Parts of the member that other readers need afterwards (command lines for `inspect`) are kept as they
-        // pass by; a member wanted whole is not streamed.
+        // pass by; a member wanted whole is not streamed. Decided before the consumer is asked: once it says yes
+        // (a diff's other side may be waiting for these pages), the member is taken.
         var kept: (ranges: [Range<Int64>], bytes: SparseBytes)?
         if let keeping {
           let images = soFar.members.compactMapValues { if case .memory(let bytes) = $0 { bytes } else { nil } }
@@ -52,6 +54,7 @@ public struct MemoryPass {
             ranges.filter { !$0.isEmpty }.sorted { $0.lowerBound < $1.lowerBound }, SparseBytes(size: member.size)
           )
         }
+        guard wants(memory, soFar) else { continue }
         let pages = StreamedPages(
           source: path, member: member.name, memory: memory, keeping: kept, consume: consume)
         try loader.take(with: pages)
@@ -65,7 +68,7 @@ public struct MemoryPass {
       // The archive may also hold the member twice: the source reads the last copy, the consumer had the first.
       guard case .received(let bytes, _)? = source.members[entry.pages.member], (bytes as AnyObject) === entry.pages,
         (try? source.memory(pid: pid).layout) == entry.layout,
-        entry.files == nil || (try? source.bytes(of: source.memberPath(.files))) == entry.files
+        (try? source.bytes(of: source.memberPath(.files))) == entry.files
       else {
         guard replay, canReadAgain(path) else {
           throw CheckpointError.outOfOrder(source: path, member: entry.pages.member)

@@ -54,8 +54,9 @@ final class PagePairing: @unchecked Sendable {
 
   /// Whether `side` takes the pages of `memory`'s process now: waits for the other side's answer.
   func offer(_ side: Side, memory: ProcessMemory, source: CheckpointSource) -> Bool {
-    // VMA names need `files.img`, which name-ordered archives hold before the pages.
-    guard source.contains(CRIUImage.files), let maps = try? MemoryMaps(source: source) else { return false }
+    // VMAs are named from `files.img` (name-ordered archives hold it before the pages; one that comes later makes
+    // the pass distrust the stream).
+    guard let maps = try? MemoryMaps(source: source) else { return false }
     let offer = Offer(pid: memory.pid, memory: memory, maps: maps)
     return lock.withLock {
       guard compared[offer.pid] == nil else { return false }
