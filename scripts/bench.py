@@ -267,11 +267,14 @@ def main():
     parser.add_argument("--pods", type=int, default=4)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--runs", type=int, default=30, help="runs of each start-up command")
-    parser.add_argument("--only", choices=["kubelet", "criu", "coredump", "diff", "build", "startup"],
+    parser.add_argument("--only", choices=["kubelet", "criu", "coredump", "diff", "build", "startup", "stream"],
                         help="run one group of benchmarks")
     args = parser.parse_args()
     if args.only == "startup":
         startup_benchmarks(args)
+        return
+    if args.only == "stream":
+        stream_benchmarks(args)
         return
     results = []
     if args.only in (None, "kubelet"):
@@ -533,6 +536,84 @@ def diff_benchmarks(args):
     ]
     print("references: diff --pages = cmp of the two pages files (tar), zstd -dc of both archives (tar.zst)")
     return results
+
+
+def pages_first(directory):
+    """`directory`/images packed with the pages before everything else (as `tar cf` of a directory may list them),
+    zstd-compressed; made again whenever the checkpoint is."""
+    packed = os.path.join(directory, "pages-first.tar.zst")
+    marker = os.path.join(directory, ".complete")
+    if os.path.exists(packed) and os.path.getmtime(packed) >= os.path.getmtime(marker):
+        return packed
+    images = os.path.join(directory, "images")
+    plain = os.path.join(directory, "pages-first.tar")
+    with tarfile.open(plain, "w", format=tarfile.PAX_FORMAT) as tar:
+        tar.add(os.path.join(images, "checkpoint", "pages-1.img"), arcname="checkpoint/pages-1.img")
+        for name in ("config.dump", "spec.dump", "stats-dump"):
+            tar.add(os.path.join(images, name), arcname=name)
+        for name in sorted(os.listdir(os.path.join(images, "checkpoint"))):
+            if name != "pages-1.img":
+                tar.add(os.path.join(images, "checkpoint", name), arcname="checkpoint/" + name)
+    subprocess.run(["zstd", "-q", "-f", plain, "-o", packed], check=True)
+    os.remove(plain)
+    return packed
+
+
+def timed(argv):
+    """(wall seconds, user seconds, system seconds, peak RSS in MiB) of `argv`, its output discarded."""
+    with tempfile.NamedTemporaryFile("r") as report:
+        start = time.perf_counter()
+        status = subprocess.call(["/usr/bin/time", "-f", "%M %U %S", "-o", report.name, *argv],
+                                 stdout=subprocess.DEVNULL)
+        seconds = time.perf_counter() - start
+        if status != 0:
+            sys.exit(f"command failed ({status}): {' '.join(argv)}")
+        rss, user, system = report.read().split()[-3:]
+        return seconds, float(user), float(system), int(rss) / 1024
+
+
+def stream_benchmarks(args):
+    """Issue #23: memory commands on the 1 GiB zstd checkpoint in name order (pages streamed, no temporary file)
+    and with its pages first (pages buffered in $TMPDIR), each against zstd -dc of the same archive(s)."""
+    binary, data, plain = one_gib_checkpoint(args)
+    checkpoint = os.path.dirname(plain)
+    changed = make_changed_copy(checkpoint)
+    out = os.path.join(data, "stream-dump.txt")
+    cores = os.path.join(data, "stream-cores")
+
+    def settle():
+        shutil.rmtree(cores, ignore_errors=True)
+        if os.path.exists(out):
+            os.remove(out)
+        subprocess.run(["sync"], check=True)
+
+    rows = []
+    for order, a, b in (("name order", plain + ".zst", os.path.join(changed, "checkpoint.tar.zst")),
+                        ("pages first", pages_first(checkpoint), pages_first(changed))):
+        one = ["zstd", "-dc", a]
+        two = ["sh", "-c", f"zstd -dc {a} > /dev/null & zstd -dc {b} > /dev/null; wait"]
+        for label, ours, reference in (
+                ("memparse --search", [binary, "memparse", "--search", NEEDLE.decode(), a], one),
+                ("memparse --pid 1 -o", [binary, "memparse", "--pid", "1", "-o", out, a], one),
+                ("diff --pages", [binary, "diff", "--pages", a, b], two),
+                ("coredump", [binary, "coredump", "-o", cores, a], one)):
+            mine, theirs = [], []
+            for _ in range(args.repeat):
+                settle()
+                mine.append(timed(ours))
+                settle()
+                theirs.append(timed(reference))
+            median = lambda runs, index: statistics.median(run[index] for run in runs)
+            rows.append((f"{label} ({order})", median(mine, 0), median(mine, 1), median(mine, 2),
+                         max(run[3] for run in mine), median(theirs, 0), median(theirs, 1), median(theirs, 2)))
+    settle()
+    print(f"{'benchmark':<34} {'checkpointctl (user/sys)':>26} {'zstd -dc (user/sys)':>24} {'ratio':>7} "
+          f"{'peak RSS':>10}")
+    for label, wall, user, system, rss, ref_wall, ref_user, ref_system in rows:
+        print(f"{label:<34} {wall:7.2f}s ({user:5.2f}/{system:5.2f}) {ref_wall:7.2f}s ({ref_user:5.2f}/{ref_system:5.2f}) "
+              f"{wall / ref_wall:6.2f}x {rss:7.1f} MiB")
+    print("references: zstd -dc of the archive to /dev/null (diff: of both archives at once); medians of "
+          f"{args.repeat} alternating runs")
 
 
 def kubelet_benchmarks(args):
