@@ -404,7 +404,10 @@ struct DiffInput {
             consume: { pairing.consume(pairingSide, memory: $0) })
           source = pass.source
           streamed = pass.streamed
-          pairing.finish(pairingSide, source: source, streamed: streamed)
+          // The other side reads it on its own thread, with its own cache of decoded images (this thread goes on
+          // inspecting `source`).
+          pairing.finish(
+            pairingSide, source: CheckpointSource(sharing: source, imagePrefix: source.imagePrefix), streamed: streamed)
         } catch {
           pairing.fail(pairingSide)
           throw error
