@@ -5,25 +5,28 @@ public final class SparseBytes: RandomAccessBytes {
   /// The member's whole size.
   public let size: Int64
   private var pieces: [(offset: Int64, bytes: [UInt8])] = []
+  /// The byte ranges kept, sorted.
+  private let ranges: [Range<Int64>]
 
   /// Streams the current member of `reader`, keeping the parts of it inside `ranges`.
-  public init(keeping ranges: [Range<Int64>], of reader: ArchiveReader, size: Int64) throws {
-    self.size = size
-    let wanted = ranges.filter { !$0.isEmpty }.sorted { $0.lowerBound < $1.lowerBound }
+  public convenience init(keeping ranges: [Range<Int64>], of reader: ArchiveReader, size: Int64) throws {
+    self.init(size: size, keeping: ranges)
     var offset: Int64 = 0
     try reader.forEachBlock { block in
-      keep(block, at: offset, of: wanted)
+      keep(block, at: offset)
       offset += Int64(block.count)
     }
   }
 
-  /// Nothing kept yet of a member of `size` bytes: ``keep(_:at:of:)`` adds its parts as they pass by.
-  public init(size: Int64) {
+  /// Nothing kept yet of a member of `size` bytes: ``keep(_:at:)`` keeps the parts inside `ranges` of the blocks
+  /// it is given as they pass by.
+  public init(size: Int64, keeping ranges: [Range<Int64>]) {
     self.size = size
+    self.ranges = ranges.filter { !$0.isEmpty }.sorted { $0.lowerBound < $1.lowerBound }
   }
 
-  /// Keeps the parts of `block` (the member's bytes at `offset`) inside `ranges` (sorted); blocks come in order.
-  public func keep(_ block: UnsafeRawBufferPointer, at offset: Int64, of ranges: [Range<Int64>]) {
+  /// Keeps the parts of `block` (the member's bytes at `offset`) inside the ranges; blocks come in order.
+  public func keep(_ block: UnsafeRawBufferPointer, at offset: Int64) {
     let blockRange = offset..<offset + Int64(block.count)
     for range in ranges where range.overlaps(blockRange) {
       let lower = max(range.lowerBound, blockRange.lowerBound)
@@ -36,6 +39,9 @@ public final class SparseBytes: RandomAccessBytes {
       }
     }
   }
+
+  /// True when `position` is in a range kept.
+  public func keeps(_ position: Int64) -> Bool { ranges.contains { $0.contains(position) } }
 
   public func read(into buffer: UnsafeMutableRawBufferPointer, at position: Int64) throws -> Int {
     guard let piece = pieces.last(where: { $0.offset <= position }),

@@ -29,8 +29,8 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
   /// A view failed on a container checkpoint whose image directory is empty (metadata only).
   indirect case noImages(CheckpointError)
   /// A member of a compressed archive had to be kept for reads at any offset (`reason` says why) and the private
-  /// temporary file in `directory` could not take its `size` bytes (`code` is the `errno`).
-  case cannotBuffer(source: String, member: String, size: Int64, reason: String, directory: String, code: Int32)
+  /// temporary file in `directory` could not take its `size` bytes (`error` says why).
+  case cannotBuffer(source: String, member: String, size: Int64, reason: String, directory: String, error: SystemError)
   /// A process's memory was streamed before a later member of the archive changed its layout.
   case outOfOrder(source: String, member: String)
 
@@ -53,11 +53,10 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     case .notLoaded(let source, let member): return "\(member) of \(source) was not read"
     case .corruptImage(let source, let member, let error): return "\(source):\(member): \(error)"
     case .noImages(let error): return "\(error): the checkpoint holds no CRIU images (checkpoint/ is empty)"
-    case .cannotBuffer(let source, let member, let size, let reason, let directory, let code):
+    case .cannotBuffer(let source, let member, let size, let reason, let directory, let error):
       let problem =
-        code == ENOSPC || code == EDQUOT
-        ? "not enough space in \(directory)"
-        : "cannot write in \(directory): \(SystemError("", path: directory, code: code).reason)"
+        error.code == ENOSPC || error.code == EDQUOT
+        ? "not enough space in \(directory)" : "cannot write in \(directory): \(error.reason)"
       return "\(source): \(Path.base(of: member)) (\(ByteCount.format(size))) must be buffered \(reason); \(problem) "
         + "(set TMPDIR)"
     case .outOfOrder(let source, let member):

@@ -489,8 +489,7 @@ extension CheckpointSource {
           error.path == directory || error.path == UnlinkedFile.displayPath(in: directory)
         else { throw error }
         throw CheckpointError.cannotBuffer(
-          source: path, member: name, size: size, reason: reason(buffering: name), directory: directory,
-          code: error.code)
+          source: path, member: name, size: size, reason: reason(buffering: name), directory: directory, error: error)
       }
     }
 

@@ -46,13 +46,11 @@ public struct MemoryPass {
         // Parts of the member that other readers need afterwards (command lines for `inspect`) are kept as they
         // pass by; a member wanted whole is not streamed. Decided before the consumer is asked: once it says yes
         // (a diff's other side may be waiting for these pages), the member is taken.
-        var kept: (ranges: [Range<Int64>], bytes: SparseBytes)?
+        var kept: SparseBytes?
         if let keeping {
           let images = soFar.members.compactMapValues { if case .memory(let bytes) = $0 { bytes } else { nil } }
           guard let ranges = try? keeping(member.name, images) else { continue }
-          kept = (
-            ranges.filter { !$0.isEmpty }.sorted { $0.lowerBound < $1.lowerBound }, SparseBytes(size: member.size)
-          )
+          kept = SparseBytes(size: member.size, keeping: ranges)
         }
         guard wants(memory, soFar) else { continue }
         let pages = StreamedPages(
@@ -151,11 +149,11 @@ final class StreamedPages: MemberReceiver, RandomAccessBytes {
   let source: String
   let member: String
   private let memory: ProcessMemory
-  private let kept: (ranges: [Range<Int64>], bytes: SparseBytes)?
+  private let kept: SparseBytes?
   private var consume: ((ProcessMemory) throws -> Void)?
 
   init(
-    source: String, member: String, memory: ProcessMemory, keeping kept: (ranges: [Range<Int64>], bytes: SparseBytes)?,
+    source: String, member: String, memory: ProcessMemory, keeping kept: SparseBytes?,
     consume: @escaping (ProcessMemory) throws -> Void
   ) {
     self.source = source
@@ -180,11 +178,8 @@ final class StreamedPages: MemberReceiver, RandomAccessBytes {
 
   /// Reads of the kept ranges; any other read fails, naming the member.
   func read(into buffer: UnsafeMutableRawBufferPointer, at position: Int64) throws -> Int {
-    guard let kept, let range = kept.ranges.first(where: { $0.contains(position) }) else {
-      throw CheckpointError.notLoaded(source: source, member: member)
-    }
-    let count = Int(min(Int64(buffer.count), range.upperBound - position))
-    return try kept.bytes.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count]), at: position)
+    guard let kept, kept.keeps(position) else { throw CheckpointError.notLoaded(source: source, member: member) }
+    return try kept.read(into: buffer, at: position)
   }
 }
 
@@ -197,10 +192,10 @@ final class ForwardPages: RandomAccessBytes {
   private(set) var position: Int64 = 0
   private var scratch: UnsafeMutableRawBufferPointer?
   /// Ranges of the member to keep as they pass by.
-  private let kept: (ranges: [Range<Int64>], bytes: SparseBytes)?
+  private let kept: SparseBytes?
 
   init(
-    reader: ArchiveReader, source: String, member: String, keeping kept: (ranges: [Range<Int64>], bytes: SparseBytes)?
+    reader: ArchiveReader, source: String, member: String, keeping kept: SparseBytes?
   ) {
     self.reader = reader
     self.source = source
@@ -222,7 +217,7 @@ final class ForwardPages: RandomAccessBytes {
       if n == 0 { break }
       filled += n
     }
-    kept?.bytes.keep(UnsafeRawBufferPointer(rebasing: buffer[0..<filled]), at: position, of: kept?.ranges ?? [])
+    kept?.keep(UnsafeRawBufferPointer(rebasing: buffer[0..<filled]), at: position)
     position += Int64(filled)
     return filled
   }
@@ -238,7 +233,7 @@ final class ForwardPages: RandomAccessBytes {
     let buffer = scratch ?? UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 18, alignment: 16)
     scratch = buffer
     let n = try reader.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<min(count, buffer.count)]))
-    kept?.bytes.keep(UnsafeRawBufferPointer(rebasing: buffer[0..<n]), at: position, of: kept?.ranges ?? [])
+    kept?.keep(UnsafeRawBufferPointer(rebasing: buffer[0..<n]), at: position)
     position += Int64(n)
     return n
   }

@@ -169,24 +169,25 @@ public struct CheckpointDiff {
     // --pages, the pages of compressed archives are compared as they are decompressed where both streams allow.
     let rows = options.pages && options.hexdump ? try HexRowLog.Writer() : nil
     let pairing = options.pages ? PagePairing(rows: rows) : nil
-    let loadB = Loading { try DiffInput(path: pathB, options: options, pairing: pairing, side: .b) }
-    let loadedA = Result { try DiffInput(path: pathA, options: options, pairing: pairing, side: .a) }
-    let loadedB = loadB.wait()
-    var sideA = try loadedA.get()
-    var sideB = try loadedB.get()
-    var compared = pairing?.results(streamed: [sideA.streamed, sideB.streamed]) ?? [:]
-    if let pairing, pairing.results(streamed: [sideA.streamed, sideB.streamed]) == nil {
-      // A stream was not to be trusted once its checkpoint was read whole (an archive out of name order):
-      // both are read again, their pages kept as usual (a pipe cannot be read again).
-      for path in [pathA, pathB] where !MemoryPass.canReadAgain(path) {
-        throw DiffError.load(path: path, reason: "\(CheckpointError.outOfOrder(source: path, member: "pages"))")
+    func load(_ pairing: PagePairing?) throws -> (DiffInput, DiffInput) {
+      let loadB = Loading { try DiffInput(path: pathB, options: options, pairing: pairing, side: .b) }
+      let loadedA = Result { try DiffInput(path: pathA, options: options, pairing: pairing, side: .a) }
+      let loadedB = loadB.wait()
+      return (try loadedA.get(), try loadedB.get())
+    }
+    var (sideA, sideB) = try load(pairing)
+    var compared: [UInt32: Result<PageChanges, Error>] = [:]
+    if let pairing {
+      if let trusted = pairing.results(streamed: [sideA.streamed, sideB.streamed]) {
+        compared = trusted
+      } else {
+        // A stream was not to be trusted once its checkpoint was read whole (an archive out of name order):
+        // both are read again, their pages kept as usual (a pipe cannot be read again).
+        for path in [pathA, pathB] where !MemoryPass.canReadAgain(path) {
+          throw DiffError.load(path: path, reason: "\(CheckpointError.outOfOrder(source: path, member: "pages"))")
+        }
+        (sideA, sideB) = try load(nil)
       }
-      let loadAgainB = Loading { try DiffInput(path: pathB, options: options, pairing: nil, side: .b) }
-      let loadedAgainA = Result { try DiffInput(path: pathA, options: options, pairing: nil, side: .a) }
-      let loadedAgainB = loadAgainB.wait()
-      sideA = try loadedAgainA.get()
-      sideB = try loadedAgainB.get()
-      compared = [:]
     }
     let checkpointA = sideA.report.checkpoint
     let checkpointB = sideB.report.checkpoint
