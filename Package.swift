@@ -11,6 +11,7 @@ let package = Package(
   products: [
     .executable(name: "checkpointctl", targets: ["checkpointctl"]),
     .library(name: "CheckpointKit", targets: ["CheckpointKit"]),
+    .library(name: "CoreDump", targets: ["CoreDump"]),
     .library(name: "Rendering", targets: ["Rendering"]),
     .library(name: "OCI", targets: ["OCI"]),
     .library(name: "CRIU", targets: ["CRIU"]),
@@ -63,11 +64,16 @@ let package = Package(
       ],
       swiftSettings: strictImports
     ),
-    .target(name: "Rendering", dependencies: ["CheckpointKit", "OCI"], swiftSettings: strictImports),
+    .target(
+      name: "CoreDump",
+      dependencies: ["CheckpointKit", "CRIU", "OCI", "Archive", "SystemSupport"],
+      swiftSettings: strictImports
+    ),
+    .target(name: "Rendering", dependencies: ["CheckpointKit", "CoreDump", "OCI"], swiftSettings: strictImports),
     .executableTarget(
       name: "checkpointctl",
       dependencies: [
-        "CheckpointKit", "Rendering", "OCI",
+        "CheckpointKit", "CoreDump", "Rendering", "OCI",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strictImports,
@@ -77,17 +83,18 @@ let package = Package(
     ),
     .target(
       name: "TestSupport",
-      dependencies: ["Archive", "SystemSupport"],
+      dependencies: ["Archive", "CRIU", "SystemSupport"],
       path: "Tests/TestSupport"
     ),
     .testTarget(
       name: "CheckpointKitTests",
-      dependencies: ["CheckpointKit", "Rendering", "OCI", "TestSupport"]
+      dependencies: ["CheckpointKit", "CoreDump", "Rendering", "OCI", "TestSupport"]
     ),
     .testTarget(
       name: "CRIUTests",
       dependencies: ["CRIU", "CheckpointKit", "TestSupport"]
     ),
+    .testTarget(name: "CoreDumpTests", dependencies: ["CoreDump", "CheckpointKit", "CRIU", "TestSupport"]),
     .testTarget(name: "OCITests", dependencies: ["OCI", "Archive", "SystemSupport", "TestSupport"]),
     .testTarget(name: "SystemSupportTests", dependencies: ["SystemSupport", "TestSupport"]),
     .testTarget(name: "ArchiveTests", dependencies: ["Archive", "SystemSupport", "TestSupport"]),

@@ -22,6 +22,7 @@ let package = Package(
       name: "FuzzHarness",
       dependencies: [
         .product(name: "CheckpointKit", package: "checkpointctl"),
+        .product(name: "CoreDump", package: "checkpointctl"),
         .product(name: "Rendering", package: "checkpointctl"),
         .product(name: "OCI", package: "checkpointctl"), .product(name: "CRIU", package: "checkpointctl"),
         .product(name: "Archive", package: "checkpointctl"), .product(name: "SystemSupport", package: "checkpointctl"),

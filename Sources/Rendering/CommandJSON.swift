@@ -1,5 +1,6 @@
 import CRIU
 import CheckpointKit
+import CoreDump
 import OCI
 import SystemSupport
 

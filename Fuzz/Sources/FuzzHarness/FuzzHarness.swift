@@ -1,6 +1,7 @@
 import Archive
 import CRIU
 import CheckpointKit
+import CoreDump
 import Foundation
 import Glibc
 import OCI

@@ -25,7 +25,7 @@ extension CheckpointSource {
   /// The `mm-<pid>.img` entry of process `pid`, its VMAs checked before anyone computes with them: each starts
   /// below its end, its file offset plus its length fits in 64 bits, and none overlaps another (CRIU writes them
   /// sorted and disjoint, as the kernel keeps them).
-  func memoryMap(pid: UInt32) throws -> MmEntry {
+  package func memoryMap(pid: UInt32) throws -> MmEntry {
     let name = CRIUImage.mm(pid: pid)
     let image = try image(name)
     guard let entry = image.entries.first(where: { $0.message is MmEntry }),
@@ -61,7 +61,7 @@ extension CheckpointSource {
   }
 
   /// The shared-memory object id a VMA maps, if it maps one.
-  func sharedObject(of vma: VmaEntry) throws -> UInt64? {
+  package func sharedObject(of vma: VmaEntry) throws -> UInt64? {
     if vma.status & ProcessMemory.anonymousShared != 0 { return vma.shmid }
     guard vma.status & ProcessMemory.memfd != 0 else { return nil }
     // shmid is a file id: files.img names the memfd inode, memfd.img gives the inode's shmid.
@@ -74,7 +74,7 @@ extension CheckpointSource {
 
   /// The regular files of `files.img` by file id (the id a file-backed VMA's `shmid` gives); empty without
   /// `files.img`.
-  func regularFiles() throws -> [UInt64: RegFileEntry] {
+  package func regularFiles() throws -> [UInt64: RegFileEntry] {
     var files: [UInt64: RegFileEntry] = [:]
     guard contains(CRIUImage.files) else { return files }
     for entry in try image(.files).messages(FileEntry.self) where entry.hasReg {

@@ -221,6 +221,12 @@ public final class CheckpointSource {
     }
   }
 
+  /// True when `receiver` took the last copy of the member `name` (an archive may hold a member twice).
+  package func isReceived(_ name: String, by receiver: MemberReceiver) -> Bool {
+    guard case .received(let bytes, _)? = members[name] else { return false }
+    return (bytes as AnyObject) === receiver
+  }
+
   /// Decodes the CRIU image `name` (relative to the image directory, e.g. `pstree.img`).
   /// Each image is decoded once: commands ask for `files.img`, `mm-<pid>.img` and the like from several places.
   public func image(_ name: String) throws -> ImageFile {
@@ -301,7 +307,7 @@ extension CheckpointSource {
   /// source as read up to it, ``take(with:)`` hands its bytes to a ``MemberReceiver``; a member not taken is
   /// spilled to the private temporary file when the loader reads on. ``finish()`` reads the rest and gives the
   /// source. A directory or an uncompressed archive has no such member.
-  final class Loader {
+  package final class Loader {
     private let path: String
     private let selection: Selection
     /// A checkpoint image's layer, else `nil`.
@@ -329,7 +335,8 @@ extension CheckpointSource {
     private var isAtEnd = false
 
     /// Opens `path` (a directory, read whole at once, or an archive, read as the loader is asked to).
-    init(path: String, selection: Selection = .everything, registry: RegistryOptions = RegistryOptions()) throws {
+    package init(path: String, selection: Selection = .everything, registry: RegistryOptions = RegistryOptions()) throws
+    {
       self.path = path
       self.selection = selection
       image = try CheckpointSource.imageLayer(path, registry: registry)  // a checkpoint image's layer (CheckpointSource+Image.swift)
@@ -346,14 +353,14 @@ extension CheckpointSource {
     }
 
     /// Reads on to the next member whose bytes a caller may take (see ``take(with:)``); `nil` at the end.
-    func nextStreamedMember() throws -> (name: String, size: Int64)? {
+    package func nextStreamedMember() throws -> (name: String, size: Int64)? {
       try read(stoppingAtStreamed: true)
     }
 
     /// The source as read so far: every member before the one ``nextStreamedMember()`` returned is readable (each
     /// spilled byte is in the file first; a later spill continues at its end), that member is present with its
     /// size but no bytes yet.
-    var sourceSoFar: CheckpointSource {
+    package var sourceSoFar: CheckpointSource {
       get throws {
         if let listed { return CheckpointSource(listed) }
         try buffering { try spill.flush() }
@@ -371,7 +378,7 @@ extension CheckpointSource {
 
     /// Hands the bytes of the member ``nextStreamedMember()`` returned to `receiver`, which serves reads of them
     /// from then on.
-    func take(with receiver: MemberReceiver) throws {
+    package func take(with receiver: MemberReceiver) throws {
       guard let name = current, let reader else {
         preconditionFailure("take(with:) without a member from nextStreamedMember()")
       }
@@ -381,7 +388,7 @@ extension CheckpointSource {
     }
 
     /// Reads the rest of the checkpoint (a member not taken is spilled) and gives the source.
-    func finish() throws -> CheckpointSource {
+    package func finish() throws -> CheckpointSource {
       CheckpointSource(try readAll())
     }
 
@@ -512,7 +519,7 @@ extension CheckpointSource {
 
 /// Takes the bytes of a member of a compressed archive as they are decompressed (see
 /// ``CheckpointSource/Loader/take(with:)``).
-protocol MemberReceiver: AnyObject {
+package protocol MemberReceiver: AnyObject {
   /// Reads the current member of `reader` to its end; returns what serves reads of its bytes at any offset
   /// afterwards, and how many bytes it had.
   func receive(from reader: ArchiveReader) throws -> (bytes: RandomAccessBytes, size: Int64)

@@ -115,13 +115,15 @@ public struct MemoryPass {
 }
 
 /// Which process's pagemap names a pages member, each pagemap's head decoded once.
-final class PagesOwners {
+package final class PagesOwners {
   /// The `pages_id` of each pagemap seen.
   private var pagesIDs: [String: UInt32] = [:]
 
+  package init() {}
+
   /// The process whose pagemap names `member` (`pages-<id>.img` of the image directory) in the checkpoint read so
   /// far, when exactly one process's pagemap and no shared-memory object's does; else `nil`.
-  func owner(of member: String, in source: CheckpointSource) -> UInt32? {
+  package func owner(of member: String, in source: CheckpointSource) -> UInt32? {
     let prefix = source.imagePrefix
     let base = Path.base(of: member)
     guard CheckpointLayout.isPages(member), member == prefix + base, case .pages(let pagesID)? = CRIUImage(name: base)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CheckpointKit
+import CoreDump
 import Rendering
 
 extension CheckpointCtl {

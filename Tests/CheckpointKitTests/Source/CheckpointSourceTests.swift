@@ -89,44 +89,12 @@ import Testing
 }
 
 @Suite struct ParentCheckpointTests {
-  /// Writes an image directory with one process whose pages are `entries` (address, flags) and a pages file.
-  static func writeImages(
-    in directory: String, entries: [(UInt64, UInt32)], pages: [UInt8], kinds: (String) throws -> ImageKind
-  ) throws {
-    mkdir(directory, 0o700)
-    var tree = PstreeEntry()
-    tree.pid = 1
-    try Files.write(
-      try ImageFile(kind: kinds("PSTREE"), entries: [ImageEntry(message: tree)]).encoded(),
-      to: directory + "/pstree.img")
-    var vma = VmaEntry()
-    vma.start = 0x1000
-    vma.end = 0x3000
-    vma.prot = 3
-    var mm = MmEntry()
-    mm.vmas = [vma]
-    try Files.write(
-      try ImageFile(kind: kinds("MM"), entries: [ImageEntry(message: mm)]).encoded(), to: directory + "/mm-1.img")
-    var head = PagemapHead()
-    head.pagesID = 1
-    let pagemap = entries.map { address, flags -> ImageEntry in
-      var entry = PagemapEntry()
-      entry.vaddr = address
-      entry.nrPages = 1
-      entry.flags = flags
-      return ImageEntry(message: entry)
-    }
-    try Files.write(
-      try ImageFile(kind: kinds("PAGEMAP"), head: head, entries: pagemap).encoded(), to: directory + "/pagemap-1.img")
-    try Files.write(pages, to: directory + "/pages-1.img")
-  }
-
   @Test func parentPagesComeFromThePreDump() throws {
     let directory = try TemporaryDirectory()
     let kinds: (String) throws -> ImageKind = { try #require(ImageKind.named($0)) }
-    try Self.writeImages(
+    try CRIUFixtures.writeProcess(
       in: directory.file("pre"), entries: [(0x1000, 4)], pages: [UInt8](repeating: 0xAB, count: 4096), kinds: kinds)
-    try Self.writeImages(
+    try CRIUFixtures.writeProcess(
       in: directory.file("dump"), entries: [(0x1000, 1), (0x2000, 4)], pages: [UInt8](repeating: 0xCD, count: 4096),
       kinds: kinds)
     symlink("../pre", directory.file("dump/parent"))

@@ -1,5 +1,6 @@
 import Archive
 import CRIU
+import CheckpointKit
 import SystemSupport
 
 /// Errors of `coredump`.

@@ -1,5 +1,6 @@
 import Archive
 import CRIU
+import CheckpointKit
 import Glibc
 import OCI
 import SystemSupport

@@ -1,7 +1,8 @@
 import CRIU
+import CheckpointKit
 import Testing
 
-@testable import CheckpointKit
+@testable import CoreDump
 
 /// The ELF layout of cores, byte by byte.
 @Suite struct ELFCoreTests {

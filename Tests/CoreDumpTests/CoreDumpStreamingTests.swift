@@ -1,12 +1,13 @@
 import Archive
 import CRIU
+import CheckpointKit
 import Foundation
 import Glibc
 import SystemSupport
 import TestSupport
 import Testing
 
-@testable import CheckpointKit
+@testable import CoreDump
 
 /// `coredump` of compressed archives: the pages go straight into the cores while the archive is decompressed,
 /// or, when the archive's order does not allow it, through the private temporary file; every way of reading a
@@ -330,9 +331,9 @@ import Testing
   @Test func parentPagesAreAddedAfterTheStream() throws {
     let work = try TemporaryDirectory()
     let kinds: (String) throws -> ImageKind = { try #require(ImageKind.named($0)) }
-    try ParentCheckpointTests.writeImages(
+    try CRIUFixtures.writeProcess(
       in: work.file("pre"), entries: [(0x1000, 4)], pages: [UInt8](repeating: 0xAB, count: 4096), kinds: kinds)
-    try ParentCheckpointTests.writeImages(
+    try CRIUFixtures.writeProcess(
       in: work.file("dump"), entries: [(0x1000, 1), (0x2000, 4)], pages: [UInt8](repeating: 0xCD, count: 4096),
       kinds: kinds)
     var members: [TestArchive.Member] = [.directory("checkpoint/"), .directory("pre-checkpoint/")]

@@ -1,5 +1,6 @@
 import Archive
 import CRIU
+import CheckpointKit
 import Glibc
 import SystemSupport
 
@@ -100,9 +101,7 @@ final class StreamedCores {
       core.runs == plan.layout.pageRuns
     else { return nil }
     // The archive may hold the pages member twice: the core holds the first copy, the source reads the last.
-    guard case .received(let bytes, _)? = source.members[core.member], (bytes as AnyObject) === core else {
-      return nil
-    }
+    guard source.isReceived(core.member, by: core) else { return nil }
     return core
   }
 }

@@ -1,5 +1,6 @@
 import Archive
 import CRIU
+import CheckpointKit
 import SystemSupport
 
 /// Everything needed to write one process's core, checked against the images before a byte is written:

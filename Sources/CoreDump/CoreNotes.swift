@@ -1,4 +1,5 @@
 import CRIU
+import CheckpointKit
 
 /// The architectures a core can be written for, from `core_entry.mtype`.
 public enum CoreMachine: Equatable, Sendable {
