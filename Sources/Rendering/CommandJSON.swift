@@ -10,15 +10,38 @@ import SystemSupport
 extension ContainerShowReport {
   /// `[{path, container_name, image, id, runtime, created, checkpointed?, engine, pod_name?, namespace?,
   /// checkpoint_size, memory_pages_size, root_fs_diff_size}]`, one object per readable checkpoint, in the order
-  /// given.
+  /// given; then each pod checkpoint's containers, each with `pod` {path, name, namespace, uid, sandbox_id, runtime,
+  /// runtime_handler?, layout, checkpointed?, container_count, size}.
   public var json: String {
-    JSONValue.array(checkpoints.map(\.showJSON)).formatted(keyOrder: Self.jsonKeys) + "\n"
+    let podContainers = pods.flatMap { pod, containers in
+      containers.map { container -> JSONValue in
+        guard case .object(var object) = container.showJSON else { return container.showJSON }
+        object["pod"] = pod.showJSON
+        return .object(object)
+      }
+    }
+    return JSONValue.array(checkpoints.map(\.showJSON) + podContainers).formatted(keyOrder: Self.jsonKeys) + "\n"
   }
 
   static let jsonKeys = [
     "path", "container_name", "image", "id", "runtime", "created", "checkpointed", "engine", "pod_name", "namespace",
-    "checkpoint_size", "memory_pages_size", "root_fs_diff_size",
+    "checkpoint_size", "memory_pages_size", "root_fs_diff_size", "pod", "sandbox_id", "runtime_handler",
+    "container_count", "size", "name", "uid", "layout",
   ]
+}
+
+extension PodCheckpoint {
+  /// The pod, as `show` and `inspect` give it in JSON.
+  public var showJSON: JSONValue {
+    var object: [String: JSONValue] = [
+      "path": .string(path), "name": .string(name), "namespace": .string(namespace), "uid": .string(uid),
+      "sandbox_id": .string(sandboxID), "runtime": .string(runtime), "layout": .string(layout.rawValue),
+      "container_count": .integer(Int64(containers.count)), "size": .integer(size),
+    ]
+    if let runtimeHandler { object["runtime_handler"] = .string(runtimeHandler) }
+    if let checkpointed { object["checkpointed"] = .string(checkpointed.rfc3339) }
+    return .object(object)
+  }
 }
 
 extension ContainerCheckpoint {

@@ -12,6 +12,8 @@ public struct ContainerShowReport: Sendable {
   public var failures: [Failure]
   /// How many inputs were given: with more than one, the table has both size columns and no title line.
   public var inputCount: Int
+  /// The pod checkpoints among the inputs, each with its containers' checkpoints, in the order given.
+  public var pods: [(pod: PodCheckpoint, containers: [ContainerCheckpoint])] = []
 
   /// An input that could not be read.
   public typealias Failure = CheckpointReadFailure
@@ -20,14 +22,23 @@ public struct ContainerShowReport: Sendable {
   public init(inputs: [String], registry: RegistryOptions = RegistryOptions()) {
     var checkpoints: [ContainerCheckpoint] = []
     var failures: [Failure] = []
+    var pods: [(PodCheckpoint, [ContainerCheckpoint])] = []
     for input in inputs {
       do {
+        if PodCheckpoint.isPod(input) {
+          let pod = try PodCheckpoint(path: input)
+          let (containers, containerFailures) = pod.containerCheckpoints(registry: registry)
+          pods.append((pod, containers))
+          failures += containerFailures
+          continue
+        }
         checkpoints.append(try ContainerCheckpoint(path: input, registry: registry))
       } catch {
         failures.append(Failure(path: input, message: Self.message(for: error, input: input)))
       }
     }
-    self.init(checkpoints: checkpoints, failures: failures, inputCount: inputs.count)
+    self.init(checkpoints: checkpoints, failures: failures, inputCount: inputs.count - pods.count)
+    self.pods = pods
   }
 
   /// A report of checkpoints already read.
@@ -42,6 +53,25 @@ public struct ContainerShowReport: Sendable {
   /// Several inputs: the table alone, both size columns always there (`0 B` when absent). Empty when nothing
   /// could be read.
   public var table: String {
+    containerTable + pods.map { Self.podTable($0.pod, containers: $0.containers) }.joined()
+  }
+
+  /// A pod checkpoint: a title, the pod's line, and a line per readable container as in upstream's table of
+  /// several checkpoints.
+  static func podTable(_ pod: PodCheckpoint, containers: [ContainerCheckpoint]) -> String {
+    let header = ["Pod", "Namespace", "UID", "Sandbox ID", "Runtime", "Checkpointed", "Containers", "Size"]
+    let runtime = pod.runtime + (pod.runtimeHandler.map { " (\($0))" } ?? "")
+    let row = [
+      pod.name, pod.namespace, pod.uid, String(pod.sandboxID.prefix(12)), runtime,
+      pod.checkpointed?.rfc3339 ?? "", String(pod.containers.count), ByteCount.format(pod.size),
+    ]
+    let title = "\nDisplaying pod checkpoint data from \(pod.path)\n\n"
+    let containerTable = ContainerShowReport(checkpoints: containers, inputCount: 2).containerTable
+    return title + PlainTable.render(headed(header, [row])) + (containerTable.isEmpty ? "" : "\n" + containerTable)
+  }
+
+  /// Upstream's table of the container checkpoints.
+  var containerTable: String {
     guard !checkpoints.isEmpty else { return "" }
     var header = ["Container", "Image", "ID", "Runtime", "Created", "Engine", "CHKPT Size"]
     let single = inputCount == 1

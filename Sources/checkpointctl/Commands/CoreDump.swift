@@ -2,6 +2,7 @@ import ArgumentParser
 import CheckpointKit
 import CoreDump
 import Rendering
+import SystemSupport
 
 extension CheckpointCtl {
   struct CoreDump: ParsableCommand {
@@ -34,7 +35,12 @@ extension CheckpointCtl {
     @Option(help: "Summary format: table or json")
     var format: OutputFormat<TableForm> = .human
 
-    @Argument(help: ArgumentHelp("Checkpoint archive or directory", valueName: "checkpoint"), completion: .file())
+    @Option(help: ArgumentHelp("Only this container of a pod checkpoint", valueName: "name"))
+    var container: String?
+
+    @Argument(
+      help: ArgumentHelp("Container or pod checkpoint archive or directory", valueName: "checkpoint"),
+      completion: .file())
     var checkpoint: String
 
     @OptionGroup(title: "Registry options (docker:// checkpoints)") var registry: RegistryFlags
@@ -46,9 +52,14 @@ extension CheckpointCtl {
       var skipped: [String] = []
       // Notes go after the output, so that the output's lines stay in place when both streams are merged.
       defer { for note in skipped { emitError("Note: \(note)\n") } }
-      try CoreDumpWriter.write(
-        checkpoint: checkpoint, options: options, note: { skipped.append($0) },
-        wrote: { result in format == .json ? written.append(result) : emit(result.summary) })
+      // A pod checkpoint: one directory per container, named after it.
+      try forEachContainer([checkpoint], container: container) { path, member in
+        var options = options
+        if let member { options.outputDirectory = Path.join(output, member.name) }
+        try CoreDumpWriter.write(
+          checkpoint: path, options: options, note: { skipped.append($0) },
+          wrote: { result in format == .json ? written.append(result) : emit(result.summary) })
+      }
       if format == .json { emit(CoreDumpWriter.Result.json(written, skipped: skipped)) }
     }
   }

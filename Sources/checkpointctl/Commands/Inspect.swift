@@ -65,8 +65,12 @@ extension CheckpointCtl {
     /// `--format`, as `validate()` checked it (a plain string keeps the help without a value list).
     var outputFormat: OutputFormat<TreeForm> { OutputFormat(rawValue: format) ?? .human }
 
+    @Option(help: ArgumentHelp("Only this container of pod checkpoints", valueName: "name"))
+    var container: String?
+
     @Argument(
-      help: ArgumentHelp("Container checkpoint archives or directories", valueName: "checkpoint"), completion: .file())
+      help: ArgumentHelp("Container or pod checkpoint archives or directories", valueName: "checkpoint"),
+      completion: .file())
     var inputs: [String]
 
     func validate() throws {
@@ -116,19 +120,23 @@ extension CheckpointCtl {
         return report
       }
       guard outputFormat == .json else {
-        try forEachInput(inputs) { input in emit(try report(input).treeText(path: input)) }
+        try forEachInput(inputs, container: container, pod: { emit($0.treeText) }) { input in
+          emit(try report(input).treeText(path: input))
+        }
         return
       }
       // One array of the readable checkpoints; unreadable ones are reported on stderr (exit 1).
-      var reports: [InspectReport] = []
-      var failure: Error?
-      do {
-        try forEachInput(inputs) { reports.append(try report($0)) }
-      } catch {
-        failure = error
+      var checkpoints: [InspectedCheckpoint] = []
+      defer { if !checkpoints.isEmpty { emit(InspectedCheckpoint.json(checkpoints) + "\n") } }
+      try forEachInput(inputs, container: container, pod: { checkpoints.append(.pod($0, [])) }) { input in
+        let inspected = try report(input)
+        guard case .pod(let pod, let reports)? = checkpoints.last,
+          pod.containers.contains(where: { pod.path(of: $0) == input })
+        else {
+          return checkpoints.append(.container(inspected))
+        }
+        checkpoints[checkpoints.count - 1] = .pod(pod, reports + [inspected])
       }
-      if !reports.isEmpty { emit(InspectReport.json(reports) + "\n") }
-      if let failure { throw failure }
     }
   }
 }

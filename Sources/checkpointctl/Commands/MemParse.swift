@@ -55,7 +55,12 @@ extension CheckpointCtl {
     @Option(name: .customLong("address"), help: "Only addresses in START-END (hex)")
     var addresses: String?
 
-    @Argument(help: ArgumentHelp("Checkpoint archives or directories", valueName: "checkpoint"), completion: .file())
+    @Option(help: ArgumentHelp("Only this container of pod checkpoints", valueName: "name"))
+    var container: String?
+
+    @Argument(
+      help: ArgumentHelp("Container or pod checkpoint archives or directories", valueName: "checkpoint"),
+      completion: .file())
     var inputs: [String]
 
     func validate() throws {
@@ -75,7 +80,7 @@ extension CheckpointCtl {
       let filter = try MemoryFilter(kinds: vmaKinds, permissions: permissions, addresses: addresses)
       let registry = registry.options
       if let pattern = try searchPattern() {
-        try forEachInput(inputs) { input in
+        try forEachInput(inputs, container: container) { input in
           emit(
             try Rendering.MemParse.search(
               path: input, pattern: pattern, context: context, pid: pid, filter: filter, json: format == .json,
@@ -83,14 +88,17 @@ extension CheckpointCtl {
         }
       } else if let pid {
         try Rendering.MemParse.dump(
-          path: inputs[0], pid: pid, raw: raw, output: output, filter: filter, json: format == .json,
+          path: PodCheckpoint.containerPath(inputs[0], container: container), pid: pid, raw: raw, output: output,
+          filter: filter, json: format == .json,
           registry: registry, progress: .terminal, standardOutput: standardOutput, banner: emit)
       } else if format == .json {
         var tables: [JSONValue] = []
         defer { emit(Rendering.MemParse.json(tables)) }
-        try forEachInput(inputs) { tables.append(try Rendering.MemParse.usage($0, registry: registry)) }
+        try forEachInput(inputs, container: container) {
+          tables.append(try Rendering.MemParse.usage($0, registry: registry))
+        }
       } else {
-        try forEachInput(inputs) { emit(try Rendering.MemParse.table($0, registry: registry)) }
+        try forEachInput(inputs, container: container) { emit(try Rendering.MemParse.table($0, registry: registry)) }
       }
     }
 
@@ -104,14 +112,40 @@ extension CheckpointCtl {
 }
 
 /// Runs `body` for every input; a failing input is reported by name and the others still run; exit 1 at the end.
-func forEachInput(_ inputs: [String], _ body: (String) throws -> Void) throws {
+///
+/// A pod checkpoint names its containers' checkpoints (`container` selects one by name): `pod` is given the pod,
+/// then `body` each container's checkpoint, each failure reported on its own.
+func forEachInput(
+  _ inputs: [String], container: String? = nil, pod: (PodCheckpoint) throws -> Void = { _ in },
+  _ body: (String) throws -> Void
+) throws {
+  try forEachContainer(inputs, container: container, pod: pod) { path, _ in try body(path) }
+}
+
+/// ``forEachInput(_:container:pod:_:)``, giving `body` the pod's container too.
+func forEachContainer(
+  _ inputs: [String], container: String? = nil, pod: (PodCheckpoint) throws -> Void = { _ in },
+  _ body: (String, PodCheckpoint.Container?) throws -> Void
+) throws {
   var failed = false
-  for input in inputs {
+  func attempt(_ work: () throws -> Void) {
     do {
-      try body(input)
+      try work()
     } catch {
       emitError("Error: \(singleLine("\(error)"))\n")
       failed = true
+    }
+  }
+  for input in inputs {
+    attempt {
+      guard PodCheckpoint.isPod(input) else {
+        if container != nil { throw PodCheckpointError.notAPod(input) }
+        return try body(input, nil)
+      }
+      let checkpoint = try PodCheckpoint(path: input)
+      let selected = try checkpoint.containers(selecting: container)
+      try pod(checkpoint)
+      for member in selected { attempt { try body(checkpoint.checkedPath(of: member), member) } }
     }
   }
   if failed { throw ExitCode.failure }

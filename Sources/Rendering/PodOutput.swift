@@ -1,0 +1,46 @@
+import CheckpointKit
+import SystemSupport
+
+extension PodCheckpoint {
+  /// `inspect`'s view of the pod, before its containers' trees.
+  public var treeText: String {
+    var tree = Tree(name.isEmpty ? Path.base(of: path) : name)
+    if !namespace.isEmpty { tree.add("Namespace: \(namespace)") }
+    if !uid.isEmpty { tree.add("UID: \(uid)") }
+    if !sandboxID.isEmpty { tree.add("Sandbox ID: \(sandboxID)") }
+    tree.add("Runtime: \(runtime)" + (runtimeHandler.map { " (\($0))" } ?? ""))
+    tree.add("Layout: \(layout.rawValue)")
+    if let checkpointed { tree.add("Checkpointed: \(checkpointed.rfc3339)") }
+    if let hostname = sandbox.hostname, !hostname.isEmpty { tree.add("Hostname: \(hostname)") }
+    if let labels = sandbox.labels, !labels.isEmpty {
+      tree.add(Tree("Labels", labels.keys.sorted().map { Tree("\($0): \(labels[$0]!)") }))
+    }
+    tree.add("Size: \(ByteCount.format(size))")
+    tree.add(
+      Tree(
+        "Containers",
+        containers.map { container in
+          Tree("\(container.name) (\(container.id.prefix(12))): \(singleLine(container.location))")
+        }))
+    return "\nDisplaying pod checkpoint tree view from \(path)\n\n" + tree.rendered + "\n"
+  }
+}
+
+/// One checkpoint argument of `inspect`: a container checkpoint, or a pod checkpoint with its containers.
+public enum InspectedCheckpoint: Sendable {
+  case container(InspectReport)
+  case pod(PodCheckpoint, [InspectReport])
+
+  /// `--format json`: the container checkpoints' objects as upstream has them, and for each pod checkpoint
+  /// `{"pod": {...}, "containers": [<the container objects>]}`, in the order given.
+  public static func json(_ checkpoints: [InspectedCheckpoint]) -> String {
+    let values = checkpoints.map { checkpoint -> JSONValue in
+      switch checkpoint {
+      case .container(let report): return report.jsonValue
+      case .pod(let pod, let reports):
+        return .object(["pod": pod.showJSON, "containers": .array(reports.map(\.jsonValue))])
+      }
+    }
+    return JSONValue.array(values).formatted(keyOrder: ["pod", "containers"] + InspectReport.keyOrder)
+  }
+}

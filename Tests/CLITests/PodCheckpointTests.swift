@@ -1,0 +1,217 @@
+import CheckpointKit
+import Foundation
+import Glibc
+import SystemSupport
+import TestSupport
+import Testing
+
+/// Pod checkpoints (KEP-5823 layouts and the legacy one) as inputs of `show`, `inspect`, `memparse` and
+/// `coredump`, from copies of the fixtures with the manifest's time fixed, and hostile variants made here.
+@Suite struct PodCheckpointTests {
+  /// The time the copies' manifests say they were written (2026-12-01T10:00:01Z).
+  static let checkpointed: time_t = 1_796_119_201
+
+  /// Copies the pod fixture `name` into `work` under `as`, the manifest (or `pod.options`) dated ``checkpointed``.
+  static func copy(_ name: String, to work: TemporaryDirectory, as copy: String? = nil) throws -> String {
+    let destination = work.file(copy ?? name)
+    try Files.copyTree(Fixtures.path("pods/" + name), to: destination)
+    for marker in ["checkpoint-manifest.json", "pod.options"] where Path.exists(destination + "/" + marker) {
+      var times = [timespec(tv_sec: checkpointed, tv_nsec: 0), timespec(tv_sec: checkpointed, tv_nsec: 0)]
+      #expect(utimensat(AT_FDCWD, destination + "/" + marker, &times, 0) == 0)
+    }
+    return destination
+  }
+
+  /// The legacy fixture unpacked (`tar xf`, as a user would) into `work/legacy-pod`.
+  static func legacy(in work: TemporaryDirectory) throws -> String {
+    let destination = work.file("legacy-pod")
+    try FileManager.default.createDirectory(atPath: destination, withIntermediateDirectories: true)
+    try Tool.run("tar", ["xf", Fixtures.path("pods/legacy-pod.tar"), "-C", destination])
+    var times = [timespec(tv_sec: checkpointed, tv_nsec: 0), timespec(tv_sec: checkpointed, tv_nsec: 0)]
+    #expect(utimensat(AT_FDCWD, destination + "/pod.options", &times, 0) == 0)
+    return destination
+  }
+
+  /// Rewrites the manifest of the pod at `pod` with `change`.
+  static func editManifest(_ pod: String, _ change: (inout [String: Any]) -> Void) throws {
+    let path = pod + "/checkpoint-manifest.json"
+    var manifest = try #require(
+      JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+    change(&manifest)
+    try JSONSerialization.data(withJSONObject: manifest).write(to: URL(fileURLWithPath: path))
+  }
+
+  /// Rewrites the manifest's container `index` of the pod at `pod` with `change`.
+  static func editContainer(_ pod: String, _ index: Int, _ change: @escaping (inout [String: Any]) -> Void) throws {
+    try editManifest(pod) { manifest in
+      var containers = manifest["containers"] as! [[String: Any]]
+      change(&containers[index])
+      manifest["containers"] = containers
+    }
+  }
+
+  @Test func showGivesThePodThenItsContainers() throws {
+    let work = try TemporaryDirectory()
+    _ = try Self.copy("crio-pod", to: work)
+    let table = try CLI.run(["show", "crio-pod"], in: work.path)
+    #expect(table.status == 0, "\(table.stderr)")
+    #expect(table.stderr == "")
+    #expect(table.stdout == (try Fixtures.golden("pods/show-crio.txt", actual: table.stdout)))
+    let json = try CLI.run(["show", "crio-pod", "--format", "json"], in: work.path)
+    #expect(json.status == 0)
+    #expect(json.stdout == (try Fixtures.golden("pods/show-crio.json", actual: json.stdout)))
+    let rows = try #require(JSONValue(parsing: json.stdoutBytes).arrayValue)
+    #expect(rows.map { $0.member("container_name")?.stringValue } == ["fx-sleep", "fx-ptree"])
+    #expect(rows.allSatisfy { $0.member("pod")?.member("sandbox_id")?.stringValue?.hasPrefix("8886bfd1f3ca") == true })
+  }
+
+  @Test func inspectGivesThePodThenEachContainersTree() throws {
+    let work = try TemporaryDirectory()
+    _ = try Self.copy("crio-pod", to: work)
+    let tree = try CLI.run(["inspect", "crio-pod", "--ps-tree"], in: work.path)
+    #expect(tree.status == 0, "\(tree.stderr)")
+    #expect(tree.stdout == (try Fixtures.golden("pods/inspect-crio-ps-tree.txt", actual: tree.stdout)))
+    // Each container's tree is exactly what inspect shows of its archive alone.
+    for (archive, fixture) in [
+      ("9e95cbf5605a064cd1bb53ed5e17523981b39642518a4e6213e39771e2872511", "busybox-sleep.tar"),
+      ("0945ffb250912d1c0f728dcf51f467143c524fba2d66a2ae01517ae46967f041", "busybox-ptree.tar"),
+    ] {
+      let alone = try CLI.run(["inspect", Fixtures.path(fixture), "--ps-tree"])
+      let body = alone.stdout.components(separatedBy: "\n\n").dropFirst(2).joined(separator: "\n\n")
+      #expect(tree.stdout.contains("from crio-pod/containers/\(archive).tar\n\n" + body))
+    }
+    let one = try CLI.run(
+      ["inspect", "crio-pod", "--container", "fx-ptree", "--all", "--format", "json"], in: work.path)
+    #expect(one.status == 0, "\(one.stderr)")
+    #expect(one.stdout == (try Fixtures.golden("pods/inspect-crio-fx-ptree-all.json", actual: one.stdout)))
+    let document = try #require(JSONValue(parsing: one.stdoutBytes).arrayValue)
+    #expect(document.count == 1)
+    #expect(document[0].member("pod")?.member("name")?.stringValue == "web")
+    #expect(document[0].member("containers")?.arrayValue?.count == 1)
+  }
+
+  @Test func memparseAndCoredumpTakeEachContainer() throws {
+    let work = try TemporaryDirectory()
+    _ = try Self.copy("crio-pod", to: work)
+    let search = try CLI.run(
+      ["memparse", "crio-pod", "--container", "fx-ptree", "--search", "SECRET_TOKEN"], in: work.path)
+    #expect(search.status == 0, "\(search.stderr)")
+    let alone = try CLI.run(["memparse", Fixtures.path("busybox-ptree.tar"), "--search", "SECRET_TOKEN"])
+    #expect(search.stdout == alone.stdout)
+    let table = try CLI.run(["memparse", "crio-pod"], in: work.path)
+    #expect(
+      table.stdout.components(separatedBy: "Displaying processes memory sizes from crio-pod/containers/").count == 3)
+    // --pid needs one container.
+    let ambiguous = try CLI.run(["memparse", "crio-pod", "--pid", "1"], in: work.path)
+    #expect(ambiguous.status == 1)
+    #expect(
+      ambiguous.stderr
+        == "Error: crio-pod is a pod checkpoint of 2 containers: choose one with --container (\"fx-sleep\", \"fx-ptree\")\n"
+    )
+    // One directory per container, each core the same bytes as the container archive's own.
+    let cores = try CLI.run(["coredump", "crio-pod", "-o", "cores"], in: work.path)
+    #expect(cores.status == 0, "\(cores.stderr)")
+    let reference = try CLI.run(["coredump", Fixtures.path("busybox-ptree.tar"), "-o", work.file("ptree")])
+    #expect(reference.status == 0)
+    for pid in [1, 9, 10, 11, 12, 19, 20] {
+      #expect(try Files.read(work.file("cores/fx-ptree/core.\(pid)")) == Files.read(work.file("ptree/core.\(pid)")))
+    }
+    #expect(Path.exists(work.file("cores/fx-sleep/core.1")))
+    #expect(Files.permissions(work.file("cores/fx-sleep")) == 0o700)
+    #expect(Files.permissions(work.file("cores/fx-sleep/core.1")) == 0o600)
+  }
+
+  @Test func legacyLayoutIsReadFromPodOptions() throws {
+    let work = try TemporaryDirectory()
+    _ = try Self.legacy(in: work)
+    let table = try CLI.run(["show", "legacy-pod"], in: work.path)
+    #expect(table.status == 0, "\(table.stderr)")
+    #expect(table.stdout == (try Fixtures.golden("pods/show-legacy.txt", actual: table.stdout)))
+    let tree = try CLI.run(["inspect", "legacy-pod", "--container", "fx-sleep"], in: work.path)
+    #expect(tree.status == 0, "\(tree.stderr)")
+    #expect(tree.stdout.contains("Runtime: containerd\n"))
+    #expect(tree.stdout.contains("Sandbox ID: d0204c9682745a68f357ab6c2eb16ec040b994fa6ee69b8cdc214d4dc5cbf37c"))
+    #expect(
+      tree.stdout.contains(
+        "from legacy-pod/0f674aee6d9562cc20c6b76357079eb7a312cf3ec8ec00ec98392539d290d2d1-fx-sleep\n"))
+  }
+
+  /// Each broken or hostile pod checkpoint: one `Error:` line naming it, exit 1, nothing followed or written.
+  @Test func brokenAndHostilePodsAreRefusedByName() throws {
+    let work = try TemporaryDirectory()
+    func expectError(_ arguments: [String], _ message: String, sourceLocation: SourceLocation = #_sourceLocation) throws
+    {
+      let result = try CLI.run(arguments, in: work.path)
+      #expect(result.status == 1, sourceLocation: sourceLocation)
+      #expect(result.stdout == "", sourceLocation: sourceLocation)
+      #expect(result.stderr == "Error: \(message)\n", sourceLocation: sourceLocation)
+    }
+    let pod = try Self.copy("crio-pod", to: work, as: "pod")
+    try FileManager.default.removeItem(atPath: pod + "/checkpoint-manifest.json")
+    try expectError(["show", "pod"], "pod is an incomplete pod checkpoint (no checkpoint-manifest.json)")
+    try expectError(["inspect", "pod"], "pod is an incomplete pod checkpoint (no checkpoint-manifest.json)")
+
+    let hostile = try Self.copy("crio-pod", to: work, as: "hostile")
+    try Self.editContainer(hostile, 0) { $0["archive"] = "../../etc/passwd" }
+    try expectError(
+      ["show", "hostile"],
+      "hostile/checkpoint-manifest.json: container \"fx-sleep\": archive \"../../etc/passwd\" is not the name its id "
+        + "gives \"containers/9e95cbf5605a064cd1bb53ed5e17523981b39642518a4e6213e39771e2872511.tar\"")
+
+    let twice = try Self.copy("crio-pod", to: work, as: "twice")
+    try Self.editManifest(twice) { manifest in
+      let containers = manifest["containers"] as! [[String: Any]]
+      manifest["containers"] = [containers[0], containers[1], containers[0]]
+    }
+    try expectError(["inspect", "twice"], "twice/checkpoint-manifest.json: lists container \"fx-sleep\" twice")
+
+    let badName = try Self.copy("crio-pod", to: work, as: "bad-name")
+    try Self.editContainer(badName, 1) { $0["name"] = "../up" }
+    try expectError(
+      ["coredump", "bad-name"], "bad-name/checkpoint-manifest.json: container name \"../up\" is not a valid name")
+    #expect(!Path.exists(work.file("up")))
+
+    let crowded = try Self.copy("crio-pod", to: work, as: "crowded")
+    try Self.editManifest(crowded) { manifest in
+      let entry = (manifest["containers"] as! [[String: Any]])[0]
+      manifest["containers"] = Array(repeating: entry, count: 1025)
+    }
+    try expectError(["show", "crowded"], "crowded/checkpoint-manifest.json: lists 1025 containers (at most 1024)")
+
+    let future = try Self.copy("crio-pod", to: work, as: "future")
+    try Self.editManifest(future) { $0["version"] = 3 }
+    try expectError(
+      ["show", "future"],
+      "future/checkpoint-manifest.json: unknown pod checkpoint layout (version 3, runtime \"cri-o\")")
+
+    // Metadata must be a regular file: a link is refused (never followed), a FIFO without blocking.
+    let linked = try Self.copy("crio-pod", to: work, as: "linked")
+    try FileManager.default.removeItem(atPath: linked + "/pod-config.json")
+    symlink("/etc/passwd", linked + "/pod-config.json")
+    try expectError(["show", "linked"], "linked/pod-config.json is not a regular file")
+    let fifo = try Self.copy("crio-pod", to: work, as: "fifo")
+    try FileManager.default.removeItem(atPath: fifo + "/checkpoint-manifest.json")
+    #expect(mkfifo(fifo + "/checkpoint-manifest.json", 0o600) == 0)
+    try expectError(["inspect", "fifo"], "fifo/checkpoint-manifest.json is not a regular file")
+    // A container archive replaced by a link to another checkpoint is not followed.
+    let archive = try Self.copy("crio-pod", to: work, as: "archive-link")
+    let member = "containers/9e95cbf5605a064cd1bb53ed5e17523981b39642518a4e6213e39771e2872511.tar"
+    try FileManager.default.removeItem(atPath: archive + "/" + member)
+    symlink(Fixtures.path("busybox-needle.tar"), archive + "/" + member)
+    // The pod itself is shown; its container is not.
+    let linkedArchive = try CLI.run(["inspect", "archive-link", "--container", "fx-sleep"], in: work.path)
+    #expect(linkedArchive.status == 1)
+    #expect(linkedArchive.stdout.hasPrefix("\nDisplaying pod checkpoint tree view from archive-link\n"))
+    #expect(!linkedArchive.stdout.contains("Displaying container"))
+    #expect(linkedArchive.stderr == "Error: archive-link/\(member) is not a regular file\n")
+
+    try expectError(
+      ["inspect", Fixtures.path("busybox-sleep.tar"), "--container", "x"],
+      "\(Fixtures.path("busybox-sleep.tar")) is a container checkpoint; --container selects a container of a pod checkpoint"
+    )
+    _ = try Self.copy("crio-pod", to: work, as: "named")
+    try expectError(
+      ["inspect", "named", "--container", "nope"],
+      "named: no container named \"nope\" (the pod has \"fx-sleep\", \"fx-ptree\")")
+  }
+}
