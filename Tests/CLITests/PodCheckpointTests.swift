@@ -136,6 +136,100 @@ import Testing
         "from legacy-pod/0f674aee6d9562cc20c6b76357079eb7a312cf3ec8ec00ec98392539d290d2d1-fx-sleep\n"))
   }
 
+  /// A tar of the pod directory as users make it (plain, zstd, gzip, with or without `./`) reads as the directory:
+  /// the containers in place or as the tar is decompressed, nothing unpacked.
+  @Test func podArchivesReadAsTheirDirectory() throws {
+    let work = try TemporaryDirectory()
+    _ = try Self.copy("crio-pod", to: work)
+    try Tool.run("tar", ["cf", "pod.tar", "-C", "crio-pod", "."], in: work.path)
+    try Tool.run("sh", ["-c", "tar cf - -C crio-pod . | zstd -q -o pod.tar.zst"], in: work.path)
+    try Tool.run(
+      "tar", ["czf", "pod.tgz", "-C", "crio-pod", "checkpoint-manifest.json", "containers", "pod-config.json"],
+      in: work.path)
+    let directory = try CLI.run(["show", "crio-pod"], in: work.path)
+    let search = try CLI.run(
+      ["memparse", "crio-pod", "--container", "fx-ptree", "--search", "SECRET_TOKEN"], in: work.path)
+    let cores = try CLI.run(["coredump", "crio-pod", "-o", "cores"], in: work.path)
+    #expect(cores.status == 0)
+    for archive in ["pod.tar", "pod.tar.zst", "pod.tgz"] {
+      let show = try CLI.run(["show", archive], in: work.path)
+      #expect(show.status == 0, "\(archive): \(show.stderr)")
+      #expect(show.stdout == directory.stdout.replacingOccurrences(of: "from crio-pod\n", with: "from \(archive)\n"))
+      let found = try CLI.run(
+        ["memparse", archive, "--container", "fx-ptree", "--search", "SECRET_TOKEN"], in: work.path)
+      #expect(found.stdout == search.stdout, "\(archive)")
+      let tree = try CLI.run(["inspect", archive, "--container", "fx-sleep"], in: work.path)
+      #expect(
+        tree.stdout.contains(
+          "from \(archive)/containers/9e95cbf5605a064cd1bb53ed5e17523981b39642518a4e6213e39771e2872511.tar\n"))
+      let written = try CLI.run(["coredump", archive, "-o", archive + "-cores"], in: work.path)
+      #expect(written.status == 0, "\(archive): \(written.stderr)")
+      for core in ["fx-sleep/core.1", "fx-ptree/core.1", "fx-ptree/core.20"] {
+        #expect(try Files.read(work.file("\(archive)-cores/\(core)")) == Files.read(work.file("cores/\(core)")))
+      }
+    }
+    // The legacy layout as its writers packed it (sorted names, directory entries).
+    let legacy = try CLI.run(["show", Fixtures.path("pods/legacy-pod.tar")], in: work.path)
+    #expect(legacy.status == 0, "\(legacy.stderr)")
+    #expect(
+      legacy.stdout.replacingOccurrences(of: Fixtures.path("pods/"), with: "")
+        == (try Fixtures.golden(
+          "pods/show-legacy-tar.txt", actual: legacy.stdout.replacingOccurrences(of: Fixtures.path("pods/"), with: "")))
+    )
+    let unpacked = try Self.legacy(in: work)
+    let legacyTree = try CLI.run(["inspect", Fixtures.path("pods/legacy-pod.tar"), "--container", "fx-ptree", "--all"])
+    let unpackedTree = try CLI.run(["inspect", unpacked, "--container", "fx-ptree", "--all"])
+    #expect(legacyTree.status == 0, "\(legacyTree.stderr)")
+    let body = { (text: String) in
+      text.components(separatedBy: "Displaying container checkpoint tree view from").last!.drop { $0 != "\n" }
+    }
+    #expect(body(legacyTree.stdout) == body(unpackedTree.stdout))
+  }
+
+  /// `decode POD:CONTAINER/member` decodes a container's image; `decode POD` lists every container's images.
+  @Test func decodeReachesEachContainersImages() throws {
+    let work = try TemporaryDirectory()
+    _ = try Self.copy("crio-pod", to: work)
+    try Tool.run("tar", ["cf", "pod.tar", "-C", "crio-pod", "."], in: work.path)
+    let alone = try CLI.run(["decode", Fixtures.path("busybox-ptree.tar") + ":checkpoint/pstree.img"])
+    #expect(alone.status == 0)
+    for pod in ["crio-pod", "pod.tar"] {
+      let image = try CLI.run(["decode", pod + ":fx-ptree/checkpoint/pstree.img"], in: work.path)
+      #expect(image.status == 0, "\(image.stderr)")
+      #expect(image.stdout == alone.stdout)
+      let listing = try CLI.run(["decode", pod], in: work.path)
+      #expect(listing.status == 0, "\(listing.stderr)")
+      #expect(listing.stdout.contains("\nfx-sleep/pstree.img "))
+      #expect(listing.stdout.contains("\nfx-ptree/mm-20.img "))
+    }
+    let missing = try CLI.run(["decode", "crio-pod:web/checkpoint/pstree.img"], in: work.path)
+    #expect(missing.stderr == "Error: crio-pod: no container named \"web\" (the pod has \"fx-sleep\", \"fx-ptree\")\n")
+  }
+
+  /// A hostile pod archive: a member leading out, or a manifest that is a link, is refused by name.
+  @Test func hostilePodArchivesAreRefused() throws {
+    let work = try TemporaryDirectory()
+    let pod = try Self.copy("crio-pod", to: work)
+    let manifest = try Files.read(pod + "/checkpoint-manifest.json")
+    let config = try Files.read(pod + "/pod-config.json")
+    try TestArchive.write(
+      [.file("pod-config.json", config), .file("../evil", [1]), .file("checkpoint-manifest.json", manifest)],
+      to: work.file("evil.tar"))
+    let evil = try CLI.run(["show", "evil.tar"], in: work.path)
+    #expect(evil.status == 1)
+    #expect(evil.stderr == "Error: archive evil.tar has an unsafe member \"../evil\": path leads out of the target\n")
+    try TestArchive.write(
+      [.file("pod-config.json", config), .symlink("checkpoint-manifest.json", to: "pod-config.json")],
+      to: work.file("link.tar"))
+    let link = try CLI.run(["inspect", "link.tar"], in: work.path)
+    #expect(link.status == 1)
+    #expect(link.stderr == "Error: link.tar/checkpoint-manifest.json is not a regular file\n")
+    try TestArchive.write([.file("pod-config.json", config)], to: work.file("incomplete.tar"))
+    let incomplete = try CLI.run(["show", "incomplete.tar"], in: work.path)
+    #expect(
+      incomplete.stderr == "Error: incomplete.tar is an incomplete pod checkpoint (no checkpoint-manifest.json)\n")
+  }
+
   /// Each broken or hostile pod checkpoint: one `Error:` line naming it, exit 1, nothing followed or written.
   @Test func brokenAndHostilePodsAreRefusedByName() throws {
     let work = try TemporaryDirectory()

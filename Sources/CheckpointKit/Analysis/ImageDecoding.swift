@@ -29,6 +29,19 @@ public enum ImageDecoding {
   public static func decode(_ path: String, pretty: Bool, registry: RegistryOptions = RegistryOptions()) throws
     -> Output
   {
+    if PodCheckpoint.isPod(path) {
+      // Every container's images, each name after its container's.
+      let pod = try PodCheckpoint(path: path)
+      var rows: [[String]] = []
+      for container in pod.containers {
+        guard case .listing(let listed) = try listing(pod.source(of: container, selection: listingSelection)) else {
+          continue
+        }
+        if rows.isEmpty { rows.append(listed[0]) }
+        rows += listed.dropFirst().map { [container.name + "/" + $0[0]] + $0.dropFirst() }
+      }
+      return .listing(rows)
+    }
     if let info = try Path.status(path) {
       if Path.isDirectory(info) {
         return try listing(CheckpointSource(path: path, selection: listingSelection, registry: registry))
@@ -60,9 +73,19 @@ public enum ImageDecoding {
         && (Path.status(archive) != nil
           || (member.hasSuffix(CRIUImage.suffix) && (try? ImageReference(transport: archive)) != nil))
       if isMember {
-        // A directory, an archive file, an archive streamed through a pipe, or an image.
-        let wanted = ArchiveEntry.normalize(member) ?? member
-        let source = try CheckpointSource(path: archive, selection: .init(memory: { $0 == wanted }), registry: registry)
+        // A directory, an archive file, an archive streamed through a pipe, or an image; in a pod checkpoint,
+        // CONTAINER/member.
+        var wanted = ArchiveEntry.normalize(member) ?? member
+        var opened: CheckpointSource?
+        if PodCheckpoint.isPod(archive) {
+          let pod = try PodCheckpoint(path: archive)
+          let container = try pod.container(named: String(wanted.prefix { $0 != "/" }))
+          wanted = String(wanted.drop { $0 != "/" }.dropFirst())
+          opened = try pod.source(of: container, selection: .init(memory: { [wanted] in $0 == wanted }))
+        }
+        let source =
+          try opened
+          ?? CheckpointSource(path: archive, selection: .init(memory: { [wanted] in $0 == wanted }), registry: registry)
         if let raw = rawKind(of: wanted) { return .text(rawReport(kind: raw, size: try source.size(of: wanted))) }
         return .text(try decodeImage(source.bytes(of: wanted), name: "\(archive):\(wanted)", pretty: pretty))
       }

@@ -29,6 +29,8 @@ public struct PodCheckpoint: Sendable {
   public var containers: [Container]
   /// Bytes of the pod checkpoint's files.
   public var size: Int64
+  /// What a tar of the pod checkpoint holds, `nil` for a directory.
+  var archive: PodArchive.Contents?
 
   /// A container of the pod.
   public struct Container: Sendable, Equatable {
@@ -54,7 +56,8 @@ public struct PodCheckpoint: Sendable {
   /// True when `path` is a directory with a pod checkpoint's files at its root (of any type: a link in their
   /// place is refused when read, not taken for a container checkpoint).
   public static func isPod(_ path: String) -> Bool {
-    guard let info = try? Path.status(path), Path.isDirectory(info) else { return false }
+    guard let info = try? Path.status(path) else { return false }
+    guard Path.isDirectory(info) else { return Path.isRegularFile(info) && PodArchive.startsLikePod(path) }
     return markers.contains { (try? Path.linkStatus(Path.join(path, $0))) ?? nil != nil }
   }
 
@@ -93,8 +96,9 @@ public struct PodCheckpoint: Sendable {
   /// container checkpoint directory), once checked to be a regular file or a directory, not a link.
   public func checkedPath(of container: Container) throws -> String {
     let location = path(of: container)
-    guard let info = try Path.linkStatus(location) else { throw CheckpointError.missing(location) }
-    guard Path.isRegularFile(info) || Path.isDirectory(info) else {
+    let files = PodFiles(directory: path, archive: archive)
+    guard try files.holds(container.location, directory: layout == .legacy) else {
+      guard try archive != nil || Path.linkStatus(location) != nil else { throw CheckpointError.missing(location) }
       throw CheckpointError.notRegularFile(source: path, member: container.location)
     }
     return location
@@ -113,7 +117,8 @@ extension PodCheckpoint {
   /// Reads the pod checkpoint directory `path`: its manifest (or the legacy `pod.options`) and sandbox
   /// configuration, every name checked before use.
   public init(path: String) throws {
-    let files = PodFiles(directory: path)
+    var files = PodFiles(directory: path)
+    if let info = try Path.status(path), !Path.isDirectory(info) { files.archive = try PodArchive.read(path) }
     if let manifestBytes = try files.read(Layout.manifestName, limit: Layout.manifestLimit) {
       let manifest = try decodeMember(PodCRI.Manifest.self, manifestBytes, source: path, member: Layout.manifestName)
       let layout = try Layout(manifest: manifest, path: path)
@@ -131,12 +136,25 @@ extension PodCheckpoint {
 }
 
 /// The pod checkpoint's own files, read as metadata: regular files only (a link is refused, a FIFO never blocks),
-/// limited in size.
+/// limited in size; from a directory, or from a tar of one as ``PodArchive`` read it.
 struct PodFiles {
+  /// The pod checkpoint as the user named it.
   let directory: String
+  /// A pod archive's members, `nil` for a directory.
+  var archive: PodArchive.Contents?
 
   /// The file `name`'s bytes, `nil` when there is none.
   func read(_ name: String, limit: Int64) throws -> [UInt8]? {
+    if let archive {
+      guard let member = archive.members[name] else { return nil }
+      guard member.isRegular, let bytes = archive.files[name] else {
+        throw CheckpointError.notRegularFile(source: directory, member: name)
+      }
+      guard bytes.count <= limit else {
+        throw ArchiveError.memberTooLarge(archive: directory, member: name, limit: limit)
+      }
+      return bytes
+    }
     let path = Path.join(directory, name)
     guard let entry = try Path.linkStatus(path) else { return nil }
     guard Path.isRegularFile(entry) else { throw CheckpointError.notRegularFile(source: directory, member: name) }
@@ -151,17 +169,33 @@ struct PodFiles {
 
   /// The modification time of `name`.
   func modificationTime(_ name: String) -> Timestamp? {
+    if let archive { return archive.members[name].flatMap { Timestamp(unixSeconds: $0.modificationTime) } }
     guard let info = try? Path.linkStatus(Path.join(directory, name)) else { return nil }
     return Timestamp(unixSeconds: Int64(info.st_mtim.tv_sec))
   }
 
   /// Bytes of the regular files at `relative` (a file, or a directory walked four levels deep).
   func size(of relative: String, depth: Int = 0) -> Int64 {
+    if let archive {
+      return archive.members.reduce(0) { sum, member in
+        member.key == relative || member.key.hasPrefix(relative + "/") ? sum + member.value.size : sum
+      }
+    }
     let path = Path.join(directory, relative)
     guard let info = try? Path.linkStatus(path) else { return 0 }
     if Path.isRegularFile(info) { return Int64(info.st_size) }
     guard Path.isDirectory(info), depth < 4, let names = try? Path.entries(of: path) else { return 0 }
     return names.reduce(0) { $0 + size(of: relative + "/" + $1, depth: depth + 1) }
+  }
+
+  /// True when `relative` is a regular file (or, with `directory`, a directory), not a link.
+  func holds(_ relative: String, directory allowed: Bool) throws -> Bool {
+    if let archive {
+      if allowed && archive.directories.contains(relative) { return true }
+      return archive.members[relative]?.isRegular == true
+    }
+    guard let info = try Path.linkStatus(Path.join(directory, relative)) else { return false }
+    return Path.isRegularFile(info) || (allowed && Path.isDirectory(info))
   }
 }
 

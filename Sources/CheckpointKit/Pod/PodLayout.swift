@@ -101,7 +101,7 @@ extension PodCheckpoint {
         uid: sandbox.metadata?.uid ?? "", sandboxID: sandboxID, runtime: self == .crio ? "cri-o" : "containerd",
         runtimeHandler: manifest.runtimeHandler, checkpointed: files.modificationTime(Self.manifestName),
         sandbox: sandbox, annotations: [:], containers: containers,
-        size: containers.reduce(size) { $0 + files.size(of: $1.location) })
+        size: containers.reduce(size) { $0 + files.size(of: $1.location) }, archive: files.archive)
     }
 
     /// Reads a legacy pod checkpoint from its `pod.options`.
@@ -146,7 +146,7 @@ extension PodCheckpoint {
         runtime: annotation("engine.name") ?? "", runtimeHandler: nil,
         checkpointed: files.modificationTime(legacyOptionsName), sandbox: sandbox ?? PodCRI.SandboxConfig(),
         annotations: annotations, containers: containers,
-        size: containers.reduce(size) { $0 + files.size(of: $1.location) })
+        size: containers.reduce(size) { $0 + files.size(of: $1.location) }, archive: files.archive)
     }
   }
 }

@@ -310,8 +310,9 @@ extension CheckpointSource {
   package final class Loader {
     private let path: String
     private let selection: Selection
-    /// A checkpoint image's layer, else `nil`.
-    private let image: ImageLayer?
+    /// The archive the checkpoint is in when it is inside another file (an image's layer, a pod archive's
+    /// member), else `nil`.
+    private let image: Enclosure?
     /// The archive, `nil` for a directory.
     private let reader: ArchiveReader?
     /// A directory's members, all known when the loader is made.
@@ -339,7 +340,10 @@ extension CheckpointSource {
     {
       self.path = path
       self.selection = selection
-      image = try CheckpointSource.imageLayer(path, registry: registry)  // a checkpoint image's layer (CheckpointSource+Image.swift)
+      let exists = try Path.status(path) != nil
+      image =
+        try (exists ? nil : PodArchive.enclosure(path))
+        ?? CheckpointSource.imageLayer(path, registry: registry).map(Enclosure.init(layer:))
       guard let info = try image?.status ?? Path.status(path) else {
         throw CheckpointError.missing(path)
       }
@@ -400,7 +404,7 @@ extension CheckpointSource {
       // Every spilled byte is in the file before anything reads it back.
       try buffering { try spill.flush() }
       // A registry's layer is checked against its digest once the archive is read.
-      try image?.stream?.finish()
+      try image?.finish()
       // Members imply their directories: upstream wants an explicit `checkpoint/` entry, this accepts both.
       for name in found.keys {
         var parent = Path.directory(of: name)
@@ -430,8 +434,13 @@ extension CheckpointSource {
         guard case .pending(let size)? = found[name] else { preconditionFailure("the member stopped at is pending") }
         try keepMember(name, size: size)
       }
-      while let entry = try reader.next() {
+      while var entry = try reader.next() {
         compression = reader.compression ?? .none
+        if let prefix = image?.prefix {
+          // A container directory inside a pod archive: its members, named as in the directory.
+          guard let name = entry.normalizedPath, name.hasPrefix(prefix), name.count > prefix.count else { continue }
+          entry.path = String(name.dropFirst(prefix.count))
+        }
         if entry.kind != .regular, let name = entry.normalizedPath, CheckpointLayout.jsonMetadata.contains(name) {
           // Never followed nor read: a link could point anywhere, a directory or device has no JSON.
           irregular.insert(name)
@@ -513,6 +522,46 @@ extension CheckpointSource {
         return (try? PageMap.pagesID(ofImage: bytes)) == pagesID
       }
       return named ? "to be read at any offset" : "because it comes before its pagemap"
+    }
+  }
+}
+
+extension CheckpointSource {
+  /// An archive inside another file: a checkpoint image's layer, or a container checkpoint in a pod archive.
+  struct Enclosure {
+    /// The archive.
+    var reader: ArchiveReader
+    /// The file its uncompressed members are read from in place, `nil` when it is streamed.
+    var file: FileDescriptor?
+    /// Where the archive starts in `file`.
+    var baseOffset: Int64
+    /// Only members below this directory (with the `/`), named without it: a legacy pod's container directory.
+    var prefix: String?
+    /// Reads what the archive reader left and checks it (a registry layer's size and digest).
+    var finish: () throws -> Void
+
+    /// What `stat` would say: a regular file (the archive branch of a checkpoint source).
+    var status: stat {
+      var info = stat()
+      info.st_mode = S_IFREG | 0o400
+      return info
+    }
+
+    init(
+      reader: ArchiveReader, file: FileDescriptor?, baseOffset: Int64, prefix: String?,
+      finish: @escaping () throws -> Void
+    ) {
+      self.reader = reader
+      self.file = file
+      self.baseOffset = baseOffset
+      self.prefix = prefix
+      self.finish = finish
+    }
+
+    init(layer: ImageLayer) {
+      self.init(
+        reader: layer.reader, file: layer.file, baseOffset: layer.baseOffset, prefix: nil,
+        finish: { try layer.stream?.finish() })
     }
   }
 }

@@ -166,7 +166,7 @@ final class StreamedPages: MemberReceiver, RandomAccessBytes {
   }
 
   func receive(from reader: ArchiveReader) throws -> (bytes: RandomAccessBytes, size: Int64) {
-    let pages = ForwardPages(reader: reader, source: source, member: member, keeping: kept)
+    let pages = ForwardMember(reader: reader, source: source, member: member, keeping: kept)
     guard let pageMap = memory.privateMemory?.pageMap else { preconditionFailure("a streamed process has pages") }
     try consume?(
       ProcessMemory(
@@ -186,7 +186,7 @@ final class StreamedPages: MemberReceiver, RandomAccessBytes {
 }
 
 /// The member being decompressed, read at ever larger offsets: bytes skipped over are read and dropped.
-final class ForwardPages: RandomAccessBytes {
+final class ForwardMember: RandomAccessBytes {
   private let reader: ArchiveReader
   private let source: String
   private let member: String

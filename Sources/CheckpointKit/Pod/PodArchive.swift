@@ -1,0 +1,111 @@
+import Archive
+import SystemSupport
+
+/// A pod checkpoint packed in a tar of its directory (plain, gzip or zstd; `tar cf pod.tar -C DIR .`): the pod's
+/// files are read in one pass, and each container's checkpoint is read from inside it as a checkpoint of its own,
+/// named `POD.tar/<its place in the pod>`: in place when the tar is uncompressed, else decompressed again and
+/// read as it passes (nothing is unpacked to disk).
+enum PodArchive {
+  /// A member of the pod archive.
+  struct Member: Sendable, Equatable {
+    var size: Int64
+    var modificationTime: Int64
+    var isRegular: Bool
+  }
+
+  /// What one pass over a pod archive found.
+  struct Contents: Sendable, Equatable {
+    /// Every member but directories, by normalised name.
+    var members: [String: Member] = [:]
+    /// Directories, explicit or implied by members.
+    var directories: Set<String> = []
+    /// The bytes of the pod's own JSON files (regular files at the root).
+    var files: [String: [UInt8]] = [:]
+  }
+
+  /// The pod's own files, read into memory.
+  static let podFiles: Set<String> = Set(PodCheckpoint.markers + [PodCheckpoint.Layout.legacySandboxName])
+
+  /// True when the archive at `path` starts like a pod checkpoint: its first member (after `./`) is one of the
+  /// pod's files, `containers/`, a `container-<hex>.tar` or a legacy `<64 hex>-<name>/` directory, none of which
+  /// starts a container checkpoint or an image.
+  static func startsLikePod(_ path: String) -> Bool {
+    guard let reader = try? ArchiveReader(path: path) else { return false }
+    while let entry = try? reader.next() {
+      guard let name = entry.normalizedPath, !name.isEmpty, name != "." else { continue }
+      let top = String(name.prefix { $0 != "/" })
+      if podFiles.contains(top) || top == "containers" { return true }
+      if top.hasPrefix("container-") && top.hasSuffix(".tar") && !name.contains("/") { return true }
+      let id = top.prefix(64)
+      return id.count == 64 && id.allSatisfy(\.isHexDigit) && top.dropFirst(64).first == "-"
+        && (name.contains("/") || entry.kind == .directory)
+    }
+    return false
+  }
+
+  /// Reads the pod archive at `path` once: the member index and the pod's JSON files.
+  static func read(_ path: String) throws -> Contents {
+    let reader = try ArchiveReader(path: path)
+    var contents = Contents()
+    while let entry = try reader.next() {
+      guard let name = try SafeExtraction.checkedName(of: entry, in: path), !name.isEmpty else { continue }
+      if entry.kind == .directory {
+        contents.directories.insert(name)
+        continue
+      }
+      contents.members[name] = Member(
+        size: entry.size, modificationTime: entry.modificationTime, isRegular: entry.kind == .regular)
+      var parent = Path.directory(of: name)
+      while parent != "." && !parent.isEmpty && contents.directories.insert(parent).inserted {
+        parent = Path.directory(of: parent)
+      }
+      if entry.kind == .regular && podFiles.contains(name) {
+        contents.files[name] = try reader.readAll(limit: PodCheckpoint.Layout.manifestLimit, member: name)
+      }
+    }
+    return contents
+  }
+
+  /// The archive a checkpoint is read from when `path` names a member of a pod archive
+  /// (`POD.tar/containers/<hex>.tar`, `POD.tar/container-<hex>.tar`, legacy `POD.tar/<id>-<name>`), else `nil`.
+  static func enclosure(_ path: String) throws -> CheckpointSource.Enclosure? {
+    var outer = Path.directory(of: path)
+    while outer != "." && !outer.isEmpty && outer != "/" {
+      if let info = try Path.status(outer) {
+        guard Path.isRegularFile(info), startsLikePod(outer) else { return nil }
+        return try open(member: String(path.dropFirst(outer.count + 1)), of: outer, display: path)
+      }
+      outer = Path.directory(of: outer)
+    }
+    return nil
+  }
+
+  /// Opens `member` of the pod archive `outer`: a container archive (in place when `outer` is uncompressed,
+  /// else read forward as `outer` is decompressed), or a legacy container directory (the members below it).
+  private static func open(member: String, of outer: String, display: String) throws -> CheckpointSource.Enclosure {
+    let name = ArchiveEntry.normalize(member) ?? member
+    let reader = try ArchiveReader(path: outer)
+    while let entry = try reader.next() {
+      guard let entryName = try SafeExtraction.checkedName(of: entry, in: outer) else { continue }
+      if entryName.hasPrefix(name + "/") || (entryName == name && entry.kind == .directory) {
+        // A legacy container directory: the pod archive itself, read from here on, below `name/`.
+        let again = try ArchiveReader(path: outer)
+        return CheckpointSource.Enclosure(
+          reader: again, file: again.fileReadableAtOffsets, baseOffset: 0, prefix: name + "/", finish: {})
+      }
+      guard entryName == name else { continue }
+      guard entry.kind == .regular else { throw CheckpointError.notRegularFile(source: outer, member: name) }
+      if let offset = entry.dataOffset, let file = reader.fileReadableAtOffsets {
+        let slice = FileSlice(file: file, offset: offset, size: entry.size)
+        return CheckpointSource.Enclosure(
+          reader: try ArchiveReader(bytes: slice, size: entry.size, displayPath: display), file: file,
+          baseOffset: offset, prefix: nil, finish: {})
+      }
+      let forward = ForwardMember(reader: reader, source: outer, member: name, keeping: nil)
+      return CheckpointSource.Enclosure(
+        reader: try ArchiveReader(bytes: forward, size: entry.size, displayPath: display), file: nil, baseOffset: 0,
+        prefix: nil, finish: { _ = try forward.finish() })
+    }
+    throw CheckpointError.missing(display)
+  }
+}
