@@ -10,7 +10,10 @@ extension CheckpointDiff {
   /// `environment_variables` (with `--ps-tree-env`) and `changes: [{field, before, after}]` on processes;
   /// `socket_type`, `peer` and `summary` on sockets; and `memory_map_changes`, `page_changes` and
   /// `rootfs_changes` (docs/json-schemas.md has their schema).
-  public var json: String {
+  public var json: String { jsonValue.formatted(keyOrder: Self.keyOrder) + "\n" }
+
+  /// ``json``'s value.
+  var jsonValue: JSONValue {
     var object: [String: JSONValue] = [
       "container_id": .string(containerID), "container_name": .string(containerName), "image": .string(image),
       "checkpoint_a": a.jsonValue, "checkpoint_b": b.jsonValue,
@@ -37,7 +40,7 @@ extension CheckpointDiff {
     if let memoryMaps { object["memory_map_changes"] = .array(memoryMaps.map(\.jsonValue)) }
     if let pages { object["page_changes"] = .array(pages.map(\.jsonValue)) }
     if let rootFS { object["rootfs_changes"] = rootFS.jsonValue }
-    return JSONValue.object(object).formatted(keyOrder: Self.keyOrder) + "\n"
+    return .object(object)
   }
 
   static let keyOrder = [

@@ -44,3 +44,37 @@ public enum InspectedCheckpoint: Sendable {
     return JSONValue.array(values).formatted(keyOrder: ["pod", "containers"] + InspectReport.keyOrder)
   }
 }
+
+extension PodDiff {
+  /// The tree: the two pods, the containers added and removed, then each container's comparison as `diff`
+  /// shows two container checkpoints, under `Container NAME`.
+  public func renderTree(options: CheckpointDiff.Options, _ write: (String) throws -> Void) throws {
+    var tree = Tree("Pod checkpoint diff: \(a.name) (\(a.namespace))")
+    for (label, pod) in [("A", a), ("B", b)] {
+      tree.add("\(label): \(pod.path), \(pod.checkpointed?.rfc3339 ?? "-"), \(pod.containers.count) containers")
+    }
+    tree.add(Tree("Added containers", added.map { Tree($0) }))
+    tree.add(Tree("Removed containers", removed.map { Tree($0) }))
+    tree.add(Tree("Compared containers", pairs.map { Tree($0.name) }))
+    try write(tree.rendered + "\n")
+    try compare(options: options) { name, diff in
+      try write("Container \(name)\n\n")
+      try diff.renderTree(write)
+    }
+  }
+
+  /// `{"pod_a": {...}, "pod_b": {...}, "added": [names], "removed": [names], "containers": [{"name": NAME,
+  /// "diff": <diff's object for two container checkpoints>}]}`.
+  public func json(options: CheckpointDiff.Options) throws -> String {
+    var containers: [JSONValue] = []
+    try compare(options: options) { name, diff in
+      containers.append(.object(["name": .string(name), "diff": diff.jsonValue]))
+    }
+    let object: [String: JSONValue] = [
+      "pod_a": a.showJSON, "pod_b": b.showJSON, "added": .array(added.map { .string($0) }),
+      "removed": .array(removed.map { .string($0) }), "containers": .array(containers),
+    ]
+    return JSONValue.object(object).formatted(
+      keyOrder: ["pod_a", "pod_b", "added", "removed", "containers", "diff"] + CheckpointDiff.keyOrder) + "\n"
+  }
+}

@@ -186,6 +186,43 @@ import Testing
     #expect(body(legacyTree.stdout) == body(unpackedTree.stdout))
   }
 
+  /// `diff` of two pod checkpoints compares the containers they share, down to the pages, and names the others.
+  @Test func diffComparesContainersByName() throws {
+    let work = try TemporaryDirectory()
+    _ = try Self.copy("crio-pod", to: work, as: "a")
+    let b = try Self.copy("crio-pod", to: work, as: "b")
+    // One byte of fx-ptree's pages changed (as in the shared crio-pod-tampered fixture), fx-sleep removed.
+    let archive = b + "/containers/0945ffb250912d1c0f728dcf51f467143c524fba2d66a2ae01517ae46967f041.tar"
+    var bytes = try Files.read(archive)
+    #expect(bytes[130339] == 0x0d)
+    bytes[130339] = 0x0c
+    try Files.write(bytes, to: archive)
+    try Self.editManifest(b) { manifest in
+      manifest["containers"] = Array((manifest["containers"] as! [[String: Any]]).dropFirst())
+    }
+    let json = try CLI.run(["diff", "a", "b", "--pages", "--format", "json"], in: work.path)
+    #expect(json.status == 0, "\(json.stderr)")
+    let document = try JSONValue(parsing: json.stdoutBytes)
+    #expect(document.member("removed")?.arrayValue == [.string("fx-sleep")])
+    #expect(document.member("added")?.arrayValue == [])
+    let containers = try #require(document.member("containers")?.arrayValue)
+    #expect(containers.map { $0.member("name")?.stringValue } == ["fx-ptree"])
+    let pages = try #require(containers[0].member("diff")?.member("page_changes")?.arrayValue)
+    // Pages are compared whole: the one page holding the byte, in pid 1's mapping of /bin/busybox.
+    #expect(pages.compactMap { $0.member("changed_bytes")?.integerValue }.reduce(0, +) == 4096)
+    let ranges = pages.flatMap { $0.member("ranges")?.arrayValue ?? [] }
+    #expect(ranges.map { $0.member("start")?.stringValue } == ["0x401000"])
+    #expect(pages.first { $0.member("ranges")?.arrayValue?.isEmpty == false }?.member("pid")?.integerValue == 1)
+    let tree = try CLI.run(["diff", "a", "b", "--pages"], in: work.path)
+    #expect(tree.status == 0)
+    #expect(tree.stdout.hasPrefix("Pod checkpoint diff: web (default)\n"))
+    #expect(tree.stdout.contains("├── Removed containers\n│   └── fx-sleep\n"))
+    #expect(tree.stdout.contains("Container fx-ptree\n\n╔"))
+    let mixed = try CLI.run(["diff", "a", Fixtures.path("busybox-sleep.tar")], in: work.path)
+    #expect(mixed.status == 1)
+    #expect(mixed.stderr.hasPrefix("Error: a is a pod checkpoint and "))
+  }
+
   /// `decode POD:CONTAINER/member` decodes a container's image; `decode POD` lists every container's images.
   @Test func decodeReachesEachContainersImages() throws {
     let work = try TemporaryDirectory()

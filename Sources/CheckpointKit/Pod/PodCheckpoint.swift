@@ -211,6 +211,8 @@ public enum PodCheckpointError: Error, Equatable, CustomStringConvertible {
   case noSuchContainer(path: String, name: String, names: [String])
   /// `--container NAME` given with a container checkpoint.
   case notAPod(String)
+  /// `diff` of a pod checkpoint and a container checkpoint.
+  case mixedDiff(pod: String, container: String)
   /// A pod checkpoint of several containers where one is needed.
   case needsContainer(path: String, names: [String])
 
@@ -226,6 +228,9 @@ public enum PodCheckpointError: Error, Equatable, CustomStringConvertible {
       return "\(Path.join(path, member)): \(reason)"
     case .notAPod(let path):
       return "\(path) is a container checkpoint; --container selects a container of a pod checkpoint"
+    case .mixedDiff(let pod, let container):
+      return "\(pod) is a pod checkpoint and \(container) is not: diff compares two pod checkpoints or two "
+        + "container checkpoints (select one of the pod's with \(pod)/<its archive>)"
     case .needsContainer(let path, let names):
       return "\(path) is a pod checkpoint of \(names.count) containers: choose one with --container ("
         + names.map { JSONValue.quote($0) }.joined(separator: ", ") + ")"

@@ -6,7 +6,7 @@ extension CheckpointCtl {
   struct Diff: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "diff",
-      abstract: "Show changes between two container checkpoints",
+      abstract: "Show changes between two container checkpoints (or two pod checkpoints, container by container)",
       discussion: """
         Compares two checkpoints of one container (archives of any compression, or directories): processes \
         (added, removed, modified: command line, environment, state, parent, threads), memory size, and as \
@@ -78,6 +78,11 @@ extension CheckpointCtl {
     @OptionGroup(title: "Registry options (docker:// checkpoints)") var registry: RegistryFlags
 
     func run() throws {
+      if PodCheckpoint.isPod(inputs[0]) || PodCheckpoint.isPod(inputs[1]) {
+        let diff = try PodDiff(inputs[0], inputs[1])
+        return outputFormat == .json
+          ? emit(try diff.json(options: options)) : try diff.renderTree(options: options) { emit($0) }
+      }
       let diff = try CheckpointKit.CheckpointDiff(inputs[0], inputs[1], options: options)
       if outputFormat == .json { emit(diff.json) } else { try diff.renderTree { emit($0) } }
     }
