@@ -102,7 +102,7 @@ let package = Package(
     .testTarget(name: "RenderingTests", dependencies: ["Rendering", "CheckpointKit", "TestSupport"]),
     .testTarget(
       name: "CLITests",
-      dependencies: ["checkpointctl", "CheckpointKit", "Rendering", "TestSupport"]
+      dependencies: ["checkpointctl", "CheckpointKit", "OCI", "Rendering", "TestSupport"]
     ),
   ]
 )

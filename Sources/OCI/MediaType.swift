@@ -23,6 +23,10 @@ public enum MediaType {
   public static func isIndex(_ type: String?) -> Bool { type == imageIndex || type == dockerManifestList }
   /// True for an image manifest, OCI or Docker.
   public static func isManifest(_ type: String?) -> Bool { type == imageManifest || type == dockerManifest }
+  /// True for an image layer: OCI's (uncompressed, gzip, zstd) or Docker's.
+  public static func isLayer(_ type: String) -> Bool {
+    [layerTar, layerGzip, layerZstd, dockerLayer].contains(type)
+  }
   /// What `Accept` lists when reading manifests from a registry.
   public static let acceptedManifests = [imageIndex, imageManifest, dockerManifestList, dockerManifest]
 }

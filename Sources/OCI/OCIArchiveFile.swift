@@ -13,17 +13,23 @@ public final class OCIArchiveFile {
   private var members: [String: (file: FileDescriptor, offset: Int64, size: Int64)] = [:]
 
   /// Reads the archive's member list (and spills what cannot be read in place).
-  public init(path: String) throws {
-    self.path = path
+  public convenience init(path: String) throws {
     let reader = try ArchiveReader(path: path)
+    try self.init(reader: reader, display: path, file: reader.fileReadableAtOffsets, baseOffset: 0)
+  }
+
+  /// Reads the member list of the archive `reader` reads, which starts at `baseOffset` in `file` when its members
+  /// can be read there in place (an uncompressed member of another archive), else is spilled.
+  public init(reader: ArchiveReader, display: String, file: FileDescriptor?, baseOffset: Int64) throws {
+    self.path = display
     let spill = MemberSpill(stem: "checkpointctl-image")
     var count = 0
     while let entry = try reader.next() {
       count += 1
       guard count <= 100_000 else { throw OCIError.invalidDocument(source: path, reason: "too many members") }
       guard entry.kind == .regular, let name = entry.normalizedPath else { continue }
-      if let offset = entry.dataOffset, let archive = reader.fileReadableAtOffsets {
-        members[name] = (archive, offset, entry.size)
+      if let offset = entry.dataOffset, let file {
+        members[name] = (file, baseOffset + offset, entry.size)
         continue
       }
       members[name] = try spill.append(from: reader)

@@ -186,6 +186,37 @@ import Testing
     #expect(body(legacyTree.stdout) == body(unpackedTree.stdout))
   }
 
+  /// containerd's layout: each container a containerd checkpoint image in an OCI layout tar, read from the
+  /// directory and from tars of it (in place, or as the tar is decompressed).
+  @Test func containerdPodsReadTheirImages() throws {
+    let work = try TemporaryDirectory()
+    _ = try Self.copy("containerd-pod", to: work)
+    try Tool.run("tar", ["cf", "pod.tar", "-C", "containerd-pod", "."], in: work.path)
+    try Tool.run("sh", ["-c", "tar cf - -C containerd-pod . | zstd -q -o pod.tar.zst"], in: work.path)
+    let table = try CLI.run(["show", "containerd-pod"], in: work.path)
+    #expect(table.status == 0, "\(table.stderr)")
+    #expect(table.stdout == (try Fixtures.golden("pods/show-containerd.txt", actual: table.stdout)))
+    let tree = try CLI.run(["inspect", "containerd-pod", "--all"], in: work.path)
+    #expect(tree.status == 0, "\(tree.stderr)")
+    #expect(tree.stdout == (try Fixtures.golden("pods/inspect-containerd-all.txt", actual: tree.stdout)))
+    let search = try CLI.run(["memparse", "containerd-pod", "--search", "CTRFX_NEEDLE_7f3a"], in: work.path)
+    #expect(search.status == 0)
+    #expect(search.stdout.contains("CTRFX_NEEDLE_7f3a"))
+    let cores = try CLI.run(["coredump", "containerd-pod", "-o", "cores"], in: work.path)
+    #expect(cores.status == 0, "\(cores.stderr)")
+    for archive in ["pod.tar", "pod.tar.zst"] {
+      let show = try CLI.run(["show", archive], in: work.path)
+      #expect(show.stdout == table.stdout.replacingOccurrences(of: "from containerd-pod\n", with: "from \(archive)\n"))
+      let found = try CLI.run(["memparse", archive, "--search", "CTRFX_NEEDLE_7f3a"], in: work.path)
+      #expect(found.stdout == search.stdout, "\(archive): \(found.stderr)")
+      let written = try CLI.run(["coredump", archive, "-o", archive + "-cores"], in: work.path)
+      #expect(written.status == 0, "\(archive): \(written.stderr)")
+      for name in try FileManager.default.contentsOfDirectory(atPath: work.file("cores/db")) {
+        #expect(try Files.read(work.file("\(archive)-cores/db/\(name)")) == Files.read(work.file("cores/db/\(name)")))
+      }
+    }
+  }
+
   /// `diff` of two pod checkpoints compares the containers they share, down to the pages, and names the others.
   @Test func diffComparesContainersByName() throws {
     let work = try TemporaryDirectory()

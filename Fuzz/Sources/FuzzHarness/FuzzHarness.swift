@@ -201,6 +201,9 @@ public enum FuzzHarness {
     _ = try? ImageIndex(json: parts[0], source: source)
     _ = try? ImageManifest(json: parts[1], source: source)
     _ = try? ImageConfig(json: parts[2], source: source)
+    // The config part is also read as containerd's spec blob (a protobuf Any); a manifest part listing
+    // containerd's media types makes the layout a containerd checkpoint image (seed `containerd-image`).
+    _ = try? ContainerdImage.anyValue(parts[2], source: source, mediaType: "config")
     let text = String(decoding: parts[4], as: UTF8.self)
     let reference = try? ImageReference(parsing: text)
     if let reference { _ = try? ImageReference(parsing: reference.description) }

@@ -57,11 +57,16 @@ public struct ContainerCheckpoint: Sendable {
     if source.kind == .imageDirectory && !source.contains(ContainerConfig.fileName) {
       throw ContainerCheckpointError.imageDirectory(path)
     }
-    let config = try ContainerConfig(json: source.bytes(of: ContainerConfig.fileName), source: path)
+    let config =
+      try source.derivedConfig ?? ContainerConfig(json: source.bytes(of: ContainerConfig.fileName), source: path)
     let spec = try SpecDump(json: source.bytes(of: SpecDump.fileName), source: path)
     guard source.hasImageDirectory else { throw ContainerCheckpointError.notAContainerCheckpoint(path) }
     try self.init(path: path, config: config, spec: spec)
     try measure(source)
+    // A containerd image records no checkpoint time: its images were written when the checkpoint was made.
+    if source.derivedConfig != nil && self.config.checkpointedTime == nil {
+      self.config.checkpointedTime = imagesWritten?.rfc3339
+    }
   }
 
   /// A bare CRIU image directory or an archive of one (``holdsBareImages(_:)``): no container metadata, engine

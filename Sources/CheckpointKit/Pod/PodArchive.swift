@@ -1,4 +1,5 @@
 import Archive
+import OCI
 import SystemSupport
 
 /// A pod checkpoint packed in a tar of its directory (plain, gzip or zstd; `tar cf pod.tar -C DIR .`): the pod's
@@ -26,6 +27,18 @@ enum PodArchive {
   /// The pod's own files, read into memory.
   static let podFiles: Set<String> = Set(PodCheckpoint.markers + [PodCheckpoint.Layout.legacySandboxName])
 
+  /// A checkpoint inside a pod archive: an archive (a container checkpoint archive, or the members below a legacy
+  /// container directory), or an image (containerd's).
+  enum Enclosed {
+    case archive(CheckpointSource.Enclosure)
+    case image(ImageBlobs)
+  }
+
+  /// True for containerd's `container-<hex>.tar` at the pod's root.
+  static func containerdArchive(_ name: String) -> Bool {
+    name.hasPrefix("container-") && name.hasSuffix(".tar") && !name.contains("/")
+  }
+
   /// True when the archive at `path` starts like a pod checkpoint: its first member (after `./`) is one of the
   /// pod's files, `containers/`, a `container-<hex>.tar` or a legacy `<64 hex>-<name>/` directory, none of which
   /// starts a container checkpoint or an image.
@@ -35,7 +48,7 @@ enum PodArchive {
       guard let name = entry.normalizedPath, !name.isEmpty, name != "." else { continue }
       let top = String(name.prefix { $0 != "/" })
       if podFiles.contains(top) || top == "containers" { return true }
-      if top.hasPrefix("container-") && top.hasSuffix(".tar") && !name.contains("/") { return true }
+      if containerdArchive(name) { return true }
       let id = top.prefix(64)
       return id.count == 64 && id.allSatisfy(\.isHexDigit) && top.dropFirst(64).first == "-"
         && (name.contains("/") || entry.kind == .directory)
@@ -68,7 +81,7 @@ enum PodArchive {
 
   /// The archive a checkpoint is read from when `path` names a member of a pod archive
   /// (`POD.tar/containers/<hex>.tar`, `POD.tar/container-<hex>.tar`, legacy `POD.tar/<id>-<name>`), else `nil`.
-  static func enclosure(_ path: String) throws -> CheckpointSource.Enclosure? {
+  static func enclosure(_ path: String) throws -> Enclosed? {
     var outer = Path.directory(of: path)
     while outer != "." && !outer.isEmpty && outer != "/" {
       if let info = try Path.status(outer) {
@@ -82,7 +95,7 @@ enum PodArchive {
 
   /// Opens `member` of the pod archive `outer`: a container archive (in place when `outer` is uncompressed,
   /// else read forward as `outer` is decompressed), or a legacy container directory (the members below it).
-  private static func open(member: String, of outer: String, display: String) throws -> CheckpointSource.Enclosure {
+  private static func open(member: String, of outer: String, display: String) throws -> Enclosed {
     let name = ArchiveEntry.normalize(member) ?? member
     let reader = try ArchiveReader(path: outer)
     while let entry = try reader.next() {
@@ -90,21 +103,27 @@ enum PodArchive {
       if entryName.hasPrefix(name + "/") || (entryName == name && entry.kind == .directory) {
         // A legacy container directory: the pod archive itself, read from here on, below `name/`.
         let again = try ArchiveReader(path: outer)
-        return CheckpointSource.Enclosure(
-          reader: again, file: again.fileReadableAtOffsets, baseOffset: 0, prefix: name + "/", finish: {})
+        return .archive(
+          CheckpointSource.Enclosure(
+            reader: again, file: again.fileReadableAtOffsets, baseOffset: 0, prefix: name + "/", finish: {}))
       }
       guard entryName == name else { continue }
       guard entry.kind == .regular else { throw CheckpointError.notRegularFile(source: outer, member: name) }
-      if let offset = entry.dataOffset, let file = reader.fileReadableAtOffsets {
-        let slice = FileSlice(file: file, offset: offset, size: entry.size)
-        return CheckpointSource.Enclosure(
-          reader: try ArchiveReader(bytes: slice, size: entry.size, displayPath: display), file: file,
-          baseOffset: offset, prefix: nil, finish: {})
+      let inPlace = entry.dataOffset.flatMap { offset in reader.fileReadableAtOffsets.map { ($0, offset) } }
+      let bytes: RandomAccessBytes =
+        inPlace.map { FileSlice(file: $0.0, offset: $0.1, size: entry.size) }
+        ?? ForwardMember(reader: reader, source: outer, member: name, keeping: nil)
+      let inner = try ArchiveReader(bytes: bytes, size: entry.size, displayPath: display)
+      // containerd's layout: each container an OCI image layout tar holding its checkpoint image.
+      if containerdArchive(name) {
+        let archive = try OCIArchiveFile(
+          reader: inner, display: display, file: inPlace?.0, baseOffset: inPlace?.1 ?? 0)
+        return .image(try ImageBlobs(archive: archive, display: display))
       }
-      let forward = ForwardMember(reader: reader, source: outer, member: name, keeping: nil)
-      return CheckpointSource.Enclosure(
-        reader: try ArchiveReader(bytes: forward, size: entry.size, displayPath: display), file: nil, baseOffset: 0,
-        prefix: nil, finish: { _ = try forward.finish() })
+      return .archive(
+        CheckpointSource.Enclosure(
+          reader: inner, file: inPlace?.0, baseOffset: inPlace?.1 ?? 0, prefix: nil,
+          finish: { _ = try (bytes as? ForwardMember)?.finish() }))
     }
     throw CheckpointError.missing(display)
   }

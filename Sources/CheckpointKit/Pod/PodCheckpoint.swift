@@ -253,7 +253,15 @@ extension PodCheckpoint {
       do {
         var checkpoint = try ContainerCheckpoint(
           source: source(of: container, selection: ContainerCheckpoint.selection, registry: registry))
+        // The pod's manifest names the container as the runtime knows it (a containerd image knows only its
+        // cgroup's name and no creation time).
         checkpoint.name = container.name
+        checkpoint.config.id = container.id
+        if checkpoint.created.isEmpty, let nanoseconds = container.status?.createdAt,
+          let created = Timestamp(unixSeconds: nanoseconds / 1_000_000_000)
+        {
+          checkpoint.created = created.rfc3339
+        }
         checkpoint.podName = name
         checkpoint.namespace = namespace
         checkpoints.append(checkpoint)

@@ -33,6 +33,11 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
   case cannotBuffer(source: String, member: String, size: Int64, reason: String, directory: String, error: SystemError)
   /// A process's memory was streamed before a later member of the archive changed its layout.
   case outOfOrder(source: String, member: String)
+  /// A containerd checkpoint image without CRIU images (containerd 1.6 writes one on a second checkpoint of an
+  /// unchanged container: no `criu.tar`, no `config` blob).
+  case noCRIUData(String)
+  /// A blob of a containerd checkpoint image that is not what its media type says.
+  case invalidBlob(source: String, mediaType: String, reason: String)
 
   /// The message on one line: names from archives and images may hold control characters.
   public var description: String { singleLine(message) }
@@ -62,6 +67,10 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     case .outOfOrder(let source, let member):
       return "\(source): the images after \(Path.base(of: member)) change the memory already written from it "
         + "(the archive is not in name order); write to a file with -o, or unpack the archive first"
+    case .noCRIUData(let path):
+      return "\(path): the containerd checkpoint image holds no CRIU data (no criu.tar and no config blob: "
+        + "containerd 1.6 leaves them out when an unchanged container is checkpointed again)"
+    case .invalidBlob(let source, let mediaType, let reason): return "\(source): \(mediaType) blob: \(reason)"
     }
   }
 }

@@ -1,9 +1,20 @@
 import OCI
 
 extension CheckpointSource {
-  /// The layer of a checkpoint image `path` names (an OCI archive file, a layout, a transport reference), or
-  /// `nil` when `path` is no image.
-  static func imageLayer(_ path: String, registry: RegistryOptions) throws -> ImageLayer? {
-    try ImageLayer.open(path, registry: registry)
+  /// What `path` names when it is an image (an OCI archive file, a layout, a transport reference): a checkpoint
+  /// image's only layer, or a containerd checkpoint image and its CRIU images tar; `nil` when `path` is no image.
+  static func openImage(_ path: String, selection: Selection, registry: RegistryOptions) throws
+    -> (layer: ImageLayer, containerd: ContainerdImage?)?
+  {
+    guard let image = try ImageBlobs.open(path, registry: registry) else { return nil }
+    return try openImage(image, selection: selection)
+  }
+
+  /// What an image opened for its blobs holds: a checkpoint image's only layer, or a containerd checkpoint image.
+  static func openImage(_ image: ImageBlobs, selection: Selection) throws
+    -> (layer: ImageLayer, containerd: ContainerdImage?)
+  {
+    if let containerd = try ContainerdImage(image, selection: selection) { return (containerd.images, containerd) }
+    return (try image.onlyLayer(), nil)
   }
 }

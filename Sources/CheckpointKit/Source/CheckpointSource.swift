@@ -55,7 +55,8 @@ public final class CheckpointSource {
     case spilled(offset: Int64, size: Int64)
     /// Only some byte ranges of the member were kept.
     case sparse(SparseBytes)
-    /// A ``MemberReceiver`` took the member's bytes and serves reads of them.
+    /// A ``MemberReceiver`` took the member's bytes and serves reads of them (or they are a blob of an image, read
+    /// where it is).
     case received(RandomAccessBytes, size: Int64)
     /// The member a ``Loader`` stopped at (``Loader/nextStreamedMember()``): its size is known, its bytes are not.
     case pending(size: Int64)
@@ -75,6 +76,9 @@ public final class CheckpointSource {
   let irregularMetadata: Set<String>
   /// Each regular member's modification time, in seconds since the epoch (as the archive or file system says).
   public let modificationTimes: [String: Int64]
+  /// What `config.dump` would say, for a checkpoint that has none and says it otherwise (a containerd checkpoint
+  /// image: its index and spec).
+  public let derivedConfig: ContainerConfig?
   private var decoded: [String: ImageFile] = [:]
   private let archiveFile: FileDescriptor?
   private let spillFile: FileDescriptor?
@@ -93,7 +97,8 @@ public final class CheckpointSource {
       Contents(
         displayPath: other.displayPath, kind: other.kind, imagePrefix: imagePrefix, members: other.members,
         directories: other.directories, irregularMetadata: other.irregularMetadata,
-        modificationTimes: other.modificationTimes, archiveFile: other.archiveFile, spillFile: other.spillFile))
+        modificationTimes: other.modificationTimes, derivedConfig: other.derivedConfig, archiveFile: other.archiveFile,
+        spillFile: other.spillFile))
   }
 
   /// What a source is made of: what a ``Loader`` found, or another source's members.
@@ -105,6 +110,7 @@ public final class CheckpointSource {
     var directories: Set<String>
     var irregularMetadata: Set<String> = []
     var modificationTimes: [String: Int64] = [:]
+    var derivedConfig: ContainerConfig?
     var archiveFile: FileDescriptor?
     var spillFile: FileDescriptor?
   }
@@ -117,6 +123,7 @@ public final class CheckpointSource {
     directories = contents.directories
     irregularMetadata = contents.irregularMetadata
     modificationTimes = contents.modificationTimes
+    derivedConfig = contents.derivedConfig
     archiveFile = contents.archiveFile
     spillFile = contents.spillFile
   }
@@ -310,9 +317,11 @@ extension CheckpointSource {
   package final class Loader {
     private let path: String
     private let selection: Selection
-    /// The archive the checkpoint is in when it is inside another file (an image's layer, a pod archive's
-    /// member), else `nil`.
+    /// The archive the checkpoint is in when it is inside another file (an image's layer, a containerd checkpoint
+    /// image's CRIU images, a pod archive's member), else `nil`.
     private let image: Enclosure?
+    /// A containerd checkpoint image, else `nil`.
+    private let containerd: ContainerdImage?
     /// The archive, `nil` for a directory.
     private let reader: ArchiveReader?
     /// A directory's members, all known when the loader is made.
@@ -340,10 +349,15 @@ extension CheckpointSource {
     {
       self.path = path
       self.selection = selection
-      let exists = try Path.status(path) != nil
-      image =
-        try (exists ? nil : PodArchive.enclosure(path))
-        ?? CheckpointSource.imageLayer(path, registry: registry).map(Enclosure.init(layer:))
+      let opened: (layer: ImageLayer, containerd: ContainerdImage?)?
+      var enclosed: Enclosure?
+      switch try Path.status(path) == nil ? PodArchive.enclosure(path) : nil {
+      case .archive(let enclosure)?: (opened, enclosed) = (nil, enclosure)
+      case .image(let blobs)?: opened = try CheckpointSource.openImage(blobs, selection: selection)
+      case nil: opened = try CheckpointSource.openImage(path, selection: selection, registry: registry)
+      }
+      image = enclosed ?? opened.map { Enclosure(layer: $0.layer) }
+      containerd = opened?.containerd
       guard let info = try image?.status ?? Path.status(path) else {
         throw CheckpointError.missing(path)
       }
@@ -354,6 +368,7 @@ extension CheckpointSource {
         reader = try image?.reader ?? ArchiveReader(path: path)
         listed = nil
       }
+      found = containerd?.members ?? [:]
     }
 
     /// Reads on to the next member whose bytes a caller may take (see ``take(with:)``); `nil` at the end.
@@ -376,7 +391,7 @@ extension CheckpointSource {
         return CheckpointSource(
           Contents(
             displayPath: path, kind: .archive(reader?.compression ?? .none), imagePrefix: prefix, members: found,
-            directories: directoryNames, spillFile: spill.file))
+            directories: directoryNames, derivedConfig: containerd?.config, spillFile: spill.file))
       }
     }
 
@@ -417,6 +432,7 @@ extension CheckpointSource {
         imagePrefix: directoryNames.contains(String(CheckpointLayout.imageDirectory.dropLast()))
           ? CheckpointLayout.imageDirectory : "",
         members: found, directories: directoryNames, irregularMetadata: irregular, modificationTimes: times,
+        derivedConfig: containerd?.config,
         archiveFile: compression == .none ? (image.map { $0.file } ?? reader.fileReadableAtOffsets) : nil,
         spillFile: spill.file)
       if found.isEmpty && directoryNames.isEmpty && irregular.isEmpty {
@@ -434,24 +450,31 @@ extension CheckpointSource {
         guard case .pending(let size)? = found[name] else { preconditionFailure("the member stopped at is pending") }
         try keepMember(name, size: size)
       }
+      // A containerd image's CRIU images tar holds the image directory's members under their own names.
+      let prefix = containerd == nil ? "" : CheckpointLayout.imageDirectory
       while var entry = try reader.next() {
         compression = reader.compression ?? .none
-        if let prefix = image?.prefix {
+        if let below = image?.prefix {
           // A container directory inside a pod archive: its members, named as in the directory.
-          guard let name = entry.normalizedPath, name.hasPrefix(prefix), name.count > prefix.count else { continue }
-          entry.path = String(name.dropFirst(prefix.count))
+          guard let name = entry.normalizedPath, name.hasPrefix(below), name.count > below.count else { continue }
+          entry.path = String(name.dropFirst(below.count))
         }
-        if entry.kind != .regular, let name = entry.normalizedPath, CheckpointLayout.jsonMetadata.contains(name) {
+        if entry.kind != .regular, let name = entry.normalizedPath.map({ prefix + $0 }),
+          CheckpointLayout.jsonMetadata.contains(name)
+        {
           // Never followed nor read: a link could point anywhere, a directory or device has no JSON.
           irregular.insert(name)
           found[name] = nil
           continue
         }
         if entry.kind == .directory, let name = try SafeExtraction.checkedName(of: entry, in: path) {
-          directoryNames.insert(name)
+          directoryNames.insert(prefix + name)
           continue
         }
-        guard entry.kind == .regular, let name = try SafeExtraction.checkedName(of: entry, in: path) else { continue }
+        guard entry.kind == .regular, let checked = try SafeExtraction.checkedName(of: entry, in: path) else {
+          continue
+        }
+        let name = prefix + checked
         irregular.remove(name)
         times[name] = entry.modificationTime
         if let offset = entry.dataOffset, image == nil || image?.file != nil {
@@ -527,7 +550,8 @@ extension CheckpointSource {
 }
 
 extension CheckpointSource {
-  /// An archive inside another file: a checkpoint image's layer, or a container checkpoint in a pod archive.
+  /// An archive inside another file: a checkpoint image's layer, a containerd checkpoint image's CRIU images, or a
+  /// container checkpoint in a pod archive.
   struct Enclosure {
     /// The archive.
     var reader: ArchiveReader

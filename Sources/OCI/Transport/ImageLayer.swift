@@ -26,32 +26,25 @@ public struct ImageLayer {
 }
 
 extension ImageLayer {
-
-  /// The image layer `path` names, or `nil` when `path` is no image (a checkpoint archive or directory, or a
-  /// missing file: the caller reports those as before).
+  /// The layer of the checkpoint image `path` names, or `nil` when `path` is no image (see ``ImageBlobs/open(_:registry:)``).
   public static func open(_ path: String, registry: RegistryOptions) throws -> ImageLayer? {
-    if try Path.status(path) == nil, let reference = try ImageReference(transport: path) {
-      return try openLayer(reference, display: path, registry: registry)
-    }
-    guard let reference = try ImageReference.held(by: path) else { return nil }
-    return try openLayer(reference, display: path, registry: registry)
+    try ImageBlobs.open(path, registry: registry)?.onlyLayer()
   }
 
-  private static func openLayer(_ reference: ImageReference, display: String, registry: RegistryOptions) throws
-    -> ImageLayer
-  {
-    switch try reference.transport(registry: registry).locateLayer(display: display) {
+  /// The blob at `location` opened as an archive (`display` names it in errors).
+  init(_ location: ImageLayerLocation, display: String) throws {
+    switch location {
     case .blob(let path, _):
       let reader = try ArchiveReader(path: path, displayPath: display)
-      return ImageLayer(reader: reader, file: reader.fileReadableAtOffsets, baseOffset: 0, stream: nil)
+      self.init(reader: reader, file: reader.fileReadableAtOffsets, baseOffset: 0, stream: nil)
     case .member(let file, let offset, let layer):
       let slice = FileSlice(file: file, offset: offset, size: layer.size)
       let reader = try ArchiveReader(bytes: slice, size: layer.size, displayPath: display)
-      return ImageLayer(reader: reader, file: file, baseOffset: offset, stream: nil)
+      self.init(reader: reader, file: file, baseOffset: offset, stream: nil)
     case .registry(let blob, let layer):
       let stream = ImageLayerStream(layer, source: .registry(blob), display: display)
       let reader = try ArchiveReader(bytes: stream, size: layer.size, displayPath: display)
-      return ImageLayer(reader: reader, file: nil, baseOffset: 0, stream: stream)
+      self.init(reader: reader, file: nil, baseOffset: 0, stream: stream)
     }
   }
 }

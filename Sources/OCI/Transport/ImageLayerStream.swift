@@ -36,15 +36,20 @@ public final class ImageLayerStream: RandomAccessBytes {
   public static func open(_ reference: ImageReference, display: String, registry: RegistryOptions) throws
     -> ImageLayerStream
   {
-    switch try reference.transport(registry: registry).locateLayer(display: display) {
+    let image = try reference.transport(registry: registry).open(display: display)
+    return try ImageLayerStream(image.locate(image.onlyLayerDescriptor()), display: display)
+  }
+
+  /// The blob at `location`, read in order and checked.
+  convenience init(_ location: ImageLayerLocation, display: String) throws {
+    switch location {
     case .blob(let path, let layer):
       let file = try FileDescriptor(path: path, flags: O_RDONLY, displayPath: display)
-      return ImageLayerStream(layer, source: .file(file), display: display)
+      self.init(layer, source: .file(file), display: display)
     case .member(let file, let offset, let layer):
-      return ImageLayerStream(
-        layer, source: .file(FileSlice(file: file, offset: offset, size: layer.size)), display: display)
+      self.init(layer, source: .file(FileSlice(file: file, offset: offset, size: layer.size)), display: display)
     case .registry(let stream, let layer):
-      return ImageLayerStream(layer, source: .registry(stream), display: display)
+      self.init(layer, source: .registry(stream), display: display)
     }
   }
 

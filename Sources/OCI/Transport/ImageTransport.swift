@@ -6,17 +6,18 @@ import SystemSupport
 /// transport, picked by ``ImageReference/transport(registry:)``, the one place that tells transports apart.
 ///
 /// Each stores a one-layer image so that a failure leaves no tag and no temporary file (the layer first, the
-/// tag last), and finds the only layer of an image for this host's platform, following an index to its manifest.
+/// tag last), and opens an image for reading its blobs (``ImageBlobs``: the only layer for this host's platform,
+/// or any blob an index lists).
 protocol ImageTransport {
   /// Stores the image `make` builds: `make` writes the layer into the private file it is given and returns the
   /// image; the layer is then moved, copied or uploaded, and the image tagged last.
   func store(progress: ProgressSink, make: (FileDescriptor) throws -> SingleLayerImage) throws -> SingleLayerImage
 
-  /// Where the only layer of the image is (`display` is how the user named the image).
-  func locateLayer(display: String) throws -> ImageLayerLocation
+  /// The image's blobs, from the document its tag names (`display` is how the user named the image).
+  func open(display: String) throws -> ImageBlobs
 }
 
-/// Where the only layer of an image is: a blob of an OCI layout, a member of an OCI archive file, or a registry's
+/// Where a blob of an image is: a blob file of an OCI layout, a member of an OCI archive file, or a registry's
 /// blob, opened as a stream.
 enum ImageLayerLocation {
   case blob(path: String, Descriptor)
@@ -59,13 +60,4 @@ public enum ImageStore {
   ) throws -> SingleLayerImage {
     try destination.transport(registry: registry).store(progress: progress, make: make)
   }
-}
-
-/// The manifest's only layer, found from the top document a tag names, through an index to the manifest for this
-/// host's platform; `fetch` reads the document a descriptor names, checked against its digest.
-func onlyLayer(
-  from top: (bytes: [UInt8], mediaType: String), display: String,
-  fetch: (Descriptor) throws -> (bytes: [UInt8], mediaType: String)
-) throws -> Descriptor {
-  try ImageManifest.resolving(top, platform: .host, source: display, fetch: fetch).onlyLayer(source: display)
 }

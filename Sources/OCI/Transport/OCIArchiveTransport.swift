@@ -42,13 +42,24 @@ struct OCIArchiveTransport: ImageTransport {
     return image
   }
 
-  /// The layer is a member of the archive file (or of its decompressed scratch copy), read in place.
-  func locateLayer(display: String) throws -> ImageLayerLocation {
-    let archive = try OCIArchiveFile(path: path)
+  /// Blobs are members of the archive file (or of its decompressed scratch copy), read in place.
+  func open(display: String) throws -> ImageBlobs {
+    try ImageBlobs(archive: OCIArchiveFile(path: path), tag: tag, display: display)
+  }
+}
+
+extension ImageBlobs {
+  /// The image in an OCI archive already indexed (a file, or a member of another archive), its tag's document.
+  public init(archive: OCIArchiveFile, tag: String? = nil, display: String) throws {
+    let path = archive.path
     let fetch = { (descriptor: Descriptor) in (bytes: try archive.blob(descriptor), mediaType: descriptor.mediaType) }
-    let top = try OCILayout.tagged(archive.index(), tag: tag, source: path)
-    let layer = try onlyLayer(from: fetch(top), display: display, fetch: fetch)
-    let (file, offset) = try archive.location(of: layer)
-    return .member(file, offset: offset, layer)
+    self.init(
+      display: display, top: try fetch(OCILayout.tagged(archive.index(), tag: tag, source: path)), isRemote: false,
+      document: fetch,
+      smallBlob: archive.blob,
+      locate: { descriptor in
+        let (file, offset) = try archive.location(of: descriptor)
+        return .member(file, offset: offset, descriptor)
+      })
   }
 }

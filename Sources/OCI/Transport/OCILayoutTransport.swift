@@ -23,20 +23,24 @@ struct OCILayoutTransport: ImageTransport {
     return image
   }
 
-  /// The layer is a blob file of the layout, checked to have its descriptor's size.
-  func locateLayer(display: String) throws -> ImageLayerLocation {
+  /// Blobs are files of the layout, checked to have their descriptors' sizes.
+  func open(display: String) throws -> ImageBlobs {
     let layout = OCILayout(directory: directory)
     let fetch = { (descriptor: Descriptor) in (bytes: try layout.blob(descriptor), mediaType: descriptor.mediaType) }
-    let top = try OCILayout.tagged(layout.index(), tag: tag, source: directory)
-    let layer = try onlyLayer(from: fetch(top), display: display, fetch: fetch)
-    let path = layout.blobPath(layer.digest)
-    guard let size = Path.regularFileSize(path) else {
-      throw OCIError.missingBlob(source: directory, digest: layer.digest)
-    }
-    guard size == layer.size else {
-      throw OCIError.sizeMismatch(source: directory, digest: layer.digest, expected: layer.size, actual: size)
-    }
-    return .blob(path: path, layer)
+    return ImageBlobs(
+      display: display, top: try fetch(OCILayout.tagged(layout.index(), tag: tag, source: directory)), isRemote: false,
+      document: fetch, smallBlob: layout.blob,
+      locate: { descriptor in
+        let path = layout.blobPath(descriptor.digest)
+        guard let size = Path.regularFileSize(path) else {
+          throw OCIError.missingBlob(source: directory, digest: descriptor.digest)
+        }
+        guard size == descriptor.size else {
+          throw OCIError.sizeMismatch(
+            source: directory, digest: descriptor.digest, expected: descriptor.size, actual: size)
+        }
+        return .blob(path: path, descriptor)
+      })
   }
 
   /// Removes the layout directory this store created (its blobs, then the directories).

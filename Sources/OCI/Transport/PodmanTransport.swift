@@ -21,7 +21,7 @@ struct PodmanTransport: ImageTransport {
   }
 
   /// Images in Podman's store are not read: `podman save` them to an `oci-archive:` first.
-  func locateLayer(display: String) throws -> ImageLayerLocation {
+  func open(display: String) throws -> ImageBlobs {
     throw OCIError.invalidReference(name, reason: "not a transport")
   }
 

@@ -27,12 +27,12 @@ struct RegistryTransport: ImageTransport {
     return image
   }
 
-  /// The layer is the registry's blob, streamed (never saved whole).
-  func locateLayer(display: String) throws -> ImageLayerLocation {
+  /// Manifests and small blobs are fetched and checked, other blobs streamed (never saved whole).
+  func open(display: String) throws -> ImageBlobs {
     let client = try RegistryClient(reference: reference, options: options)
-    let layer = try onlyLayer(
-      from: client.manifest(reference.reference), display: display,
-      fetch: { try client.manifest($0.digest.description) })
-    return .registry(try client.openBlob(layer), layer)
+    return ImageBlobs(
+      display: display, top: try client.manifest(reference.reference), isRemote: true,
+      document: { try client.manifest($0.digest.description) }, smallBlob: client.blob,
+      locate: { .registry(try client.openBlob($0), $0) })
   }
 }
