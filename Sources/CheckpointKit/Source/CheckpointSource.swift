@@ -334,12 +334,17 @@ extension CheckpointSource {
     /// True once the archive's last member is read.
     private var isAtEnd = false
 
-    /// Opens `path` (a directory, read whole at once, or an archive, read as the loader is asked to).
-    package init(path: String, selection: Selection = .everything, registry: RegistryOptions = RegistryOptions()) throws
-    {
+    /// Opens `path` (a directory, read whole at once, or an archive, read as the loader is asked to). With
+    /// `hashingImage`, a checkpoint image's layer is read once in order and checked against its digest at the end
+    /// (``finish()`` throws when it differs), its members streamed as a compressed archive's are.
+    package init(
+      path: String, selection: Selection = .everything, registry: RegistryOptions = RegistryOptions(),
+      hashingImage: Bool = false
+    ) throws {
       self.path = path
       self.selection = selection
-      image = try CheckpointSource.imageLayer(path, registry: registry)  // a checkpoint image's layer (CheckpointSource+Image.swift)
+      // A checkpoint image's layer (CheckpointSource+Image.swift).
+      image = try CheckpointSource.imageLayer(path, registry: registry, hashing: hashingImage)
       guard let info = try image?.status ?? Path.status(path) else {
         throw CheckpointError.missing(path)
       }
@@ -359,7 +364,7 @@ extension CheckpointSource {
 
     /// The source as read so far: every member before the one ``nextStreamedMember()`` returned is readable (each
     /// spilled byte is in the file first; a later spill continues at its end), that member is present with its
-    /// size but no bytes yet.
+    /// size but no bytes yet. After a failure (a truncated archive), the members read before it.
     package var sourceSoFar: CheckpointSource {
       get throws {
         if let listed { return CheckpointSource(listed) }
@@ -372,7 +377,9 @@ extension CheckpointSource {
         return CheckpointSource(
           Contents(
             displayPath: path, kind: .archive(reader?.compression ?? .none), imagePrefix: prefix, members: found,
-            directories: directoryNames, spillFile: spill.file))
+            directories: directoryNames, irregularMetadata: irregular, modificationTimes: times,
+            archiveFile: compression == .none ? (image.map { $0.file } ?? reader?.fileReadableAtOffsets) : nil,
+            spillFile: spill.file))
       }
     }
 

@@ -28,29 +28,32 @@ public struct ImageLayer {
 extension ImageLayer {
 
   /// The image layer `path` names, or `nil` when `path` is no image (a checkpoint archive or directory, or a
-  /// missing file: the caller reports those as before).
-  public static func open(_ path: String, registry: RegistryOptions) throws -> ImageLayer? {
+  /// missing file: the caller reports those as before). With `hashing`, a layer in a file is read once, in
+  /// order, through an ``ImageLayerStream`` (as a registry's always is), so that ``stream``'s
+  /// ``ImageLayerStream/finish()`` checks its size and digest (`verify`).
+  public static func open(_ path: String, registry: RegistryOptions, hashing: Bool = false) throws -> ImageLayer? {
     if try Path.status(path) == nil, let reference = try ImageReference(transport: path) {
-      return try openLayer(reference, display: path, registry: registry)
+      return try openLayer(reference, display: path, registry: registry, hashing: hashing)
     }
     guard let reference = try ImageReference.held(by: path) else { return nil }
-    return try openLayer(reference, display: path, registry: registry)
+    return try openLayer(reference, display: path, registry: registry, hashing: hashing)
   }
 
-  private static func openLayer(_ reference: ImageReference, display: String, registry: RegistryOptions) throws
-    -> ImageLayer
-  {
-    switch try reference.transport(registry: registry).locateLayer(display: display) {
-    case .blob(let path, _):
+  private static func openLayer(
+    _ reference: ImageReference, display: String, registry: RegistryOptions, hashing: Bool
+  ) throws -> ImageLayer {
+    let location = try reference.transport(registry: registry).locateLayer(display: display)
+    switch location {
+    case .blob(let path, _) where !hashing:
       let reader = try ArchiveReader(path: path, displayPath: display)
       return ImageLayer(reader: reader, file: reader.fileReadableAtOffsets, baseOffset: 0, stream: nil)
-    case .member(let file, let offset, let layer):
+    case .member(let file, let offset, let layer) where !hashing:
       let slice = FileSlice(file: file, offset: offset, size: layer.size)
       let reader = try ArchiveReader(bytes: slice, size: layer.size, displayPath: display)
       return ImageLayer(reader: reader, file: file, baseOffset: offset, stream: nil)
-    case .registry(let blob, let layer):
-      let stream = ImageLayerStream(layer, source: .registry(blob), display: display)
-      let reader = try ArchiveReader(bytes: stream, size: layer.size, displayPath: display)
+    default:
+      let stream = try ImageLayerStream.reading(location, display: display)
+      let reader = try ArchiveReader(bytes: stream, size: stream.descriptor.size, displayPath: display)
       return ImageLayer(reader: reader, file: nil, baseOffset: 0, stream: stream)
     }
   }

@@ -36,7 +36,12 @@ public final class ImageLayerStream: RandomAccessBytes {
   public static func open(_ reference: ImageReference, display: String, registry: RegistryOptions) throws
     -> ImageLayerStream
   {
-    switch try reference.transport(registry: registry).locateLayer(display: display) {
+    try reading(reference.transport(registry: registry).locateLayer(display: display), display: display)
+  }
+
+  /// The layer at `location`, read in order and checked.
+  static func reading(_ location: ImageLayerLocation, display: String) throws -> ImageLayerStream {
+    switch location {
     case .blob(let path, let layer):
       let file = try FileDescriptor(path: path, flags: O_RDONLY, displayPath: display)
       return ImageLayerStream(layer, source: .file(file), display: display)
