@@ -82,7 +82,7 @@ uninstall:
 	done
 
 # Times checkpointctl against tar/zstd on the same data in one run and prints the ratios
-# (BENCH_ARGS="--only diff" runs one group: kubelet, criu, coredump, diff, build or startup).
+# (BENCH_ARGS="--only diff" runs one group: kubelet, criu, coredump, diff, build, startup, stream or verify).
 bench: build
 	@[ -x /usr/bin/time ] || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq time; }
 	@command -v zstd >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq zstd; }

@@ -12,6 +12,7 @@ let package = Package(
     .executable(name: "checkpointctl", targets: ["checkpointctl"]),
     .library(name: "CheckpointKit", targets: ["CheckpointKit"]),
     .library(name: "CoreDump", targets: ["CoreDump"]),
+    .library(name: "Verify", targets: ["Verify"]),
     .library(name: "Rendering", targets: ["Rendering"]),
     .library(name: "OCI", targets: ["OCI"]),
     .library(name: "CRIU", targets: ["CRIU"]),
@@ -69,11 +70,17 @@ let package = Package(
       dependencies: ["CheckpointKit", "CRIU", "OCI", "Archive", "SystemSupport"],
       swiftSettings: strictImports
     ),
-    .target(name: "Rendering", dependencies: ["CheckpointKit", "CoreDump", "OCI"], swiftSettings: strictImports),
+    .target(
+      name: "Verify",
+      dependencies: ["CheckpointKit", "CRIU", "OCI", "Archive", "SystemSupport"],
+      swiftSettings: strictImports
+    ),
+    .target(
+      name: "Rendering", dependencies: ["CheckpointKit", "CoreDump", "Verify", "OCI"], swiftSettings: strictImports),
     .executableTarget(
       name: "checkpointctl",
       dependencies: [
-        "CheckpointKit", "CoreDump", "Rendering", "OCI",
+        "CheckpointKit", "CoreDump", "Verify", "Rendering", "OCI",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strictImports,
@@ -95,6 +102,7 @@ let package = Package(
       dependencies: ["CRIU", "CheckpointKit", "TestSupport"]
     ),
     .testTarget(name: "CoreDumpTests", dependencies: ["CoreDump", "CheckpointKit", "CRIU", "TestSupport"]),
+    .testTarget(name: "VerifyTests", dependencies: ["Verify", "Rendering", "CheckpointKit", "TestSupport"]),
     .testTarget(name: "OCITests", dependencies: ["OCI", "Archive", "SystemSupport", "TestSupport"]),
     .testTarget(name: "SystemSupportTests", dependencies: ["SystemSupport", "TestSupport"]),
     .testTarget(name: "ArchiveTests", dependencies: ["Archive", "SystemSupport", "TestSupport"]),
@@ -102,7 +110,7 @@ let package = Package(
     .testTarget(name: "RenderingTests", dependencies: ["Rendering", "CheckpointKit", "TestSupport"]),
     .testTarget(
       name: "CLITests",
-      dependencies: ["checkpointctl", "CheckpointKit", "OCI", "Rendering", "TestSupport"]
+      dependencies: ["checkpointctl", "CheckpointKit", "OCI", "Rendering", "Verify", "TestSupport"]
     ),
   ]
 )

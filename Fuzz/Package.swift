@@ -23,6 +23,7 @@ let package = Package(
       dependencies: [
         .product(name: "CheckpointKit", package: "checkpointctl"),
         .product(name: "CoreDump", package: "checkpointctl"),
+        .product(name: "Verify", package: "checkpointctl"),
         .product(name: "Rendering", package: "checkpointctl"),
         .product(name: "OCI", package: "checkpointctl"), .product(name: "CRIU", package: "checkpointctl"),
         .product(name: "Archive", package: "checkpointctl"), .product(name: "SystemSupport", package: "checkpointctl"),

@@ -267,7 +267,8 @@ def main():
     parser.add_argument("--pods", type=int, default=4)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--runs", type=int, default=30, help="runs of each start-up command")
-    parser.add_argument("--only", choices=["kubelet", "criu", "coredump", "diff", "build", "startup", "stream"],
+    parser.add_argument("--only", choices=["kubelet", "criu", "coredump", "diff", "build", "startup", "stream",
+                                            "verify"],
                         help="run one group of benchmarks")
     args = parser.parse_args()
     if args.only == "startup":
@@ -287,6 +288,8 @@ def main():
         results += diff_benchmarks(args)
     if args.only in (None, "build"):
         results += build_benchmarks(args)
+    if args.only in (None, "verify"):
+        results += verify_benchmarks(args)
     print(f"{'benchmark':<34} {'checkpointctl':>14} {'reference':>10} {'ratio':>7} {'peak RSS':>10}")
     for r in results:
         print(f"{r['benchmark']:<34} {duration(r['checkpointctl_s']):>14} {duration(r['reference_s']):>10} "
@@ -614,6 +617,18 @@ def stream_benchmarks(args):
               f"{wall / ref_wall:6.2f}x {rss:7.1f} MiB")
     print("references: zstd -dc of the archive to /dev/null (diff: of both archives at once); medians of "
           f"{args.repeat} alternating runs")
+
+
+def verify_benchmarks(args):
+    """`verify` of the 1 GiB checkpoint, one pass: plain against `tar -tvf` (headers read, data skipped by offset,
+    images and metadata read in place, pages only sized), zstd against `zstd -dc` (every byte decompressed, pages
+    counted as they pass)."""
+    binary, data, plain = one_gib_checkpoint(args)
+    settle = lambda: subprocess.run(["sync"], check=True)
+    return [measure(label, lambda: run(ours), lambda: run(reference), settle, args.repeat)
+            for label, ours, reference in (
+                ("verify (tar) vs tar -tvf", [binary, "verify", plain], ["tar", "-tvf", plain]),
+                ("verify (zstd) vs zstd -dc", [binary, "verify", plain + ".zst"], ["zstd", "-dc", plain + ".zst"]))]
 
 
 def kubelet_benchmarks(args):

@@ -22,7 +22,7 @@ struct CheckpointCtl: ParsableCommand {
     version: "checkpointctl version \(version)",
     subcommands: [
       Show.self, Extract.self, Insert.self, List.self, Inspect.self, MemParse.self, Diff.self, Decode.self,
-      Encode.self, Completion.self, CoreDump.self, Plugin.self, GenerateManual.self, Build.self,
+      Encode.self, Completion.self, CoreDump.self, Verify.self, Plugin.self, GenerateManual.self, Build.self,
     ]
   )
 

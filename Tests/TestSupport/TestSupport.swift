@@ -154,6 +154,23 @@ public struct TestArchive: Sendable {
     try file.close()
   }
 
+  /// Copies the archive `fixture` to `path` (with `compression`), each regular member through `change` (`nil`
+  /// drops it), directories as they are, then `extra`: a tampered copy of a real checkpoint.
+  public static func copy(
+    _ fixture: String, to path: String, compression: ArchiveFilter = .none, extra: [Member] = [],
+    change: (String, [UInt8]) -> Member? = { .file($0, $1) }
+  ) throws {
+    var members: [Member] = []
+    for (entry, bytes) in try read(fixture) {
+      switch entry.kind {
+      case .directory: members.append(.directory(entry.path))
+      case .regular: if let member = change(entry.path, bytes) { members.append(member) }
+      default: continue
+      }
+    }
+    try write(members + extra, to: path, compression: compression)
+  }
+
   /// Reads every member of an archive: name → data (directories and links map to empty data).
   public static func read(_ path: String) throws -> [(ArchiveEntry, [UInt8])] {
     let reader = try ArchiveReader(path: path)

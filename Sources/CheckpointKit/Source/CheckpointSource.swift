@@ -344,9 +344,13 @@ extension CheckpointSource {
     /// True once the archive's last member is read.
     private var isAtEnd = false
 
-    /// Opens `path` (a directory, read whole at once, or an archive, read as the loader is asked to).
-    package init(path: String, selection: Selection = .everything, registry: RegistryOptions = RegistryOptions()) throws
-    {
+    /// Opens `path` (a directory, read whole at once, or an archive, read as the loader is asked to). With
+    /// `hashingImage`, a checkpoint image's layer is read once in order and checked against its digest at the end
+    /// (``finish()`` throws when it differs), its members streamed as a compressed archive's are.
+    package init(
+      path: String, selection: Selection = .everything, registry: RegistryOptions = RegistryOptions(),
+      hashingImage: Bool = false
+    ) throws {
       self.path = path
       self.selection = selection
       let opened: (layer: ImageLayer, containerd: ContainerdImage?)?
@@ -354,7 +358,8 @@ extension CheckpointSource {
       switch try Path.status(path) == nil ? PodArchive.enclosure(path) : nil {
       case .archive(let enclosure)?: (opened, enclosed) = (nil, enclosure)
       case .image(let blobs)?: opened = try CheckpointSource.openImage(blobs, selection: selection)
-      case nil: opened = try CheckpointSource.openImage(path, selection: selection, registry: registry)
+      case nil:
+        opened = try CheckpointSource.openImage(path, selection: selection, registry: registry, hashing: hashingImage)
       }
       image = enclosed ?? opened.map { Enclosure(layer: $0.layer) }
       containerd = opened?.containerd
@@ -378,7 +383,7 @@ extension CheckpointSource {
 
     /// The source as read so far: every member before the one ``nextStreamedMember()`` returned is readable (each
     /// spilled byte is in the file first; a later spill continues at its end), that member is present with its
-    /// size but no bytes yet.
+    /// size but no bytes yet. After a failure (a truncated archive), the members read before it.
     package var sourceSoFar: CheckpointSource {
       get throws {
         if let listed { return CheckpointSource(listed) }
@@ -391,7 +396,10 @@ extension CheckpointSource {
         return CheckpointSource(
           Contents(
             displayPath: path, kind: .archive(reader?.compression ?? .none), imagePrefix: prefix, members: found,
-            directories: directoryNames, derivedConfig: containerd?.config, spillFile: spill.file))
+            directories: directoryNames, irregularMetadata: irregular, modificationTimes: times,
+            derivedConfig: containerd?.config,
+            archiveFile: compression == .none ? (image.map { $0.file } ?? reader?.fileReadableAtOffsets) : nil,
+            spillFile: spill.file))
       }
     }
 

@@ -47,8 +47,9 @@ public struct ImageBlobs {
   }
 
   /// The image's only layer, opened as an archive.
-  public func onlyLayer() throws -> ImageLayer {
-    try ImageLayer(locate(onlyLayerDescriptor()), display: display)
+  /// With `hashing`, read once in order and checked against its digest when finished.
+  public func onlyLayer(hashing: Bool = false) throws -> ImageLayer {
+    try ImageLayer(locate(onlyLayerDescriptor()), display: display, hashing: hashing)
   }
 
   /// A small blob (at most ``OCILimits/document`` bytes), read whole and checked against its descriptor.

@@ -26,24 +26,28 @@ public struct ImageLayer {
 }
 
 extension ImageLayer {
-  /// The layer of the checkpoint image `path` names, or `nil` when `path` is no image (see ``ImageBlobs/open(_:registry:)``).
-  public static func open(_ path: String, registry: RegistryOptions) throws -> ImageLayer? {
-    try ImageBlobs.open(path, registry: registry)?.onlyLayer()
+  /// The layer of the checkpoint image `path` names, or `nil` when `path` is no image (see
+  /// ``ImageBlobs/open(_:registry:)``). With `hashing`, a layer in a file is read once, in order, through an
+  /// ``ImageLayerStream`` (as a registry's always is), so that ``stream``'s ``ImageLayerStream/finish()`` checks
+  /// its size and digest (`verify`).
+  public static func open(_ path: String, registry: RegistryOptions, hashing: Bool = false) throws -> ImageLayer? {
+    try ImageBlobs.open(path, registry: registry)?.onlyLayer(hashing: hashing)
   }
 
-  /// The blob at `location` opened as an archive (`display` names it in errors).
-  init(_ location: ImageLayerLocation, display: String) throws {
+  /// The blob at `location` opened as an archive (`display` names it in errors); with `hashing`, read in order
+  /// and checked as a registry's is.
+  init(_ location: ImageLayerLocation, display: String, hashing: Bool = false) throws {
     switch location {
-    case .blob(let path, _):
+    case .blob(let path, _) where !hashing:
       let reader = try ArchiveReader(path: path, displayPath: display)
       self.init(reader: reader, file: reader.fileReadableAtOffsets, baseOffset: 0, stream: nil)
-    case .member(let file, let offset, let layer):
+    case .member(let file, let offset, let layer) where !hashing:
       let slice = FileSlice(file: file, offset: offset, size: layer.size)
       let reader = try ArchiveReader(bytes: slice, size: layer.size, displayPath: display)
       self.init(reader: reader, file: file, baseOffset: offset, stream: nil)
-    case .registry(let blob, let layer):
-      let stream = ImageLayerStream(layer, source: .registry(blob), display: display)
-      let reader = try ArchiveReader(bytes: stream, size: layer.size, displayPath: display)
+    default:
+      let stream = try ImageLayerStream(location, display: display)
+      let reader = try ArchiveReader(bytes: stream, size: stream.descriptor.size, displayPath: display)
       self.init(reader: reader, file: nil, baseOffset: 0, stream: stream)
     }
   }

@@ -66,6 +66,12 @@ enum ManualExamples {
         "Write a core file for every process of a checkpoint into /tmp:",
         "checkpointctl coredump --output /tmp /tmp/checkpoint.tar")
     ],
+    "verify": [
+      Example(
+        "Check that a checkpoint is intact before restoring it:", "checkpointctl verify /tmp/checkpoint.tar.zst"),
+      Example(
+        "Check this node's kubelet store, as JSON:", "checkpointctl verify --format json /var/lib/kubelet/checkpoints"),
+    ],
     "plugin": [
       Example("List the plugins on PATH:", "checkpointctl plugin list"),
       Example("Run the plugin checkpointctl-hello with two arguments:", "checkpointctl hello --name world"),
