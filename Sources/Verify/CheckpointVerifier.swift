@@ -30,7 +30,9 @@ public struct VerifyOptions: Sendable {
 /// `verify`: each input checked by the first verifier that recognises it.
 public enum Verifier {
   /// The kinds, most specific first: the container verifier takes anything (an unreadable input is its problem).
-  public static let kinds: [any CheckpointVerifier] = [KubeletStoreVerifier(), ContainerCheckpointVerifier()]
+  public static let kinds: [any CheckpointVerifier] = [
+    KubeletStoreVerifier(), PodCheckpointVerifier(), ContainerCheckpointVerifier(),
+  ]
 
   /// One report per input, in order.
   public static func verify(_ paths: [String], options: VerifyOptions = VerifyOptions()) -> [VerifyReport] {

@@ -32,6 +32,29 @@ import Testing
     return ["oci-archive:" + Fixtures.path("containerd/" + fixture), "oci:" + layout]
   }
 
+  /// `verify`: every blob's size, the small ones' digests, the CRIU images and pages; the image without CRIU data
+  /// is one problem; a changed byte in a small blob is a digest problem.
+  @Test func verifyChecksTheImagesBlobsAndCheckpoint() throws {
+    let intact = try CLI.run(["verify"] + Self.fixtures.map { "containerd/" + $0 }, in: Fixtures.root)
+    #expect(intact.status == 0, "\(intact.stdout)")
+    #expect(intact.stdout.components(separatedBy: ": intact (").count == 4)
+    let notask = try CLI.run(["verify", Self.notask], in: Fixtures.root)
+    #expect(notask.status == 1)
+    #expect(notask.stdout.hasSuffix("\(Self.notask): 1 problem\n"))
+    #expect(notask.stdout.contains("holds no CRIU data"))
+    // The options blob (42 bytes, `28 01` at its end) changed in a copy.
+    let directory = try TemporaryDirectory()
+    var bytes = try Files.read(Fixtures.path("containerd/" + Self.fixtures[0]))
+    let marker: [UInt8] = Array("containerd.runc.v1.CheckpointOptions".utf8) + [0x12, 0x02, 0x28, 0x01]
+    let at = try #require((0...(bytes.count - marker.count)).first { Array(bytes[$0..<$0 + marker.count]) == marker })
+    bytes[at + marker.count - 1] = 0x00
+    try Files.write(bytes, to: directory.file("changed.oci.tar"))
+    let changed = try CLI.run(["verify", directory.file("changed.oci.tar")])
+    #expect(changed.status == 1)
+    #expect(
+      changed.stdout.contains("7d3151453569712d136c98a8cce017f677b6a39c5114c6f570c0ea2f5a4bce68"), "\(changed.stdout)")
+  }
+
   @Test(arguments: fixtures)
   func showReadsTheImageAsAContainerdCheckpoint(_ fixture: String) throws {
     let result = try CLI.run(["show", "containerd/" + fixture], in: Fixtures.root)

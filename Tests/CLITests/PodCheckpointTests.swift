@@ -217,6 +217,50 @@ import Testing
     }
   }
 
+  /// `verify` of pod checkpoints: every container verified, CRI-O's SHA-256 of each archive checked, in every form.
+  @Test func verifyChecksEveryContainerAndEachArchiveDigest() throws {
+    let work = try TemporaryDirectory()
+    _ = try Self.copy("crio-pod", to: work)
+    _ = try Self.copy("containerd-pod", to: work)
+    try Tool.run("sh", ["-c", "tar cf - -C crio-pod . | zstd -q -o crio.tar.zst"], in: work.path)
+    try Tool.run("tar", ["cf", "containerd.tar", "-C", "containerd-pod", "."], in: work.path)
+    let intact = try CLI.run(
+      ["verify", "crio-pod", "crio.tar.zst", "containerd-pod", "containerd.tar", Fixtures.path("pods/legacy-pod.tar")],
+      in: work.path)
+    #expect(intact.status == 0, "\(intact.stdout)\(intact.stderr)")
+    #expect(
+      intact.stdout.replacingOccurrences(of: Fixtures.path("pods/"), with: "")
+        == """
+        crio-pod: intact (105 members, 71 images, 131 pages)
+        crio.tar.zst: intact (105 members, 71 images, 131 pages)
+        containerd-pod: intact (39 members, 28 images, 49 pages)
+        containerd.tar: intact (39 members, 28 images, 49 pages)
+        legacy-pod.tar: intact (105 members, 71 images, 131 pages)
+
+        """)
+    // The shared crio-pod-tampered fixture: one byte of fx-ptree's pages changed after the manifest was written.
+    let tampered = try Self.copy("crio-pod", to: work, as: "tampered")
+    let member = "containers/0945ffb250912d1c0f728dcf51f467143c524fba2d66a2ae01517ae46967f041.tar"
+    var bytes = try Files.read(tampered + "/" + member)
+    bytes[130339] = 0x0c
+    try Files.write(bytes, to: tampered + "/" + member)
+    let pod = try Self.copy("crio-pod", to: work, as: "incomplete")
+    try FileManager.default.removeItem(atPath: pod + "/checkpoint-manifest.json")
+    let problems = try CLI.run(["verify", "tampered", "incomplete", "--format", "json"], in: work.path)
+    #expect(problems.status == 1)
+    let reports = try #require(JSONValue(parsing: problems.stdoutBytes).arrayValue)
+    #expect(reports.map { $0.member("kind")?.stringValue } == ["pod", "pod"])
+    #expect(reports.map { $0.member("intact") } == [.bool(false), .bool(false)])
+    let found = reports.flatMap { $0.member("problems")?.arrayValue ?? [] }
+    #expect(found.map { $0.member("member")?.stringValue } == [member, nil])
+    #expect(
+      found.map { $0.member("problem")?.stringValue } == [
+        "SHA-256 is 320ec69483f8aac5354f8a4f179781d9b33662c6fc1b608b320869ce2f00d788, the manifest says "
+          + "3277b7226aac319f6e494ed9d6a850326278dfdc23d646d4ee0e1ef56f8d8200",
+        "incomplete is an incomplete pod checkpoint (no checkpoint-manifest.json)",
+      ])
+  }
+
   /// `diff` of two pod checkpoints compares the containers they share, down to the pages, and names the others.
   @Test func diffComparesContainersByName() throws {
     let work = try TemporaryDirectory()

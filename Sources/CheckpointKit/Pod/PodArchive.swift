@@ -79,6 +79,18 @@ enum PodArchive {
     return contents
   }
 
+  /// The lowercase hex SHA-256 of the member `name` of the pod archive `path`.
+  static func sha256(of name: String, in path: String) throws -> String {
+    let reader = try ArchiveReader(path: path)
+    while let entry = try reader.next() {
+      guard try SafeExtraction.checkedName(of: entry, in: path) == name else { continue }
+      var hasher = SHA256Hasher()
+      try reader.forEachBlock { hasher.update($0) }
+      return hasher.finalize()
+    }
+    throw CheckpointError.missing(Path.join(path, name))
+  }
+
   /// The archive a checkpoint is read from when `path` names a member of a pod archive
   /// (`POD.tar/containers/<hex>.tar`, `POD.tar/container-<hex>.tar`, legacy `POD.tar/<id>-<name>`), else `nil`.
   static func enclosure(_ path: String) throws -> Enclosed? {

@@ -104,6 +104,20 @@ public struct PodCheckpoint: Sendable {
     return location
   }
 
+  /// The lowercase hex SHA-256 of `container`'s archive, as CRI-O's manifest records it.
+  public func archiveSHA256(of container: Container) throws -> String {
+    let location = try checkedPath(of: container)
+    if archive != nil { return try PodArchive.sha256(of: container.location, in: path) }
+    let file = try FileDescriptor(path: location, flags: O_RDONLY | O_NOFOLLOW)
+    var hasher = SHA256Hasher()
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+    defer { buffer.deallocate() }
+    while case let count = try file.read(into: buffer), count > 0 {
+      hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+    }
+    return hasher.finalize()
+  }
+
   /// Opens `container`'s checkpoint (``checkedPath(of:)``).
   public func source(
     of container: Container, selection: CheckpointSource.Selection = .everything,
