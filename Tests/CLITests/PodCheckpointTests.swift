@@ -261,6 +261,28 @@ import Testing
       ])
   }
 
+  /// `list` finds the kubelet's pod checkpoints (directories and tars) beside container archives: a row per
+  /// container, with its pod.
+  @Test func listFindsPodCheckpoints() throws {
+    let work = try TemporaryDirectory()
+    let directory = work.file("checkpoints")
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    _ = try Self.copy("crio-pod", to: work, as: "checkpoints/checkpoint-web_default-2026-12-01T10:00:00Z")
+    _ = try Self.copy("containerd-pod", to: work, as: "db")
+    try Tool.run(
+      "tar", ["cf", "checkpoints/checkpoint-db_prod-2026-12-02T11:30:00Z.tar", "-C", "db", "."], in: work.path)
+    try FileManager.default.copyItem(
+      atPath: Fixtures.path("busybox-in-pod.tar"),
+      toPath: directory + "/checkpoint-fx-pod_default-fx-podctr-2026-11-29T12:21:24Z.tar")
+    let list = try CLI.run(["list", "checkpoints"], in: work.path)
+    #expect(list.status == 0, "\(list.stderr)")
+    #expect(list.stderr == "")
+    #expect(list.stdout == (try Fixtures.golden("pods/list.txt", actual: list.stdout)))
+    let json = try CLI.run(["list", "checkpoints", "--format", "json"], in: work.path)
+    let rows = try #require(JSONValue(parsing: json.stdoutBytes).member("checkpoints")?.arrayValue)
+    #expect(rows.map { $0.member("container")?.stringValue } == ["fx-podctr", "fx-sleep", "fx-ptree", "db"])
+  }
+
   /// `diff` of two pod checkpoints compares the containers they share, down to the pages, and names the others.
   @Test func diffComparesContainersByName() throws {
     let work = try TemporaryDirectory()

@@ -65,7 +65,20 @@ public struct CheckpointList: Sendable {
       listedDirectories.append(directory)
       for path in archives {
         do {
-          entries.append(try Self.entry(for: ContainerCheckpoint(path: path)))
+          guard PodCheckpoint.isPod(path) else {
+            entries.append(try Self.entry(for: ContainerCheckpoint(path: path)))
+            continue
+          }
+          // A pod checkpoint (the kubelet's pod-checkpoints directory): a row per container.
+          let pod = try PodCheckpoint(path: path)
+          let (checkpoints, podFailures) = pod.containerCheckpoints()
+          failed += podFailures
+          entries += checkpoints.map { checkpoint in
+            var entry = Self.entry(for: checkpoint)
+            entry.time = Self.timestamp(inFileName: Path.base(of: path)) ?? pod.checkpointed
+            entry.path = path
+            return entry
+          }
         } catch {
           failed.append(.init(path: path, message: "\(error)"))
         }
@@ -90,13 +103,13 @@ public struct CheckpointList: Sendable {
       path: checkpoint.path)
   }
 
-  /// The `checkpoint-*` regular files (links followed) directly in `directory`, sorted by name; none when the
-  /// directory does not exist or is not a directory.
+  /// The `checkpoint-*` regular files (links followed) and pod checkpoint directories directly in `directory`,
+  /// sorted by name; none when the directory does not exist or is not a directory.
   public static func archives(in directory: String) throws -> [String] {
     guard let info = try Path.status(directory), Path.isDirectory(info) else { return [] }
     let names = try Path.entries(of: directory).filter { name in
       guard name.hasPrefix(archivePrefix), let info = try Path.status(Path.join(directory, name)) else { return false }
-      return Path.isRegularFile(info)
+      return Path.isRegularFile(info) || (Path.isDirectory(info) && PodCheckpoint.isPod(Path.join(directory, name)))
     }
     return names.sorted().map { Path.join(directory, $0) }
   }
