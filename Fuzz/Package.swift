@@ -14,6 +14,7 @@ let package = Package(
     .executable(name: "fuzz-container-metadata", targets: ["FuzzContainerMetadata"]),
     .executable(name: "fuzz-encode", targets: ["FuzzEncode"]),
     .executable(name: "fuzz-oci", targets: ["FuzzOCI"]),
+    .executable(name: "fuzz-pod", targets: ["FuzzPod"]),
   ],
   dependencies: [.package(name: "checkpointctl", path: "..")],
   targets: [
@@ -37,5 +38,6 @@ let package = Package(
     .executableTarget(name: "FuzzContainerMetadata", dependencies: ["FuzzHarness", "CFuzzMain"]),
     .executableTarget(name: "FuzzEncode", dependencies: ["FuzzHarness", "CFuzzMain"]),
     .executableTarget(name: "FuzzOCI", dependencies: ["FuzzHarness", "CFuzzMain"]),
+    .executableTarget(name: "FuzzPod", dependencies: ["FuzzHarness", "CFuzzMain"]),
   ]
 )

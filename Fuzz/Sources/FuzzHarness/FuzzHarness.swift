@@ -25,6 +25,7 @@ public enum FuzzHarness {
     "container-metadata": containerMetadata,
     "encode": encode,
     "oci": oci,
+    "pod": pod,
   ]
 
   /// Separates the files of an input made of several (`FuzzHarness.parts`); it is in every dictionary.
@@ -287,6 +288,41 @@ public enum FuzzHarness {
         guard write(part, to: directory + "/" + name) else { return }
       }
       body(directory)
+    }
+  }
+
+  /// Pod checkpoints: the parts are `checkpoint-manifest.json`, `pod-config.json`, `pod.options` and the bytes of
+  /// every container archive the manifest names (`containers/<hex>.tar`, `container-<hex>.tar`, legacy
+  /// directories' `config.dump`); read as a directory and as a tar of it by `show`, `inspect`'s pod tree, the
+  /// show JSON and `diff`'s pairing.
+  public static func pod(_ bytes: [UInt8]) {
+    let parts = parts(bytes, count: 4)
+    withScratch { scratch in
+      let directory = scratch + "/pod"
+      guard mkdir(directory, 0o700) == 0, mkdir(directory + "/containers", 0o700) == 0 else { return }
+      let names = ["checkpoint-manifest.json", "pod-config.json", "pod.options"]
+      var members: [(String, [UInt8])] = []
+      for (name, part) in zip(names, parts) where !part.isEmpty {
+        guard write(part, to: directory + "/" + name) else { return }
+        members.append((name, part))
+      }
+      // The archives the manifest names, each holding the last part.
+      if let manifest = try? JSONValue(parsing: parts[0]), let containers = manifest.member("containers")?.arrayValue {
+        for archive in containers.prefix(4).compactMap({ $0.member("archive")?.stringValue })
+        where !archive.contains("..") && !archive.hasPrefix("/") && archive.utf8.count < 200 {
+          guard write(parts[3], to: directory + "/" + archive) else { continue }
+          members.append((archive, parts[3]))
+        }
+      }
+      guard writeArchive(members, to: scratch + "/pod.tar") else { return }
+      for path in [directory, scratch + "/pod.tar"] {
+        guard let pod = try? PodCheckpoint(path: path) else { continue }
+        _ = pod.treeText
+        _ = pod.showJSON.formatted()
+        _ = ContainerShowReport(inputs: [path]).table
+        _ = try? PodDiff(path, path)
+        for container in pod.containers { _ = try? pod.archiveSHA256(of: container) }
+      }
     }
   }
 
