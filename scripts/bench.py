@@ -6,6 +6,7 @@ real tar of CRIU-like files: a quarter random bytes, a quarter zero pages, half 
 binaries (compressible like real process memory). It is made once under --data and reused.
 """
 import argparse
+import hashlib
 import io
 import json
 import os
@@ -268,7 +269,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--runs", type=int, default=30, help="runs of each start-up command")
     parser.add_argument("--only", choices=["kubelet", "criu", "coredump", "diff", "build", "startup", "stream",
-                                            "verify"],
+                                            "verify", "pod"],
                         help="run one group of benchmarks")
     args = parser.parse_args()
     if args.only == "startup":
@@ -290,6 +291,8 @@ def main():
         results += build_benchmarks(args)
     if args.only in (None, "verify"):
         results += verify_benchmarks(args)
+    if args.only in (None, "pod"):
+        results += pod_benchmarks(args)
     print(f"{'benchmark':<34} {'checkpointctl':>14} {'reference':>10} {'ratio':>7} {'peak RSS':>10}")
     for r in results:
         print(f"{r['benchmark']:<34} {duration(r['checkpointctl_s']):>14} {duration(r['reference_s']):>10} "
@@ -629,6 +632,47 @@ def verify_benchmarks(args):
             for label, ours, reference in (
                 ("verify (tar) vs tar -tvf", [binary, "verify", plain], ["tar", "-tvf", plain]),
                 ("verify (zstd) vs zstd -dc", [binary, "verify", plain + ".zst"], ["zstd", "-dc", plain + ".zst"]))]
+
+
+def make_pod(data, archives):
+    """A CRI-O pod checkpoint (KEP-5823 version 1) of `archives`, hard-linked under their derived names."""
+    pod = os.path.join(data, "pod-2g")
+    shutil.rmtree(pod, ignore_errors=True)
+    os.makedirs(os.path.join(pod, "containers"), mode=0o700)
+    containers = []
+    for number, archive in enumerate(archives):
+        container_id = hashlib.sha256(f"bench-{number}".encode()).hexdigest()
+        name = "containers/" + hashlib.sha256(container_id.encode()).hexdigest() + ".tar"
+        os.link(archive, os.path.join(pod, name))
+        digest = hashlib.sha256()
+        with open(archive, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        containers.append({"name": f"app-{number}", "id": container_id, "archive": name,
+                           "sha256": digest.hexdigest(), "config": {"metadata": {"name": f"app-{number}"}}})
+    with open(os.path.join(pod, "pod-config.json"), "w") as handle:
+        json.dump({"metadata": {"name": "bench", "uid": "0", "namespace": "default"}}, handle)
+    with open(os.path.join(pod, "checkpoint-manifest.json"), "w") as handle:
+        json.dump({"version": 1, "runtime": "cri-o", "runtimeHandler": "runc", "sandboxId": "ab" * 32,
+                   "containers": containers}, handle)
+    return pod
+
+
+def pod_benchmarks(args):
+    """A pod checkpoint of two 1 GiB-class containers (the 1 GiB checkpoint and its changed copy): inspect,
+    memparse --search and verify of the pod against the same command on each container archive in turn."""
+    binary, data, plain = one_gib_checkpoint(args)
+    changed = os.path.join(make_changed_copy(os.path.dirname(plain)), "checkpoint.tar")
+    pod = make_pod(data, [plain, changed])
+    settle = lambda: subprocess.run(["sync"], check=True)
+    both = lambda *argv: ["sh", "-c", " && ".join(
+        " ".join([binary, *argv, archive]) + " > /dev/null" for archive in (plain, changed))]
+    return [measure(label, lambda: run(ours), lambda: run(reference), settle, args.repeat)
+            for label, ours, reference in (
+                ("pod inspect --all vs containers", [binary, "inspect", "--all", pod], both("inspect", "--all")),
+                ("pod memparse --search vs ctrs", [binary, "memparse", "--search", NEEDLE.decode(), pod],
+                 both("memparse", "--search", NEEDLE.decode())),
+                ("pod verify vs containers", [binary, "verify", pod], both("verify")))]
 
 
 def kubelet_benchmarks(args):
