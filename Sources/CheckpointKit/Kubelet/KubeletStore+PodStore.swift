@@ -54,3 +54,55 @@ extension KubeletStore {
     return directories ? entries : nil
   }
 }
+
+extension KubeletStore {
+  /// The files whose presence makes a pod checkpoint complete, written last: the manifest (the legacy layout's
+  /// `pod.options`).
+  static let podCompletionMarkers = [PodCheckpoint.Layout.manifestName, PodCheckpoint.Layout.legacyOptionsName]
+
+  /// What `extract` packs of a pod checkpoint store: the entries `selection` names (pod names or entry names; all
+  /// when empty), each directory with everything in it (directories before their files, the manifest last);
+  /// incomplete ones are left out (``ExtractPlan/skipped``), an unreadable one is an error.
+  func podExtractPlan(_ entries: [PodStoreEntry], selecting selection: [String]) throws -> ExtractPlan {
+    for name in selection where !entries.contains(where: { $0.pod == name || $0.name == name }) {
+      throw KubeletStoreError.noSuchPodCheckpoint(target: target, name: name)
+    }
+    var plan = ExtractPlan(metadata: nil, pods: 0, names: [], total: 0, newest: 0, members: [])
+    for entry in entries where selection.isEmpty || selection.contains(entry.pod) || selection.contains(entry.name) {
+      switch entry.state {
+      case .incomplete:
+        plan.skipped.append(entry.name)
+        continue
+      case .unreadable(let error): throw error
+      case .complete: plan.pods += 1
+      case .archive: break
+      }
+      plan.names.append(entry.name)
+      try addPodMembers(entry.name, to: &plan, depth: 0)
+    }
+    guard !plan.names.isEmpty else { throw KubeletStoreError.noPodCheckpoint(target) }
+    return plan
+  }
+
+  /// Adds `relative` (a pod checkpoint's directory, or something in it) to the plan, links refused.
+  private func addPodMembers(_ relative: String, to plan: inout ExtractPlan, depth: Int) throws {
+    let path = Path.join(target, relative)
+    guard let info = try Path.linkStatus(path) else {
+      throw KubeletStoreError.invalidPodCheckpoint(path: path, reason: "disappeared")
+    }
+    plan.members?.append(relative)
+    plan.newest = max(plan.newest, Int64(info.st_mtim.tv_sec))
+    if Path.isRegularFile(info) {
+      plan.total += Int64(info.st_size)
+      return
+    }
+    guard Path.isDirectory(info), depth < 8 else {
+      throw KubeletStoreError.invalidPodCheckpoint(path: path, reason: "is not a regular file or a directory")
+    }
+    let names = try Path.entries(of: path).sorted()
+    let last = depth == 0 ? Self.podCompletionMarkers : []
+    for name in names.filter({ !last.contains($0) }) + names.filter(last.contains) {
+      try addPodMembers(relative + "/" + name, to: &plan, depth: depth + 1)
+    }
+  }
+}
