@@ -160,6 +160,51 @@ import Testing
     #expect(Files.permissions("\(target)/\(tar)") == 0o600)
   }
 
+  @Test func anUnreadablePodCheckpointIsNamedAfterTheTable() throws {
+    let work = try TemporaryDirectory()
+    let store = try Self.store(in: work)
+    try PodCheckpointTests.editContainer("\(store)/\(Self.db)", 0) { $0["archive"] = "../../evil.tar" }
+    let shown = try CLI.run(["show", "-t", store])
+    #expect(shown.status == 1)
+    #expect(shown.stdout.contains("| db  | prod      | 2026-12-02T11:30:00Z |"), "\(shown.stdout)")
+    #expect(shown.stdout.contains("unreadable"))
+    #expect(shown.stderr.hasPrefix("Error: \(store)/\(Self.db)/checkpoint-manifest.json: container \"db\""))
+    #expect(shown.stderr.split(separator: "\n").count == 1)
+    let extracted = try CLI.run(["extract", "-t", store, "-o", work.file("x.tar")])
+    #expect(extracted.status == 1)
+    #expect(extracted.stderr.hasPrefix("Error: \(store)/\(Self.db)/checkpoint-manifest.json"), "\(extracted.stderr)")
+    #expect(!Path.exists(work.file("x.tar")))
+  }
+
+  @Test func theManifestIsWrittenLastWhereverItIsInTheArchive() throws {
+    // Members in any order (the manifest first, the directories implied): the insert is the same.
+    let work = try TemporaryDirectory()
+    let store = try Self.store(in: work)
+    let names = ["checkpoint-manifest.json", "pod-config.json"] + PodStoreTests.crioArchives.map { "containers/\($0)" }
+    try TestArchive.write(
+      try names.map { .file("\(Self.web)/\($0)", try Files.read("\(store)/\(Self.web)/\($0)")) },
+      to: work.file("reordered.tar"))
+    // A killed insert's temporary directory is removed by the next one.
+    let target = work.file("target")
+    let stale = "\(target)/.checkpointctl-tmp-\(Self.web).aBcDeF"
+    try FileManager.default.createDirectory(atPath: stale + "/containers", withIntermediateDirectories: true)
+    try Files.write([1, 2, 3], to: stale + "/containers/partial.tar")
+    let inserted = try CLI.run(["insert", "-t", target, "-i", work.file("reordered.tar")])
+    #expect(inserted.status == 0, "\(inserted.stderr)")
+    #expect(try FileManager.default.contentsOfDirectory(atPath: target) == [Self.web])
+    for name in names {
+      #expect(try Files.read("\(target)/\(Self.web)/\(name)") == (try Files.read("\(store)/\(Self.web)/\(name)")))
+    }
+    let shown = try CLI.run(["show", "-t", target, "--format", "json"])
+    #expect(shown.stdout.contains("\"state\": \"complete\""), "\(shown.stdout)")
+  }
+
+  /// The CRI-O fixture's container archives (`containers/<sha256 of the ID>.tar`).
+  static let crioArchives = [
+    "0945ffb250912d1c0f728dcf51f467143c524fba2d66a2ae01517ae46967f041.tar",
+    "9e95cbf5605a064cd1bb53ed5e17523981b39642518a4e6213e39771e2872511.tar",
+  ]
+
   @Test func extractRefusesUnknownPodsAndEmptySelections() throws {
     let work = try TemporaryDirectory()
     let store = try Self.store(in: work, incomplete: true)
