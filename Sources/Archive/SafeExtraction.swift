@@ -60,42 +60,52 @@ public enum SafeExtraction {
     var written: [String] = []
     while let entry = try reader.next() {
       guard include(entry), let name = try checkedName(of: entry, in: reader.displayPath) else { continue }
-      var parts = name.split(separator: "/").map(String.init)
-      let leaf = parts.removeLast()
-      let parent = try openDirectory(parts, under: root, creating: true, display: Path.join(directory, name))
-      let display = Path.join(directory, name)
-      switch entry.kind {
-      case .directory:
-        guard mkdirat(parent.rawValue, leaf, 0o700) == 0 || errno == EEXIST else {
-          throw SystemError("cannot create directory", path: display)
-        }
-        _ = try openDirectory([leaf], under: parent, creating: false, display: display)
-      case .regular:
-        let file = try FileDescriptor(
-          path: leaf, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600, relativeTo: parent,
-          displayPath: display)
-        try reader.forEachBlock { try file.write($0) }
-        try file.close()
-      case .symbolicLink:
-        guard symlinkat(entry.linkTarget ?? "", parent.rawValue, leaf) == 0 else {
-          throw SystemError("cannot create link", path: display)
-        }
-      case .hardLink:
-        // The target was checked to stay inside; link only to a regular file this extraction wrote.
-        guard let target = entry.linkTarget.flatMap(ArchiveEntry.normalize), written.contains(target)
-        else {
-          throw ArchiveError.unsafeMember(
-            archive: reader.displayPath, member: entry.path, reason: "hard link to a file not in the archive")
-        }
-        guard linkat(root.rawValue, target, parent.rawValue, leaf, 0) == 0 else {
-          throw SystemError("cannot create link", path: display)
-        }
-      default:
-        throw ArchiveError.unsupportedMemberType(archive: reader.displayPath, member: entry.path, type: entry.kindName)
-      }
+      try write(entry, named: name, from: reader, under: root, display: directory, written: written)
       written.append(name)
     }
     return written
+  }
+
+  /// Writes the current member of `reader` as `name` (from ``checkedName(of:in:)``) below the directory `root`
+  /// (`display` in messages), creating its parent directories `0700`; `written` are the members already written
+  /// (the only targets a hard link may have).
+  public static func write(
+    _ entry: ArchiveEntry, named name: String, from reader: ArchiveReader, under root: FileDescriptor,
+    display directory: String, written: [String] = []
+  ) throws {
+    var parts = name.split(separator: "/").map(String.init)
+    let leaf = parts.removeLast()
+    let parent = try openDirectory(parts, under: root, creating: true, display: Path.join(directory, name))
+    let display = Path.join(directory, name)
+    switch entry.kind {
+    case .directory:
+      guard mkdirat(parent.rawValue, leaf, 0o700) == 0 || errno == EEXIST else {
+        throw SystemError("cannot create directory", path: display)
+      }
+      _ = try openDirectory([leaf], under: parent, creating: false, display: display)
+    case .regular:
+      let file = try FileDescriptor(
+        path: leaf, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600, relativeTo: parent,
+        displayPath: display)
+      try reader.forEachBlock { try file.write($0) }
+      try file.close()
+    case .symbolicLink:
+      guard symlinkat(entry.linkTarget ?? "", parent.rawValue, leaf) == 0 else {
+        throw SystemError("cannot create link", path: display)
+      }
+    case .hardLink:
+      // The target was checked to stay inside; link only to a regular file this extraction wrote.
+      guard let target = entry.linkTarget.flatMap(ArchiveEntry.normalize), written.contains(target)
+      else {
+        throw ArchiveError.unsafeMember(
+          archive: reader.displayPath, member: entry.path, reason: "hard link to a file not in the archive")
+      }
+      guard linkat(root.rawValue, target, parent.rawValue, leaf, 0) == 0 else {
+        throw SystemError("cannot create link", path: display)
+      }
+    default:
+      throw ArchiveError.unsupportedMemberType(archive: reader.displayPath, member: entry.path, type: entry.kindName)
+    }
   }
 
   /// Opens (and with `creating`, makes, `0700`) nested directories below `base`, refusing symbolic links.

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <stdio.h>
 #include "CSystemShims.h"
 
 int checkpointctl_start_writeback(int fd, long long offset, long long length) {
@@ -9,4 +10,8 @@ int checkpointctl_start_writeback(int fd, long long offset, long long length) {
   (void)fd; (void)offset; (void)length;
   return 0;
 #endif
+}
+
+int checkpointctl_rename_noreplace(const char *from, const char *to) {
+  return renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE);
 }

@@ -60,3 +60,67 @@ public enum StoreReport {
     return JSONValue.object(document).formatted(keyOrder: keyOrder) + "\n"
   }
 }
+
+extension StoreReport {
+  /// A pod checkpoint store (`pod-checkpoints`): one row per pod checkpoint, by name, with the time its name gives,
+  /// its runtime (and handler), its containers, its size and whether it is complete (`incomplete`: no manifest;
+  /// `archive`: a `.tar` of one, not looked into; `unreadable`: reported after the table).
+  public static func podTable(_ entries: [PodStoreEntry], source: String, showPodUID: Bool) -> String {
+    var headers = ["Pod", "Namespace", "Time", "Runtime", "Containers", "Size", "State"]
+    if showPodUID { headers.append("Pod UID") }
+    let rows = entries.map { entry in
+      let pod = entry.checkpoint
+      var row = [
+        entry.pod, entry.namespace, entry.time.text,
+        pod.map { $0.runtime + ($0.runtimeHandler.map { " (\($0))" } ?? "") } ?? "",
+        pod.map { $0.containers.map(\.name).joined(separator: ", ") } ?? "", ByteCount.format(entry.size),
+        entry.stateName,
+      ].map { BorderedTable.Cell(singleLine($0)) }
+      if showPodUID { row.append(BorderedTable.Cell(singleLine(pod?.uid ?? ""))) }
+      return row
+    }
+    return "\nDisplaying data from \(source)\n\n" + BorderedTable(headers: headers, rows: rows).render()
+  }
+
+  /// `{"source", "pod_checkpoints": [{"name", "pod", "namespace", "time", "state", "size", "error"?,
+  /// "checkpoint"?: {path, name, namespace, uid, sandbox_id, runtime, runtime_handler?, layout, checkpointed?,
+  /// container_count, size, containers: [{name, id}]}}]}`; `size` counts every file of the entry.
+  public static func podJSON(_ entries: [PodStoreEntry], source: String) -> String {
+    let values = entries.map { entry -> JSONValue in
+      var object: [String: JSONValue] = [
+        "name": .string(entry.name), "pod": .string(entry.pod), "namespace": .string(entry.namespace),
+        "time": .string(entry.time.text), "state": .string(entry.stateName), "size": .integer(entry.size),
+      ]
+      if case .unreadable(let error) = entry.state { object["error"] = .string("\(error)") }
+      if let pod = entry.checkpoint, case .object(var checkpoint) = pod.showJSON {
+        checkpoint["containers"] = .array(
+          pod.containers.map { .object(["name": .string($0.name), "id": .string($0.id)]) })
+        object["checkpoint"] = .object(checkpoint)
+      }
+      return .object(object)
+    }
+    let keys = [
+      "source", "pod_checkpoints", "name", "pod", "namespace", "time", "state", "size", "error", "checkpoint",
+    ]
+    return JSONValue.object(["source": .string(source), "pod_checkpoints": .array(values)]).formatted(
+      keyOrder: keys + ContainerShowReport.jsonKeys + ["containers"]) + "\n"
+  }
+}
+
+extension PodStoreEntry {
+  /// The pod checkpoint, when complete.
+  var checkpoint: PodCheckpoint? {
+    guard case .complete(let pod) = state else { return nil }
+    return pod
+  }
+
+  /// `complete`, `incomplete`, `archive` or `unreadable`.
+  var stateName: String {
+    switch state {
+    case .complete: return "complete"
+    case .incomplete: return "incomplete"
+    case .archive: return "archive"
+    case .unreadable: return "unreadable"
+    }
+  }
+}

@@ -1,3 +1,4 @@
+import CSystemShims
 import Glibc
 
 /// Small path helpers that keep the user's spelling of paths for messages.
@@ -99,6 +100,22 @@ public enum Path {
   public static func removeFlatDirectory(_ directory: String) {
     for name in (try? entries(of: directory)) ?? [] { unlink(join(directory, name)) }
     rmdir(directory)
+  }
+
+  /// Moves `from` to `to` atomically, failing (`EEXIST`) rather than replacing anything at `to`.
+  public static func renameNoReplace(_ from: String, to: String) throws {
+    guard checkpointctl_rename_noreplace(from, to) == 0 else { throw SystemError("cannot create", path: to) }
+  }
+
+  /// Removes `path` and, for a directory, everything below it, never following a link (best effort).
+  public static func removeTree(_ path: String) {
+    guard let info = try? linkStatus(path) else { return }
+    if isDirectory(info) {
+      for name in (try? entries(of: path)) ?? [] { removeTree(join(path, name)) }
+      rmdir(path)
+    } else {
+      unlink(path)
+    }
   }
 
   /// Creates `path` and its missing parents with mode `0700`; returns the directories it created, outermost

@@ -23,14 +23,14 @@ public enum UnlinkedFile {
   }
 }
 
-/// A private (0700) scratch directory in `$TMPDIR`, removed with the files in it (one level) by ``remove()``.
+/// A private (0700) scratch directory in `$TMPDIR` (or beside a directory about to be renamed into place),
+/// removed with the files in it (one level) by ``remove()``.
 public struct ScratchDirectory {
   /// The directory's path.
   public let path: String
 
-  /// Creates `<stem>.XXXXXX` in `$TMPDIR`.
-  public init(stem: String) throws {
-    let base = ProcessEnvironment.temporaryDirectory
+  /// Creates `<stem>.XXXXXX` in `base`.
+  public init(stem: String, in base: String = ProcessEnvironment.temporaryDirectory) throws {
     var template = Array(Path.join(base, stem + ".XXXXXX").utf8CString)
     let made = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.flatMap { mkdtemp($0) } }
     guard made != nil else { throw SystemError("cannot create a temporary directory in", path: base) }

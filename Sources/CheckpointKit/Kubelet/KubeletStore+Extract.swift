@@ -7,12 +7,14 @@ import SystemSupport
 extension KubeletStore {
   /// What `extract` wrote.
   public struct ExtractSummary: Equatable, Sendable {
-    /// The pod archives written, in metadata order.
+    /// The pod archives written, in metadata order (a pod checkpoint store's entries, by name).
     public var podArchives: [String]
     /// Bytes of member data written (before compression).
     public var bytes: Int64
     /// The index of the image written (what its tag names), `nil` for an archive file.
     public var image: Descriptor? = nil
+    /// A pod checkpoint store's incomplete pod checkpoints, left out.
+    public var skipped: [String] = []
   }
 
   /// What `extract` writes, checked before anything is written.
@@ -27,22 +29,28 @@ extension KubeletStore {
     var total: Int64
     /// The newest modification time of the members, seconds since the epoch.
     var newest: Int64
+    /// A pod checkpoint store's members, directories and files (each directory's before its files, a pod
+    /// checkpoint's manifest last); `nil` when the members are ``names``.
+    var members: [String]? = nil
+    /// A pod checkpoint store's incomplete pod checkpoints, left out.
+    var skipped: [String] = []
   }
 
   /// Writes the store (`checkpointed.pods` and every `<SandboxID>.tar`, at the archive root) to `output`; a
   /// directory with no `checkpointed.pods` that holds kubelet-API container checkpoints (`checkpoint-*.tar`)
-  /// has those written instead.
+  /// has those written instead, and a pod checkpoint store (``isPodStore``) its complete pod checkpoints (those
+  /// of `pods`, pod or entry names, when given), each directory with its name, its manifest last.
   ///
   /// Every archive is checked before anything is written, under a shared lock on the store (an insert is never
   /// seen half done). The output is created `0600` under a temporary name beside it and renamed only when
   /// complete; a descriptor (standard output) is written as it is. The job ("Extracting") reports to `progress`.
   @discardableResult
-  public func extract(to output: ExtractOutput, compression: ArchiveFilter, progress: ProgressSink = .none) throws
-    -> ExtractSummary
-  {
+  public func extract(
+    to output: ExtractOutput, compression: ArchiveFilter, pods: [String] = [], progress: ProgressSink = .none
+  ) throws -> ExtractSummary {
     let lock = try lockShared()
     defer { withExtendedLifetime(lock) {} }
-    let plan = try extractPlan()
+    let plan = try extractPlan(pods: pods)
     var destination: AtomicFile?
     let descriptor: FileDescriptor
     switch output {
@@ -77,8 +85,11 @@ extension KubeletStore {
     return lock
   }
 
-  /// Reads the metadata and checks that every archive it lists is a regular file.
-  func extractPlan() throws -> ExtractPlan {
+  /// Reads the metadata and checks that every archive it lists is a regular file; a pod checkpoint store's plan
+  /// has the pod checkpoints `pods` names.
+  func extractPlan(pods selection: [String]) throws -> ExtractPlan {
+    if let entries = try podCheckpoints() { return try podExtractPlan(entries, selecting: selection) }
+    guard selection.isEmpty else { throw KubeletStoreError.notPodStore(target) }
     var metadata: (bytes: [UInt8], status: stat)?
     var names: [String]
     var pods = 0
@@ -119,16 +130,23 @@ extension KubeletStore {
       try writer.add(member, bytes: metadata.bytes)
       written += member.size
     }
-    for name in plan.names {
+    for name in plan.members ?? plan.names {
       let path = Path.join(target, name)
-      let file = try FileDescriptor(path: path, flags: O_RDONLY)
+      // A pod checkpoint's files are taken as they are: a link is refused, a FIFO never blocks.
+      let file = try FileDescriptor(path: path, flags: O_RDONLY | (plan.members == nil ? 0 : O_NOFOLLOW | O_NONBLOCK))
       let info = try file.status()
+      if plan.members != nil && Path.isDirectory(info) {
+        var member = ArchiveEntry.regularFile(named: name, status: info)
+        (member.kind, member.size) = (.directory, 0)
+        try writer.writeHeader(member)
+        continue
+      }
       guard Path.isRegularFile(info) else {
         throw KubeletStoreError.sandboxArchiveMissing(path: path, reason: "is not a regular file")
       }
       try writer.add(.regularFile(named: name, status: info), from: file) { progress.advance(by: $0.count) }
       written += Int64(info.st_size)
     }
-    return ExtractSummary(podArchives: plan.names, bytes: written)
+    return ExtractSummary(podArchives: plan.names, bytes: written, skipped: plan.skipped)
   }
 }

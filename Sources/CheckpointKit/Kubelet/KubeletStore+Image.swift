@@ -9,9 +9,11 @@ import SystemSupport
 /// It carries none of the container checkpoint keys (`org.criu.checkpoint.*`, CRI-O's, Podman's): no engine
 /// mistakes it for a container to restore.
 public enum StoreImageAnnotation {
-  /// How many pods `checkpointed.pods` lists (`0` for a directory of kubelet-API container checkpoints).
+  /// How many pods `checkpointed.pods` lists (`0` for a directory of kubelet-API container checkpoints; a pod
+  /// checkpoint store's: how many pod checkpoint directories).
   public static let pods = "io.checkpointctl.kubelet.store.pods"
-  /// How many archives the layer holds (`<SandboxID>.tar`, or `checkpoint-*.tar`).
+  /// How many archives the layer holds (`<SandboxID>.tar`, or `checkpoint-*.tar`; a pod checkpoint store's
+  /// pod checkpoints, directories and `.tar` files).
   public static let archives = "io.checkpointctl.kubelet.store.archives"
   /// The title of every store image.
   public static let title = "kubelet checkpoint store"
@@ -30,8 +32,8 @@ extension KubeletStore {
   /// temporary file. A bare name is refused: Podman's store is no place for a kubelet store.
   @discardableResult
   public func extract(
-    toImage destination: ImageReference, compression: ArchiveFilter, registry: RegistryOptions = RegistryOptions(),
-    progress: ProgressSink = .none
+    toImage destination: ImageReference, compression: ArchiveFilter, pods: [String] = [],
+    registry: RegistryOptions = RegistryOptions(), progress: ProgressSink = .none
   ) throws -> ExtractSummary {
     if case .localStorage(let name) = destination {
       throw KubeletStoreError.bareImageName(name)
@@ -43,7 +45,7 @@ extension KubeletStore {
     let image = try ImageStore.store(to: destination, registry: registry, progress: progress) { layerFile in
       let lock = try lockShared()
       defer { withExtendedLifetime(lock) {} }
-      let plan = try extractPlan()
+      let plan = try extractPlan(pods: pods)
       let encoder = try TarStreamEncoder(
         compression: compression, fd: layerFile.rawValue, displayPath: layerFile.displayPath)
       let extracting = progress.start("Extracting", total: plan.total)

@@ -11,6 +11,8 @@ extension KubeletStore {
     public var addedPods: [String]
     /// SandboxIDs of pods that were already present, identical, and left alone.
     public var unchangedPods: [String]
+    /// The pod checkpoints added to a pod checkpoint store.
+    public var podCheckpoints: [String] = []
   }
 
   /// Adds the pods of an extracted store archive to this store, reading the archive once.
@@ -20,6 +22,10 @@ extension KubeletStore {
   /// Pod archives are written under temporary names and moved into place before `checkpointed.pods` is replaced
   /// atomically; an exclusive lock on the directory serialises concurrent inserts. Only the metadata and the
   /// archives it lists are written; every other member is skipped, and an unsafe member name is an error.
+  ///
+  /// An archive of a pod checkpoint store (`checkpoint-<pod>_<namespace>-<time>/` directories) has each pod
+  /// checkpoint unpacked into a private temporary directory in the target, its manifest written last, checked,
+  /// and renamed into place; one the target already has is a conflict.
   @discardableResult
   public func insert(archive input: String) throws -> InsertSummary {
     try insert(ArchiveReader(path: input))
@@ -57,7 +63,7 @@ extension KubeletStore {
     let input = reader.displayPath
     removeStaleTemporaryFiles()
 
-    let (incoming, staged, containerArchives) = try stage(reader)
+    let (incoming, staged, containerArchives, pods) = try stage(reader)
     try verify()
     // Kubelet-API container checkpoints (checkpoint-*.tar) travel on their own, with no metadata.
     for name in containerArchives {
@@ -66,9 +72,11 @@ extension KubeletStore {
       }
     }
     guard let incoming else {
-      try commit(containerArchives, from: staged)
-      return InsertSummary(addedPods: [], unchangedPods: [])
+      try pods.finish()
+      try commit(containerArchives, from: staged) { try pods.commit() }
+      return InsertSummary(addedPods: [], unchangedPods: [], podCheckpoints: pods.names)
     }
+    guard pods.names.isEmpty else { throw KubeletStoreError.mixedArchive(input) }
     let existing = try Path.status(metadataPath) == nil ? nil : try readMetadata()
     let wanted = try archiveNames(of: incoming, source: "\(input):\(CheckpointMetadata.fileName)")
     for name in wanted {
@@ -121,24 +129,23 @@ extension KubeletStore {
   }
 
   /// Reads the archive once: parses the metadata, stages each pod archive member and every kubelet-API
-  /// container checkpoint (`checkpoint-*.tar` at the root).
+  /// container checkpoint (`checkpoint-*.tar` at the root), and unpacks pod checkpoints.
   private func stage(_ reader: ArchiveReader) throws -> (
-    CheckpointMetadata?, [String: StagedArchive], containerArchives: [String]
+    CheckpointMetadata?, [String: StagedArchive], containerArchives: [String], PodStaging
   ) {
     let input = reader.displayPath
     var metadata: CheckpointMetadata?
     var wanted: Set<String>?
     var staged: [String: StagedArchive] = [:]
     var containerArchives: [String] = []
+    let pods = PodStaging(target: target, input: input)
     while let entry = try reader.next() {
       let name = try SafeExtraction.checkedName(of: entry, in: input)
       guard let name else { continue }
-      switch entry.kind {
-      case .directory: continue
-      case .regular: break
-      default:
+      guard entry.kind == .directory || entry.kind == .regular else {
         throw ArchiveError.unsupportedMemberType(archive: input, member: entry.path, type: entry.kindName)
       }
+      if try pods.accept(entry, named: name, from: reader) || entry.kind == .directory { continue }
       if name == CheckpointMetadata.fileName {
         guard metadata == nil else { throw KubeletStoreError.duplicateMember(archive: input, member: name) }
         let bytes = try reader.readAll(limit: Int64(CheckpointMetadata.sizeLimit), member: name)
@@ -155,8 +162,10 @@ extension KubeletStore {
       staged[name] = try stage(entry, named: name, from: reader)
       if isContainerArchive { containerArchives.append(name) }
     }
-    if metadata == nil && containerArchives.isEmpty { throw KubeletStoreError.notKubeletArchive(input) }
-    return (metadata, staged, containerArchives)
+    if metadata == nil && containerArchives.isEmpty && pods.names.isEmpty {
+      throw KubeletStoreError.notKubeletArchive(input)
+    }
+    return (metadata, staged, containerArchives, pods)
   }
 
   /// Compares a member with the store's file of the same name, or copies it to a temporary file.
@@ -245,7 +254,7 @@ extension KubeletStore {
   private func removeStaleTemporaryFiles() {
     guard let names = try? Path.entries(of: target) else { return }
     for name in names where name.hasPrefix(AtomicFile.temporaryPrefix) {
-      unlink(Path.join(target, name))
+      Path.removeTree(Path.join(target, name))
     }
   }
 }

@@ -28,6 +28,16 @@ public enum KubeletStoreError: Error, Equatable, CustomStringConvertible {
   case unsupportedImage(reference: String, what: String)
   /// `insert`: an image whose layer is not a kubelet checkpoint store.
   case notKubeletImage(String)
+  /// `extract --pod` on a target that is not a pod checkpoint store.
+  case notPodStore(String)
+  /// `extract --pod NAME`: no pod checkpoint of that pod (or entry name) in the store.
+  case noSuchPodCheckpoint(target: String, name: String)
+  /// `extract`: nothing complete to pack in a pod checkpoint store.
+  case noPodCheckpoint(String)
+  /// A pod checkpoint that cannot be moved, and why.
+  case invalidPodCheckpoint(path: String, reason: String)
+  /// `insert`: an archive with both `checkpointed.pods` and pod checkpoint directories.
+  case mixedArchive(String)
 
   /// A bare image name (Podman's local store), which cannot hold a store.
   static func bareImageName(_ name: String) -> KubeletStoreError {
@@ -63,6 +73,16 @@ public enum KubeletStoreError: Error, Equatable, CustomStringConvertible {
       return
         "\(quoted(reference)): \(what) cannot hold a kubelet checkpoint store; use "
         + "docker://HOST[:PORT]/REPO[:TAG], oci-archive:PATH[:TAG] or oci:DIR[:TAG]"
+    case .notPodStore(let target):
+      return "\(target) is not a pod checkpoint store: --pod selects pod checkpoints of one"
+    case .noSuchPodCheckpoint(let target, let name):
+      return "\(target) has no pod checkpoint of pod \(quoted(name))"
+    case .noPodCheckpoint(let target):
+      return "\(target) holds no complete pod checkpoint"
+    case .invalidPodCheckpoint(let path, let reason):
+      return "pod checkpoint \(path) \(reason)"
+    case .mixedArchive(let archive):
+      return "\(archive) holds both \(CheckpointMetadata.fileName) and pod checkpoints"
     case .notKubeletImage(let image):
       return
         "\(image) is not an image of a kubelet checkpoint store: its layer has no \(CheckpointMetadata.fileName)"

@@ -14,7 +14,10 @@ extension CheckpointCtl {
       discussion: """
         Writes checkpointed.pods and every <SandboxID>.tar into one archive (mode 0600); -o - writes to standard \
         output. An image (docker://HOST[:PORT]/REPO[:TAG], oci-archive:PATH[:TAG] or oci:DIR[:TAG]) gets the same \
-        members in its one layer, and its index digest is printed; nothing is tagged unless the whole image is there.
+        members in its one layer, and its index digest is printed; nothing is tagged unless the whole image is there. \
+        A pod checkpoint store (a directory of checkpoint-<pod>_<namespace>-<time> pod checkpoints, as \
+        /var/lib/kubelet/pod-checkpoints) has its complete pod checkpoints written, each directory under its name \
+        with its manifest last (--pod chooses them); an incomplete one is left out with a warning.
         """
     )
 
@@ -37,6 +40,13 @@ extension CheckpointCtl {
       completion: .list(["zstd", "gzip", "xz", "bzip2", "none"]))
     var compress: String?
 
+    @Option(
+      name: .customLong("pod"),
+      help: ArgumentHelp(
+        "Of a pod checkpoint store, only the pod checkpoints of this pod (or of this name); repeatable",
+        valueName: "name"))
+    var pods: [String] = []
+
     @OptionGroup var registry: RegistryFlags
 
     func run() throws {
@@ -45,17 +55,19 @@ extension CheckpointCtl {
       let compression =
         try compress.map(ArchiveFilter.init(name:)) ?? (image == nil ? ArchiveFilter(fileExtensionOf: output) : nil)
         ?? .zstd
-      let banner = "\nExtracting checkpoint data from \(store.metadataPath)\n\n"
+      let banner = "\nExtracting checkpoint data from \(store.isPodStore ? store.target : store.metadataPath)\n\n"
       output == "-" ? emitError(banner) : emit(banner)
-      guard let image else {
-        try store.extract(
-          to: output == "-" ? .descriptor(standardOutput) : .file(output), compression: compression,
+      let summary: KubeletStore.ExtractSummary
+      if let image {
+        summary = try store.extract(
+          toImage: image, compression: compression, pods: pods, registry: registry.options, progress: .terminal)
+        emit((summary.image?.digest.description ?? "") + "\n")
+      } else {
+        summary = try store.extract(
+          to: output == "-" ? .descriptor(standardOutput) : .file(output), compression: compression, pods: pods,
           progress: .terminal)
-        return
       }
-      let summary = try store.extract(
-        toImage: image, compression: compression, registry: registry.options, progress: .terminal)
-      emit((summary.image?.digest.description ?? "") + "\n")
+      for name in summary.skipped { emitError("Warning: \(name) is incomplete (it has no manifest): not extracted\n") }
     }
   }
 }

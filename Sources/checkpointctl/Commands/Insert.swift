@@ -11,7 +11,9 @@ extension CheckpointCtl {
         Pods already present with identical metadata and archive are left alone; any other clash is an error and \
         leaves the target unchanged. The input is an archive written by extract or an image of one \
         (docker://HOST[:PORT]/REPO[:TAG], oci-archive:PATH[:TAG], oci:DIR[:TAG], or an OCI archive file or layout \
-        directory); an image's layer is streamed and its digest checked before anything is committed.
+        directory); an image's layer is streamed and its digest checked before anything is committed. Pod \
+        checkpoints (an extract of a pod checkpoint store) are each unpacked into a private temporary directory, \
+        their manifest last, and renamed into place; one the target already has is an error.
         """)
 
     @OptionGroup var target: TargetOptions

@@ -12,8 +12,10 @@ extension CheckpointCtl {
       abstract: "Show information about available checkpoints",
       discussion: """
         With container checkpoints (archives of any compression, or unpacked directories) as arguments: a table \
-        of their containers. Without: the kubelet checkpoint store in --target (its checkpointed.pods), or, when \
-        that directory holds only the kubelet API's checkpoint-* archives, those archives' containers.
+        of their containers. Without: the kubelet checkpoint store in --target (its checkpointed.pods), the \
+        kubelet's pod checkpoint store (a directory of checkpoint-<pod>_<namespace>-<time> pod checkpoints, as \
+        /var/lib/kubelet/pod-checkpoints), or, when the directory holds only the kubelet API's checkpoint-* \
+        archives, those archives' containers.
         """)
 
     @OptionGroup var target: TargetOptions
@@ -41,6 +43,10 @@ extension CheckpointCtl {
         try showContainers(inputs)
         return
       }
+      if let entries = try target.store.podCheckpoints() {
+        try showPodStore(entries)
+        return
+      }
       if let archives = try CheckpointList.kubeletArchives(inStore: target.target) {
         guard !showPodUID else {
           throw ValidationError(
@@ -54,6 +60,20 @@ extension CheckpointCtl {
       case .human: emit(StoreReport.table(inventory, showPodUID: showPodUID))
       case .json: emit(StoreReport.json(inventory))
       }
+    }
+
+    /// A pod checkpoint store's table; each unreadable pod checkpoint is reported by name, then exit 1.
+    private func showPodStore(_ entries: [PodStoreEntry]) throws {
+      emit(
+        format == .json
+          ? StoreReport.podJSON(entries, source: target.target)
+          : StoreReport.podTable(entries, source: target.target, showPodUID: showPodUID))
+      var failed = false
+      for case .unreadable(let error) in entries.map(\.state) {
+        emitError("Error: \(singleLine("\(error)"))\n")
+        failed = true
+      }
+      if failed { throw ExitCode.failure }
     }
 
     /// Upstream's container table; each unreadable input is reported by name, then exit 1.
