@@ -31,7 +31,7 @@ public struct VerifyOptions: Sendable {
 public enum Verifier {
   /// The kinds, most specific first: the container verifier takes anything (an unreadable input is its problem).
   public static let kinds: [any CheckpointVerifier] = [
-    KubeletStoreVerifier(), PodCheckpointVerifier(), ContainerCheckpointVerifier(),
+    KubeletStoreVerifier(), PodCheckpointVerifier(), PodStoreVerifier(), ContainerCheckpointVerifier(),
   ]
 
   /// One report per input, in order.

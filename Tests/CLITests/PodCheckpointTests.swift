@@ -261,6 +261,25 @@ import Testing
       ])
   }
 
+  /// `verify` of the kubelet's pod checkpoint store: each pod checkpoint verified, an incomplete one a problem.
+  @Test func verifyChecksThePodStore() throws {
+    let work = try TemporaryDirectory()
+    try FileManager.default.createDirectory(atPath: work.file("store"), withIntermediateDirectories: true)
+    _ = try Self.copy("crio-pod", to: work, as: "store/checkpoint-web_default-2026-12-01T10:00:00Z")
+    _ = try Self.copy("containerd-pod", to: work, as: "store/checkpoint-db_prod-2026-12-02T11:30:00Z")
+    let intact = try CLI.run(["verify", "store"], in: work.path)
+    #expect(intact.status == 0, "\(intact.stdout)")
+    #expect(intact.stdout == "store: intact (146 members, 99 images, 180 pages)\n")
+    let partial = try Self.copy("crio-pod", to: work, as: "store/checkpoint-web_default-2026-12-03T10:00:00Z")
+    try FileManager.default.removeItem(atPath: partial + "/checkpoint-manifest.json")
+    let incomplete = try CLI.run(["verify", "store"], in: work.path)
+    #expect(incomplete.status == 1)
+    #expect(
+      incomplete.stdout
+        == "store: checkpoint-web_default-2026-12-03T10:00:00Z: incomplete: no checkpoint-manifest.json\n"
+        + "store: 1 problem\n")
+  }
+
   /// `list` finds the kubelet's pod checkpoints (directories and tars) beside container archives: a row per
   /// container, with its pod.
   @Test func listFindsPodCheckpoints() throws {

@@ -15,7 +15,7 @@ extension PodCheckpoint {
     /// container.
     case legacy
 
-    static let manifestName = "checkpoint-manifest.json"
+    public static let manifestName = "checkpoint-manifest.json"
     static let sandboxConfigName = "pod-config.json"
     static let legacyOptionsName = "pod.options"
     static let legacySandboxName = "pod.dump"
@@ -119,9 +119,8 @@ extension PodCheckpoint {
         throw invalid("lists \(map.count) containers (at most \(PodCheckpoint.containerLimit))")
       }
       var directories: Set<String> = []
-      let containers = try map.keys.sorted().map { name -> Container in
+      let containers = try map.sorted(by: { $0.key < $1.key }).map { name, directory -> Container in
         guard isValidName(name) else { throw invalid("container name \(JSONValue.quote(name)) is not a valid name") }
-        let directory = map[name]!
         // `<64 hex id>-<name>`: one directory at the pod checkpoint's root.
         let id = String(directory.prefix(64))
         guard directory == id + "-" + name, id.count == 64, id.allSatisfy(\.isHexDigit) else {
