@@ -13,7 +13,8 @@ extension CheckpointCtl {
         One core per process (or per --pid), 0600, written under a temporary name and moved into place when \
         complete. Zombies have no memory and are skipped. Contents of mapped files come from rootfs-diff.tar, \
         then from --sysroot (the container's image, e.g. mounted) unless deleted.files lists them; without \
-        them read-only file mappings are left to gdb (set sysroot) through NT_FILE.
+        them read-only file mappings are left to gdb (set sysroot) through NT_FILE. A pod checkpoint gives a \
+        directory per container (--container NAME: one), named after it.
         """)
 
     @Option(name: [.customShort("p"), .long], help: "Process ID to dump (repeatable; default: every process)")

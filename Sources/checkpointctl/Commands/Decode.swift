@@ -12,8 +12,9 @@ extension CheckpointCtl {
       commandName: "decode",
       abstract: "Decode a CRIU image to JSON (like crit decode), or list the images of a checkpoint",
       discussion: """
-        PATH is an image file, ARCHIVE:checkpoint/NAME.img, or a checkpoint directory or archive (then one line \
-        per image: name, kind, entry count, size). An image, or the ARCHIVE of ARCHIVE:member, may come through \
+        PATH is an image file, ARCHIVE:checkpoint/NAME.img (POD:CONTAINER/checkpoint/NAME.img in a pod \
+        checkpoint), or a checkpoint directory or archive (then one line per image: name, kind, entry count, \
+        size). An image, or the ARCHIVE of ARCHIVE:member, may come through \
         a pipe (/dev/stdin). The JSON is crit's (CRIU 4.2), field for field: {"magic": ..., "entries": [...]}, \
         enums by name, bytes and payloads ("extra") as base64 lines, unix socket names quoted-printable.
         """)

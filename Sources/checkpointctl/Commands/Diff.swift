@@ -11,7 +11,8 @@ extension CheckpointCtl {
         Compares two checkpoints of one container (archives of any compression, or directories): processes \
         (added, removed, modified: command line, environment, state, parent, threads), memory size, and as \
         asked open files, sockets, VMAs (--mems), page contents (--pages, with --hexdump the changed rows) \
-        and the root file system (--rootfs). Every list is sorted.
+        and the root file system (--rootfs). Every list is sorted. Two pod checkpoints are compared container \
+        by container (matched by name; the added and removed ones are listed).
         """)
 
     @Option(help: "Output format: tree or json", completion: .list(OutputFormat<TreeForm>.allValueStrings))

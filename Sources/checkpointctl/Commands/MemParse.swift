@@ -14,7 +14,8 @@ extension CheckpointCtl {
         Without --pid or a search: memory sizes of every process. With --pid: the process's pages in address \
         order as a hexdump (identical rows collapse to * on standard output) or, with --raw, the bytes \
         themselves. --search, --search-regex and --search-hex look through every process (or only --pid), \
-        private and shared memory, on the raw bytes. --vma, --perm and --address narrow the memory looked at.
+        private and shared memory, on the raw bytes. --vma, --perm and --address narrow the memory looked at. \
+        A pod checkpoint stands for each of its containers (--container NAME: one).
         """)
 
     @Option(name: [.customShort("p"), .long], help: "Process ID to dump or search")

@@ -12,7 +12,9 @@ extension CheckpointCtl {
       abstract: "Show information about available checkpoints",
       discussion: """
         With container checkpoints (archives of any compression, or unpacked directories) as arguments: a table \
-        of their containers. Without: the kubelet checkpoint store in --target (its checkpointed.pods), the \
+        of their containers; a pod checkpoint (CRI-O's or containerd's KEP-5823 layout, or pod.options; a \
+        directory or a tar of one) gives the pod's line, then a line per container. Without: the kubelet \
+        checkpoint store in --target (its checkpointed.pods), the \
         kubelet's pod checkpoint store (a directory of checkpoint-<pod>_<namespace>-<time> pod checkpoints, as \
         /var/lib/kubelet/pod-checkpoints), or, when the directory holds only the kubelet API's checkpoint-* \
         archives, those archives' containers.
