@@ -22,9 +22,11 @@ public struct VerifyReport: Equatable, Sendable {
   /// True when no problem was found.
   public var isIntact: Bool { problems.isEmpty }
 
-  /// Adds a problem of `member` of this checkpoint.
+  /// Adds a problem of `member` of this checkpoint, once (a blob's digest may be found wrong by the image's
+  /// check and again as the checkpoint in it is read).
   mutating func add(_ member: String?, _ what: String) {
-    problems.append(Problem(checkpoint: checkpoint, member: member, what: what))
+    let problem = Problem(checkpoint: checkpoint, member: member, what: what)
+    if !problems.contains(problem) { problems.append(problem) }
   }
 
   /// Adds another report's problems and counts (a kubelet store's archives).

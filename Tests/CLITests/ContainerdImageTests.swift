@@ -53,6 +53,18 @@ import Testing
     #expect(changed.status == 1)
     #expect(
       changed.stdout.contains("7d3151453569712d136c98a8cce017f677b6a39c5114c6f570c0ea2f5a4bce68"), "\(changed.stdout)")
+    // A byte of the CRIU images tar changed (in a pages file, which only its digest covers): one problem.
+    var images = try Files.read(Fixtures.path("containerd/" + Self.fixtures[0]))
+    images[45156] ^= 0xff
+    try Files.write(images, to: directory.file("images.oci.tar"))
+    let pages = try CLI.run(["verify", directory.file("images.oci.tar")])
+    #expect(pages.status == 1)
+    #expect(
+      pages.stdout.hasSuffix(
+        "blob sha256:db7f0d8243329bd3c94b5175ffd70777805c48f8a0ed6e1822fa4f4cccaa1917 has digest "
+          + "sha256:977b36eb7f1d8e64c7e4d6d8f64989efd30e4c6f62a7fbc73c9e2ccaeff70c89\n\(directory.file("images.oci.tar")): 1 problem\n"
+      ),
+      "\(pages.stdout)")
   }
 
   @Test(arguments: fixtures)

@@ -425,6 +425,12 @@ import Testing
     }
     try expectError(["show", "crowded"], "crowded/checkpoint-manifest.json: lists 1025 containers (at most 1024)")
 
+    // CRI-O limits its manifest to 4 MiB (containerd's may be 16 MiB).
+    let big = try Self.copy("crio-pod", to: work, as: "big")
+    let padded = try Files.read(big + "/checkpoint-manifest.json") + [UInt8](repeating: 0x20, count: 5 << 20)
+    try Files.write(padded, to: big + "/checkpoint-manifest.json")
+    try expectError(["show", "big"], "member checkpoint-manifest.json of big is larger than 4.0 MiB")
+
     let future = try Self.copy("crio-pod", to: work, as: "future")
     try Self.editManifest(future) { $0["version"] = 3 }
     try expectError(

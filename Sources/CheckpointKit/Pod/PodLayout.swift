@@ -19,7 +19,7 @@ extension PodCheckpoint {
     static let sandboxConfigName = "pod-config.json"
     static let legacyOptionsName = "pod.options"
     static let legacySandboxName = "pod.dump"
-    /// The runtimes' limits on their JSON files (containerd's manifest may be 16 MiB, the rest 4 MiB).
+    /// The runtimes' limits on their JSON files (containerd's manifest may be 16 MiB, CRI-O's and the rest 4 MiB).
     static let manifestLimit: Int64 = 16 << 20
     static let jsonLimit: Int64 = 4 << 20
 
@@ -59,6 +59,9 @@ extension PodCheckpoint {
       let path = files.directory
       func invalid(_ reason: String) -> PodCheckpointError {
         .invalid(path: path, member: Self.manifestName, reason: reason)
+      }
+      if self == .crio, files.size(of: Self.manifestName) > Self.jsonLimit {
+        throw ArchiveError.memberTooLarge(archive: path, member: Self.manifestName, limit: Self.jsonLimit)
       }
       guard let entries = manifest.containers, !entries.isEmpty else { throw invalid("lists no container") }
       guard entries.count <= PodCheckpoint.containerLimit else {

@@ -15,7 +15,9 @@ extension CheckpointSource {
   static func openImage(_ image: ImageBlobs, selection: Selection, hashing: Bool = false) throws
     -> (layer: ImageLayer, containerd: ContainerdImage?)
   {
-    if let containerd = try ContainerdImage(image, selection: selection) { return (containerd.images, containerd) }
+    if let containerd = try ContainerdImage(image, selection: selection, hashing: hashing) {
+      return (containerd.images, containerd)
+    }
     return (try image.onlyLayer(hashing: hashing), nil)
   }
 }

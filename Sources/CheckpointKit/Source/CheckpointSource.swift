@@ -357,7 +357,8 @@ extension CheckpointSource {
       var enclosed: Enclosure?
       switch try Path.status(path) == nil ? PodArchive.enclosure(path) : nil {
       case .archive(let enclosure)?: (opened, enclosed) = (nil, enclosure)
-      case .image(let blobs)?: opened = try CheckpointSource.openImage(blobs, selection: selection)
+      case .image(let blobs)?:
+        opened = try CheckpointSource.openImage(blobs, selection: selection, hashing: hashingImage)
       case nil:
         opened = try CheckpointSource.openImage(path, selection: selection, registry: registry, hashing: hashingImage)
       }

@@ -38,8 +38,9 @@ public struct ContainerdImage {
     index.manifests.contains { $0.mediaType.hasPrefix(MediaType.prefix) }
   }
 
-  /// Reads the containerd checkpoint `image` holds; `nil` when its tag names no index of containerd blobs.
-  init?(_ image: ImageBlobs, selection: CheckpointSource.Selection) throws {
+  /// Reads the containerd checkpoint `image` holds; `nil` when its tag names no index of containerd blobs. With
+  /// `hashing`, the CRIU images tar is read once in order and checked against its digest when finished (`verify`).
+  init?(_ image: ImageBlobs, selection: CheckpointSource.Selection, hashing: Bool = false) throws {
     guard let index = try image.topIndex, Self.isCheckpoint(index) else { return nil }
     let source = image.display
     let blobs = index.manifests
@@ -64,7 +65,7 @@ public struct ContainerdImage {
     config = ContainerConfig(
       id: id, name: id, rootfsImageName: baseImage, runtime: index.annotations[Self.runtimeAnnotation])
     // Opened last: a registry streams it as the source is read.
-    images = try image.archive(criu)
+    images = try image.archive(criu, hashing: hashing)
   }
 
   /// The container ID: the last part of the spec's `linux.cgroupsPath` (`/default/ID`, or the CRI's

@@ -58,8 +58,9 @@ public struct ImageBlobs {
   }
 
   /// A blob opened as an archive: read in place from a file, streamed from a registry (see ``ImageLayer``).
-  public func archive(_ descriptor: Descriptor) throws -> ImageLayer {
-    try ImageLayer(locate(descriptor), display: display)
+  /// With `hashing`, read once in order and checked against its digest when finished.
+  public func archive(_ descriptor: Descriptor, hashing: Bool = false) throws -> ImageLayer {
+    try ImageLayer(locate(descriptor), display: display, hashing: hashing)
   }
 
   /// A blob for reads at any offset: in place in a file (never copied), or a registry's read whole (at most
