@@ -1,3 +1,4 @@
+import Archive
 import CheckpointKit
 import Foundation
 import Glibc
@@ -300,6 +301,48 @@ import Testing
     let json = try CLI.run(["list", "checkpoints", "--format", "json"], in: work.path)
     let rows = try #require(JSONValue(parsing: json.stdoutBytes).member("checkpoints")?.arrayValue)
     #expect(rows.map { $0.member("container")?.stringValue } == ["fx-podctr", "fx-sleep", "fx-ptree", "db"])
+  }
+
+  /// A containerd-layout pod built here from all three containerd fixtures (names derived from the IDs as the
+  /// runtime derives them), as a directory and as a zstd tar: every container read, searched and verified.
+  @Test func containerdPodOfSeveralImages() throws {
+    let work = try TemporaryDirectory()
+    let pod = work.file("pod")
+    try FileManager.default.createDirectory(atPath: pod, withIntermediateDirectories: true)
+    var containers: [[String: Any]] = []
+    for (number, fixture) in ContainerdImageTests.fixtures.enumerated() {
+      let id = String(repeating: "\(number + 1)", count: 64)
+      var hasher = SHA256Hasher()
+      hasher.update(Array(id.utf8))
+      let archive = "container-\(hasher.finalize()).tar"
+      try FileManager.default.copyItem(atPath: Fixtures.path("containerd/" + fixture), toPath: pod + "/" + archive)
+      containers.append([
+        "name": "c\(number + 1)", "id": id, "archive": archive, "config": ["metadata": ["name": "c\(number + 1)"]],
+        "status": ["id": id, "state": 1, "created_at": 1_796_210_405_123_456_789],
+      ])
+    }
+    let manifest: [String: Any] = [
+      "version": 2, "sandboxId": String(repeating: "a", count: 64), "containers": containers,
+    ]
+    try JSONSerialization.data(withJSONObject: manifest).write(
+      to: URL(fileURLWithPath: pod + "/checkpoint-manifest.json"))
+    try Data(#"{"metadata":{"name":"three","uid":"u","namespace":"ns"}}"#.utf8).write(
+      to: URL(fileURLWithPath: pod + "/pod-config.json"))
+    try Tool.run("sh", ["-c", "tar cf - -C pod . | zstd -q -o pod.tar.zst"], in: work.path)
+    for input in ["pod", "pod.tar.zst"] {
+      let show = try CLI.run(["show", input], in: work.path)
+      #expect(show.status == 0, "\(input): \(show.stderr)")
+      let rows = show.stdout.split(separator: "\n").filter { $0.hasPrefix("c") && $0.contains("localhost/fx-busybox") }
+      #expect(rows.count == 3, "\(show.stdout)")
+      for (number, row) in zip(1..., rows) {
+        #expect(row.hasPrefix("c\(number) ") && row.contains("   \(String(repeating: "\(number)", count: 12))   "))
+      }
+      let search = try CLI.run(["memparse", input, "--search", ContainerdImageTests.needle], in: work.path)
+      #expect(search.status == 0, "\(input): \(search.stderr)")
+      #expect(search.stdout.components(separatedBy: ContainerdImageTests.needle + "\n").count - 1 >= 3)
+      let verify = try CLI.run(["verify", input], in: work.path)
+      #expect(verify.status == 0, "\(input): \(verify.stdout)")
+    }
   }
 
   /// `diff` of two pod checkpoints compares the containers they share, down to the pages, and names the others.
