@@ -13,7 +13,7 @@ extension PodCheckpoint {
     if let checkpointed { tree.add("Checkpointed: \(checkpointed.rfc3339)") }
     if let hostname = sandbox.hostname, !hostname.isEmpty { tree.add("Hostname: \(hostname)") }
     if let labels = sandbox.labels, !labels.isEmpty {
-      tree.add(Tree("Labels", labels.keys.sorted().map { Tree("\($0): \(labels[$0]!)") }))
+      tree.add(Tree("Labels", labels.sorted { $0.key < $1.key }.map { Tree("\($0.key): \($0.value)") }))
     }
     tree.add("Size: \(ByteCount.format(size))")
     tree.add(
