@@ -31,6 +31,15 @@ public enum InspectedCheckpoint: Sendable {
   case container(InspectReport)
   case pod(PodCheckpoint, [InspectReport])
 
+  /// Adds the report of the checkpoint at `path` to `checkpoints`: to the last pod's when it is one of its
+  /// containers, else as a container checkpoint of its own.
+  public static func add(_ report: InspectReport, of path: String, to checkpoints: inout [InspectedCheckpoint]) {
+    guard case .pod(let pod, let reports)? = checkpoints.last,
+      pod.containers.contains(where: { pod.path(of: $0) == path })
+    else { return checkpoints.append(.container(report)) }
+    checkpoints[checkpoints.count - 1] = .pod(pod, reports + [report])
+  }
+
   /// `--format json`: the container checkpoints' objects as upstream has them, and for each pod checkpoint
   /// `{"pod": {...}, "containers": [<the container objects>]}`, in the order given.
   public static func json(_ checkpoints: [InspectedCheckpoint]) -> String {

@@ -129,13 +129,7 @@ extension CheckpointCtl {
       var checkpoints: [InspectedCheckpoint] = []
       defer { if !checkpoints.isEmpty { emit(InspectedCheckpoint.json(checkpoints) + "\n") } }
       try forEachInput(inputs, container: container, pod: { checkpoints.append(.pod($0, [])) }) { input in
-        let inspected = try report(input)
-        guard case .pod(let pod, let reports)? = checkpoints.last,
-          pod.containers.contains(where: { pod.path(of: $0) == input })
-        else {
-          return checkpoints.append(.container(inspected))
-        }
-        checkpoints[checkpoints.count - 1] = .pod(pod, reports + [inspected])
+        InspectedCheckpoint.add(try report(input), of: input, to: &checkpoints)
       }
     }
   }
