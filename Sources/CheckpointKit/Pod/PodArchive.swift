@@ -109,16 +109,16 @@ enum PodArchive {
   /// else read forward as `outer` is decompressed), or a legacy container directory (the members below it).
   private static func open(member: String, of outer: String, display: String) throws -> Enclosed {
     let name = ArchiveEntry.normalize(member) ?? member
+    // A legacy container is a directory, known by its name: the pod archive itself, read below `name/`.
+    if !name.hasSuffix(".tar") {
+      let reader = try ArchiveReader(path: outer)
+      return .archive(
+        CheckpointSource.Enclosure(
+          reader: reader, file: reader.fileReadableAtOffsets, baseOffset: 0, prefix: name + "/", finish: {}))
+    }
     let reader = try ArchiveReader(path: outer)
     while let entry = try reader.next() {
       guard let entryName = try SafeExtraction.checkedName(of: entry, in: outer) else { continue }
-      if entryName.hasPrefix(name + "/") || (entryName == name && entry.kind == .directory) {
-        // A legacy container directory: the pod archive itself, read from here on, below `name/`.
-        let again = try ArchiveReader(path: outer)
-        return .archive(
-          CheckpointSource.Enclosure(
-            reader: again, file: again.fileReadableAtOffsets, baseOffset: 0, prefix: name + "/", finish: {}))
-      }
       guard entryName == name else { continue }
       guard entry.kind == .regular else { throw CheckpointError.notRegularFile(source: outer, member: name) }
       let inPlace = entry.dataOffset.flatMap { offset in reader.fileReadableAtOffsets.map { ($0, offset) } }
