@@ -22,11 +22,12 @@ BUILT_BIN := $(if $(filter command line,$(origin BIN)),,build)
 
 all: build
 
-# Installs the system packages the build needs (libarchive-dev, pkg-config) when pkg-config cannot find them.
+# Installs the system packages the build needs (libarchive-dev, libyara-dev, pkg-config) when pkg-config cannot
+# find them.
 deps:
-	@pkg-config --exists libarchive 2>/dev/null || { \
-	  echo "Installing libarchive-dev and pkg-config"; \
-	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libarchive-dev pkg-config; }
+	@pkg-config --exists libarchive yara 2>/dev/null || { \
+	  echo "Installing libarchive-dev, libyara-dev and pkg-config"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libarchive-dev libyara-dev pkg-config; }
 
 build: deps
 	$(SWIFT) build -c $(CONFIG) $(STATIC) --product checkpointctl
@@ -37,7 +38,7 @@ example: build
 
 # Tools the tests run as independent references and to build archives as users build them (`tar --zstd`).
 # Each entry is tool[:apt package] when the package is named otherwise (readelf comes with binutils).
-TEST_TOOLS := zstd gdb readelf:binutils man:man-db skopeo docker-registry htpasswd:apache2-utils openssl
+TEST_TOOLS := zstd gdb readelf:binutils man:man-db skopeo docker-registry htpasswd:apache2-utils openssl yara
 test-deps: deps
 	@missing=""; for entry in $(TEST_TOOLS); do tool=$${entry%%:*}; package=$${entry#*:}; \
 	  command -v $$tool >/dev/null || missing="$$missing $$package"; done; \

@@ -13,6 +13,7 @@ let package = Package(
     .library(name: "CheckpointKit", targets: ["CheckpointKit"]),
     .library(name: "CoreDump", targets: ["CoreDump"]),
     .library(name: "Verify", targets: ["Verify"]),
+    .library(name: "Scan", targets: ["Scan"]),
     .library(name: "Rendering", targets: ["Rendering"]),
     .library(name: "OCI", targets: ["OCI"]),
     .library(name: "CRIU", targets: ["CRIU"]),
@@ -32,6 +33,11 @@ let package = Package(
       name: "CLibArchive",
       pkgConfig: "libarchive",
       providers: [.apt(["libarchive-dev"])]
+    ),
+    .systemLibrary(
+      name: "CYara",
+      pkgConfig: "yara",
+      providers: [.apt(["libyara-dev"])]
     ),
     .target(name: "CSystemShims"),
     .target(name: "SystemSupport", dependencies: ["CSystemShims"], swiftSettings: strictImports),
@@ -76,11 +82,17 @@ let package = Package(
       swiftSettings: strictImports
     ),
     .target(
-      name: "Rendering", dependencies: ["CheckpointKit", "CoreDump", "Verify", "OCI"], swiftSettings: strictImports),
+      name: "Scan",
+      dependencies: ["CheckpointKit", "CRIU", "OCI", "Archive", "SystemSupport", "CYara"],
+      swiftSettings: strictImports
+    ),
+    .target(
+      name: "Rendering", dependencies: ["CheckpointKit", "CoreDump", "Verify", "Scan", "OCI"],
+      swiftSettings: strictImports),
     .executableTarget(
       name: "checkpointctl",
       dependencies: [
-        "CheckpointKit", "CoreDump", "Verify", "Rendering", "OCI",
+        "CheckpointKit", "CoreDump", "Verify", "Scan", "Rendering", "OCI",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strictImports,
@@ -102,6 +114,7 @@ let package = Package(
       dependencies: ["CRIU", "CheckpointKit", "TestSupport"]
     ),
     .testTarget(name: "CoreDumpTests", dependencies: ["CoreDump", "CheckpointKit", "CRIU", "TestSupport"]),
+    .testTarget(name: "ScanTests", dependencies: ["Scan", "Rendering", "CheckpointKit", "TestSupport"]),
     .testTarget(name: "VerifyTests", dependencies: ["Verify", "Rendering", "CheckpointKit", "TestSupport"]),
     .testTarget(name: "OCITests", dependencies: ["OCI", "Archive", "SystemSupport", "TestSupport"]),
     .testTarget(name: "SystemSupportTests", dependencies: ["SystemSupport", "TestSupport"]),

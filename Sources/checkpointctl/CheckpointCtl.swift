@@ -22,7 +22,7 @@ struct CheckpointCtl: ParsableCommand {
     version: "checkpointctl version \(version)",
     subcommands: [
       Show.self, Extract.self, Insert.self, List.self, Inspect.self, MemParse.self, Diff.self, Decode.self,
-      Encode.self, Completion.self, CoreDump.self, Verify.self, Plugin.self, GenerateManual.self, Build.self,
+      Encode.self, Completion.self, CoreDump.self, Verify.self, Scan.self, Plugin.self, GenerateManual.self, Build.self,
     ]
   )
 
@@ -44,7 +44,8 @@ struct CheckpointCtl: ParsableCommand {
       Glibc.exit(0)
     }
     if let exitCode = error as? ExitCode {
-      Glibc.exit(exitCode.rawValue == 0 ? 0 : 1)
+      // `scan` exits 2 when it found something; every other failure is 1.
+      Glibc.exit(exitCode.rawValue == 0 ? 0 : exitCode.rawValue == 2 ? 2 : 1)
     }
     // One line whatever the message carries (names from archives, ArgumentParser's own errors).
     let message = singleLine(upstreamWording(message(for: error).trimmedWhitespace()))

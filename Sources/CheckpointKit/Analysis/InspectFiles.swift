@@ -89,15 +89,15 @@ public struct OpenSocket: Equatable, Sendable {
 
 /// The file descriptors of a checkpoint's processes (`files.img`, `fdinfo-*`, `ids-*`, `fs-*`,
 /// `remap-fpath.img`).
-struct FileTable {
+package struct FileTable {
   let source: CheckpointSource
-  let files: [UInt32: FileEntry]
-  let deleted: Set<UInt32>
+  package let files: [UInt32: FileEntry]
+  package let deleted: Set<UInt32>
 
   /// Member (relative to the image directory) naming unlinked files that CRIU recreated on restore.
-  static let remapImage = CRIUImage.remapFilePath.name
+  package static let remapImage = CRIUImage.remapFilePath.name
 
-  init(source: CheckpointSource) throws {
+  package init(source: CheckpointSource) throws {
     self.source = source
     var files: [UInt32: FileEntry] = [:]
     for entry in try source.image(.files).messages(FileEntry.self) { files[entry.id] = entry }
@@ -113,7 +113,7 @@ struct FileTable {
   }
 
   /// The descriptors of `pid`, in fd order.
-  func descriptors(of pid: UInt32) throws -> [FdinfoEntry] {
+  package func descriptors(of pid: UInt32) throws -> [FdinfoEntry] {
     let ids = try source.image(.ids(pid: pid)).messages(TaskKobjIdsEntry.self).first ?? TaskKobjIdsEntry()
     return try source.image(.fdinfo(id: ids.filesID)).messages(FdinfoEntry.self).sorted { $0.fd < $1.fd }
   }
@@ -144,7 +144,7 @@ struct FileTable {
   }
 
   /// The path of a regular file entry, `(deleted)` appended when it was unlinked.
-  func path(ofRegular id: UInt32) -> String {
+  package func path(ofRegular id: UInt32) -> String {
     guard let entry = files[id], entry.hasReg else { return "file[\(id)]" }
     return deleted.contains(id) ? entry.reg.name + " (deleted)" : entry.reg.name
   }
@@ -189,7 +189,7 @@ struct FileTable {
   ]
 
   /// The socket a file entry describes, if it is one.
-  static func socket(_ entry: FileEntry) -> OpenSocket? {
+  package static func socket(_ entry: FileEntry) -> OpenSocket? {
     var socket = OpenSocket(
       type: "", socketType: "", state: "", source: "", sourcePort: 0, destination: "", destinationPort: 0,
       address: "", peer: 0, inode: 0, sendBuffer: 0, receiveBuffer: 0)

@@ -158,7 +158,7 @@ public struct InspectOptions: Equatable, Sendable {
   /// The byte ranges of a `pages-<id>.img` that hold the command lines and environments of the process whose
   /// pagemap names it, when that pagemap and the process's mm were met before it in the archive (CRIU and
   /// Podman list them first); `nil` (keep the whole file) otherwise.
-  @Sendable static func argumentPages(of name: String, kept: [String: [UInt8]]) throws -> [Range<Int64>]? {
+  @Sendable package static func argumentPages(of name: String, kept: [String: [UInt8]]) throws -> [Range<Int64>]? {
     guard CheckpointLayout.isPages(name) else { return nil }
     let directory = Path.directory(of: name) == "." ? "" : Path.directory(of: name) + "/"
     let base = Path.base(of: name)

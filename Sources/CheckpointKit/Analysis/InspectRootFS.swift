@@ -54,7 +54,7 @@ public struct RootFSDiff: Equatable, Sendable {
   }
 
   /// The paths of the source's `deleted.files`, in its order; none when it is absent or empty.
-  static func deletedFiles(of source: CheckpointSource) throws -> [String] {
+  package static func deletedFiles(of source: CheckpointSource) throws -> [String] {
     guard source.contains(Self.deletedFilesName) else { return [] }
     let bytes = try source.bytes(of: Self.deletedFilesName)
     // An empty member means no deletions; anything else must be a JSON array of strings.
@@ -64,7 +64,7 @@ public struct RootFSDiff: Equatable, Sendable {
 
   /// A reader over `rootfs-diff.tar`: the file itself in a directory, otherwise the member read where it is
   /// (in place in an uncompressed archive, from the spill file of a compressed one), never copied.
-  static func reader(for source: CheckpointSource) throws -> ArchiveReader {
+  package static func reader(for source: CheckpointSource) throws -> ArchiveReader {
     let displayPath = Path.join(source.displayPath, archiveName)
     if let directory = source.directoryPath {
       return try ArchiveReader(path: Path.join(directory, archiveName), displayPath: displayPath)

@@ -97,7 +97,7 @@ extension CheckpointError {
 
   /// Runs `body`; a failure becomes ``view(context:reason:)``, so the message starts with upstream's phrase for
   /// the view (`failed to get file descriptors: x.tar: checkpoint/files.img: no such file or directory`).
-  static func inView<T>(_ context: String, _ body: () throws -> T) throws -> T {
+  package static func inView<T>(_ context: String, _ body: () throws -> T) throws -> T {
     do {
       return try body()
     } catch {

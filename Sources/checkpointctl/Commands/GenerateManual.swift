@@ -54,7 +54,7 @@ extension CheckpointCtl {
     if path.isEmpty {
       page.extraSections = [ManualPage.Section(title: "PLUGINS", text: Plugin.configuration.discussion)]
     }
-    page.exitStatus = ManualExamples.exitStatus(isRoot: path.isEmpty)
+    page.exitStatus = ManualExamples.exitStatus(isRoot: path.isEmpty, path: path)
     page.examples = ManualExamples.examples[path.joined(separator: " ")] ?? ManualExamples.fallback(for: path)
     page.seeAlso =
       ([parentPage ?? (path.isEmpty ? nil : "checkpointctl")].compactMap { $0 }

@@ -72,6 +72,12 @@ enum ManualExamples {
       Example(
         "Check this node's kubelet store, as JSON:", "checkpointctl verify --format json /var/lib/kubelet/checkpoints"),
     ],
+    "scan": [
+      Example("Look for the built-in indicators of an intrusion:", "checkpointctl scan /tmp/checkpoint.tar.zst"),
+      Example(
+        "Scan every process's memory and the changed files with a directory of YARA rules, as JSON:",
+        "checkpointctl scan --rules /etc/yara/rules --format json /tmp/checkpoint.tar.zst"),
+    ],
     "plugin": [
       Example("List the plugins on PATH:", "checkpointctl plugin list"),
       Example("Run the plugin checkpointctl-hello with two arguments:", "checkpointctl hello --name world"),
@@ -89,7 +95,14 @@ enum ManualExamples {
   }
 
   /// Exit statuses: every command's, and for checkpointctl(1) what a plugin's run returns.
-  static func exitStatus(isRoot: Bool) -> [(status: String, meaning: String)] {
+  static func exitStatus(isRoot: Bool, path: [String] = []) -> [(status: String, meaning: String)] {
+    if path == ["scan"] {
+      return [
+        ("0", "Nothing found: no rule matched and no finding is suspicious."),
+        ("1", "A failure (bad rules or arguments, an unreadable checkpoint): one line, Error: and what went wrong."),
+        ("2", "A rule matched or a suspicious finding was made (and no failure)."),
+      ]
+    }
     var statuses = [
       ("0", "Success (help and version included)."),
       (

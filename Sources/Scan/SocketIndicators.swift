@@ -1,0 +1,158 @@
+import CRIU
+import CheckpointKit
+import SystemSupport
+
+/// A socket one process holds, with the descriptors it holds it by.
+struct HeldSocket {
+  var pid: UInt32
+  var process: String
+  var descriptors: [UInt32]
+  var socket: OpenSocket
+
+  var fdText: String {
+    (descriptors.count == 1 ? "fd " : "fds ") + descriptors.map(String.init).joined(separator: ", ")
+  }
+  var text: String {
+    socket.type == "UNIX" || socket.type == "TCP" || socket.type == "UDP"
+      ? "\(socket.label) \(endpoints)" : socket.label
+  }
+  var endpoints: String {
+    switch socket.type {
+    case "UNIX": return socket.address.isEmpty ? "(unnamed)" : quoted(socket.address)
+    default:
+      let local = OpenSocket.endpoint(socket.source, socket.sourcePort)
+      return socket.state == "LISTEN"
+        ? local : "\(local) -> \(OpenSocket.endpoint(socket.destination, socket.destinationPort))"
+    }
+  }
+}
+
+extension Indicators {
+  /// Bytes of a TCP queue shown as evidence; the finding says how many there are in all.
+  static let queueShown = 4096
+
+  /// Every socket of every process, by process, then by first descriptor.
+  func socketTable() throws -> [HeldSocket] {
+    guard let files else { return [] }
+    var result: [HeldSocket] = []
+    for process in processes where process.state.hasResources {
+      var byFile: [UInt32: Int] = [:]
+      for descriptor in try files.descriptors(of: process.pid) {
+        guard let entry = files.files[descriptor.id], let socket = FileTable.socket(entry) else { continue }
+        if let index = byFile[descriptor.id] {
+          result[index].descriptors.append(descriptor.fd)
+        } else {
+          byFile[descriptor.id] = result.count
+          result.append(
+            HeldSocket(pid: process.pid, process: process.name, descriptors: [descriptor.fd], socket: socket))
+        }
+      }
+    }
+    return result
+  }
+
+  /// The other end of a connection, when a process of the checkpoint holds it.
+  static func peer(of held: HeldSocket, in table: [HeldSocket]) -> HeldSocket? {
+    let socket = held.socket
+    if socket.type == "UNIX" {
+      return socket.peer == 0 ? nil : table.first { $0.socket.type == "UNIX" && $0.socket.inode == socket.peer }
+    }
+    return table.first {
+      $0.socket.type == socket.type && $0.socket.state != "LISTEN" && $0.socket.source == socket.destination
+        && $0.socket.sourcePort == socket.destinationPort && $0.socket.destination == socket.source
+        && $0.socket.destinationPort == socket.sourcePort
+    }
+  }
+
+  func socketFindings(
+    _ process: CheckpointProcess, files: FileTable, sockets table: [HeldSocket],
+    add: (FindingKind, [String], String, [Evidence]) -> Void
+  ) throws {
+    let ids = try source.image(.ids(pid: process.pid)).messages(TaskKobjIdsEntry.self).first ?? TaskKobjIdsEntry()
+    let images = [CRIUImage.fdinfo(id: ids.filesID).name, CRIUImage.files.name]
+    func peerEvidence(_ held: HeldSocket) -> [Evidence] {
+      guard let peer = Self.peer(of: held, in: table) else { return [] }
+      return [Evidence("peer", text: "pid \(peer.pid) (\(quoted(peer.process))) \(peer.fdText): \(peer.text)")]
+    }
+    for held in table where held.pid == process.pid {
+      let stdio = held.descriptors.filter { $0 <= 2 }
+      if !stdio.isEmpty {
+        let names = stdio.map { ["standard input", "standard output", "standard error"][Int($0)] }
+        add(
+          .socketStdio, images,
+          "\(names.joined(separator: ", ")) \(names.count == 1 ? "is" : "are") a socket: \(held.text)",
+          peerEvidence(held))
+      }
+      if held.socket.state == "LISTEN" {
+        add(.listeningSocket, images, "listens on \(held.text) (\(held.fdText))", [])
+      } else if held.socket.state == "ESTABLISHED" {
+        add(.connection, images, "connected: \(held.text) (\(held.fdText))", peerEvidence(held))
+      }
+    }
+    for (name, bytes) in try queues() {
+      guard let inode = UInt32(name.dropFirst(Self.queuePrefix.count).dropLast(CRIUImage.suffix.count), radix: 16),
+        let owner = table.first(where: { $0.socket.inode == inode }), owner.pid == process.pid
+      else { continue }
+      let image = try ImageFile(decoding: bytes)
+      guard let first = image.entries.first, let stream = first.message as? TcpStreamEntry else { continue }
+      let extra = first.extra ?? []
+      let received = extra.prefix(Int(min(UInt64(stream.inqLen), UInt64(extra.count))))
+      let unsent = extra.dropFirst(received.count).prefix(Int(stream.outqLen))
+      var evidence: [Evidence] = []
+      for (label, queue) in [("receive queue", received), ("send queue", unsent)] where !queue.isEmpty {
+        let shown = Array(queue.prefix(Self.queueShown))
+        let more = queue.count > shown.count ? " (first \(shown.count) shown)" : ""
+        evidence.append(Evidence("\(label), \(queue.count) bytes\(more)", bytes: shown))
+      }
+      add(
+        .tcpQueue, [name],
+        "\(owner.text): \(received.count) bytes received and not yet read, \(unsent.count) bytes not yet sent", evidence
+      )
+    }
+  }
+
+  static let queuePrefix = "tcp-stream-"
+
+  /// The `tcp-stream-<inode>.img` images, by name.
+  func queues() throws -> [(String, [UInt8])] {
+    let prefix = source.imagePrefix + Self.queuePrefix
+    return try source.memberNames.filter { $0.hasPrefix(prefix) && $0.hasSuffix(CRIUImage.suffix) }.map {
+      (String($0.dropFirst(source.imagePrefix.count)), try source.bytes(of: $0))
+    }
+  }
+}
+
+/// Linux capabilities by number, and the container's set.
+enum Capabilities {
+  static let names = [
+    "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID", "SETPCAP",
+    "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW", "IPC_LOCK", "IPC_OWNER",
+    "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT", "SYS_ADMIN", "SYS_BOOT", "SYS_NICE",
+    "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD", "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP",
+    "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF",
+    "CHECKPOINT_RESTORE",
+  ].map { "CAP_" + $0 }
+
+  /// The names of the capabilities set in `words` (32 capabilities a word).
+  static func names(_ words: [UInt32]) -> [String] {
+    var result: [String] = []
+    for (index, word) in words.prefix(2).enumerated() {
+      for bit in 0..<32 where word & (1 << UInt32(bit)) != 0 {
+        let number = index * 32 + bit
+        result.append(number < names.count ? names[number] : "CAP_\(number)")
+      }
+    }
+    return result
+  }
+
+  /// The effective set of the container's first process (the root of its tree, which the runtime started with
+  /// the container's capabilities: processes can only drop them): a process with more came from outside (an
+  /// `exec` with other capabilities, a process injected into the container's namespaces).
+  static func containerDefault(of source: CheckpointSource, processes: [CheckpointProcess]) throws -> Set<String> {
+    let pids = Set(processes.map(\.pid))
+    guard let root = processes.first(where: { $0.ppid == 0 || !pids.contains($0.ppid) }),
+      let creds = try source.image(.core(tid: root.pid)).messages(CoreEntry.self).first?.threadCore.creds
+    else { return [] }
+    return Set(names(creds.capEff))
+  }
+}
