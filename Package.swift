@@ -107,7 +107,7 @@ let package = Package(
     ),
     .testTarget(
       name: "CheckpointKitTests",
-      dependencies: ["CheckpointKit", "CoreDump", "Rendering", "OCI", "TestSupport"]
+      dependencies: ["CheckpointKit", "CoreDump", "Scan", "Rendering", "OCI", "TestSupport"]
     ),
     .testTarget(
       name: "CRIUTests",

@@ -15,6 +15,7 @@ let package = Package(
     .executable(name: "fuzz-encode", targets: ["FuzzEncode"]),
     .executable(name: "fuzz-oci", targets: ["FuzzOCI"]),
     .executable(name: "fuzz-pod", targets: ["FuzzPod"]),
+    .executable(name: "fuzz-scan", targets: ["FuzzScan"]),
   ],
   dependencies: [.package(name: "checkpointctl", path: "..")],
   targets: [
@@ -24,7 +25,7 @@ let package = Package(
       dependencies: [
         .product(name: "CheckpointKit", package: "checkpointctl"),
         .product(name: "CoreDump", package: "checkpointctl"),
-        .product(name: "Verify", package: "checkpointctl"),
+        .product(name: "Verify", package: "checkpointctl"), .product(name: "Scan", package: "checkpointctl"),
         .product(name: "Rendering", package: "checkpointctl"),
         .product(name: "OCI", package: "checkpointctl"), .product(name: "CRIU", package: "checkpointctl"),
         .product(name: "Archive", package: "checkpointctl"), .product(name: "SystemSupport", package: "checkpointctl"),
@@ -39,5 +40,6 @@ let package = Package(
     .executableTarget(name: "FuzzEncode", dependencies: ["FuzzHarness", "CFuzzMain"]),
     .executableTarget(name: "FuzzOCI", dependencies: ["FuzzHarness", "CFuzzMain"]),
     .executableTarget(name: "FuzzPod", dependencies: ["FuzzHarness", "CFuzzMain"]),
+    .executableTarget(name: "FuzzScan", dependencies: ["FuzzHarness", "CFuzzMain"]),
   ]
 )

@@ -269,7 +269,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--runs", type=int, default=30, help="runs of each start-up command")
     parser.add_argument("--only", choices=["kubelet", "criu", "coredump", "diff", "build", "startup", "stream",
-                                            "verify", "pod"],
+                                            "verify", "pod", "scan"],
                         help="run one group of benchmarks")
     args = parser.parse_args()
     if args.only == "startup":
@@ -293,6 +293,8 @@ def main():
         results += verify_benchmarks(args)
     if args.only in (None, "pod"):
         results += pod_benchmarks(args)
+    if args.only in (None, "scan"):
+        results += scan_benchmarks(args)
     print(f"{'benchmark':<34} {'checkpointctl':>14} {'reference':>10} {'ratio':>7} {'peak RSS':>10}")
     for r in results:
         print(f"{r['benchmark']:<34} {duration(r['checkpointctl_s']):>14} {duration(r['reference_s']):>10} "
@@ -632,6 +634,38 @@ def verify_benchmarks(args):
             for label, ours, reference in (
                 ("verify (tar) vs tar -tvf", [binary, "verify", plain], ["tar", "-tvf", plain]),
                 ("verify (zstd) vs zstd -dc", [binary, "verify", plain + ".zst"], ["zstd", "-dc", plain + ".zst"]))]
+
+
+SCAN_RULES = """
+rule needle { strings: $n = "%s" condition: $n }
+rule elf_header { strings: $e = { 7F 45 4C 46 02 01 01 00 00 00 00 00 00 00 00 00 03 00 3E 00 } condition: #e > 1 }
+rule shell_paths { strings: $a = "/bin/sh -c" $b = "/bin/bash -i" condition: any of them }
+rule syscall_stub { strings: $c = { 48 31 C0 48 89 ?? 0F 05 } condition: $c }
+rule url { strings: $u = /https?:\\/\\/[a-z0-9.-]{4,40}\\/[a-z0-9_]{8,20}\\.php/ condition: $u }
+rule aws_key { strings: $k = /AKIA[0-9A-Z]{16}/ condition: $k }
+rule private_key { strings: $p = "-----BEGIN OPENSSH PRIVATE KEY-----" condition: $p }
+rule wide_marker { strings: $w = "FX_MARKER" wide condition: $w }
+rule nocase_word { strings: $n = "mimikatz" nocase condition: $n }
+rule xor_marker { strings: $x = { 6A 40 68 00 30 00 00 6A 14 8D 91 } condition: $x }
+"""
+
+
+def scan_benchmarks(args):
+    """`scan --rules` (ten rules) of the 1 GiB checkpoint: plain against the `yara` command on a file holding the
+    same memory (the pages file: one VMA, every page dumped), zstd against `zstd -dc` then that `yara` run."""
+    binary, data, plain = one_gib_checkpoint(args)
+    rules = os.path.join(data, "bench.yar")
+    with open(rules, "w") as f:
+        f.write(SCAN_RULES % NEEDLE.decode())
+    pages = os.path.join(os.path.dirname(plain), "images", "checkpoint", "pages-1.img")
+    settle = lambda: subprocess.run(["sync"], check=True)
+    # scan exits 2 when a rule matches (the needle does): run() wants 0, so the status is dropped here.
+    ours = lambda path: ["sh", "-c", f"{binary} scan --rules {rules} {path} > /dev/null; [ $? = 2 ]"]
+    return [measure(label, lambda: run(mine), lambda: run(reference), settle, args.repeat)
+            for label, mine, reference in (
+                ("scan --rules (tar) vs yara", ours(plain), ["yara", rules, pages]),
+                ("scan --rules (zstd) vs zstd+yara", ours(plain + ".zst"),
+                 ["sh", "-c", f"zstd -dc {plain}.zst > /dev/null && yara {rules} {pages} > /dev/null"]))]
 
 
 def make_pod(data, archives):

@@ -6,6 +6,7 @@ import Foundation
 import Glibc
 import OCI
 import Rendering
+import Scan
 import SystemSupport
 
 /// What each fuzz target does with one input: the same code paths the commands take, in process. Every error is
@@ -26,6 +27,7 @@ public enum FuzzHarness {
     "encode": encode,
     "oci": oci,
     "pod": pod,
+    "scan": scan,
   ]
 
   /// Separates the files of an input made of several (`FuzzHarness.parts`); it is in every dictionary.
@@ -290,6 +292,46 @@ public enum FuzzHarness {
       body(directory)
     }
   }
+
+  /// `scan`'s indicators and YARA over one process: the parts are `pstree.img`, `core-<pid>.img`, `mm-<pid>.img`,
+  /// `pagemap-<pid>.img`, its pages, `files.img`, `ids-<pid>.img`, the fdinfo image that names, `remap-fpath.img`,
+  /// `memfd.img` and one `tcp-stream-959d4.img`; scanned without rules and with a few, rendered as text and JSON.
+  public static func scan(_ bytes: [UInt8]) {
+    let parts = parts(bytes, count: 11)
+    let pagesID = (try? PageMap.pagesID(ofImage: parts[3])) ?? 1
+    let pid = (try? ImageFile(decoding: parts[0]))?.messages(PstreeEntry.self).first?.pid ?? 1
+    let filesID = (try? ImageFile(decoding: parts[6]))?.messages(TaskKobjIdsEntry.self).first?.filesID ?? 1
+    let names = [
+      "pstree.img", "core-\(pid).img", "mm-\(pid).img", "pagemap-\(pid).img", "pages-\(pagesID).img", "files.img",
+      "ids-\(pid).img", "fdinfo-\(filesID).img", "remap-fpath.img", "memfd.img", "tcp-stream-959d4.img",
+    ]
+    withScratch { directory in
+      for (name, part) in zip(names, parts) where !part.isEmpty || name.hasPrefix("pages-") {
+        guard write(part, to: directory + "/" + name) else { return }
+      }
+      for rules in [nil, scanRules] {
+        guard let report = try? CheckpointScan.run(path: directory, options: ScanOptions(rules: rules, matchLimit: 3))
+        else { continue }
+        _ = report.text
+        _ = ScanReport.json([report])
+      }
+    }
+  }
+
+  /// A text, a hex string with a jump and a regular expression, as a rule set has them.
+  static let scanRules: YaraRules? = {
+    var rules: YaraRules?
+    withScratch { directory in
+      let text = """
+        rule text { strings: $a = "FX_" condition: $a }
+        rule code { strings: $c = { 48 31 C0 [0-4] 0F 05 } condition: $c }
+        rule url { strings: $u = /[a-z]{3,10}\\.example\\.com/ condition: #u > 0 }
+        """
+      guard write(Array(text.utf8), to: directory + "/fuzz.yar") else { return }
+      rules = try? YaraRules(paths: [directory + "/fuzz.yar"])
+    }
+    return rules
+  }()
 
   /// Pod checkpoints: the parts are `checkpoint-manifest.json`, `pod-config.json`, `pod.options` and the bytes of
   /// every container archive the manifest names (`containers/<hex>.tar`, `container-<hex>.tar`, legacy

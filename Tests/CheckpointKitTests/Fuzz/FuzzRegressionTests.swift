@@ -40,7 +40,7 @@ import Testing
   /// regression cases are found (a renamed directory must not silently drop them).
   @Test func directoriesNameTargets() {
     let targets = Set(FuzzHarness.targets.keys)
-    #expect(targets.count == 9)
+    #expect(targets.count == 10)
     #expect(Set(Self.targetDirectories("Corpus")) == targets)
     #expect(Set(Self.targetDirectories("Regressions")).isSubset(of: targets))
     for target in targets {
