@@ -660,7 +660,7 @@ def scan_benchmarks(args):
     pages = os.path.join(os.path.dirname(plain), "images", "checkpoint", "pages-1.img")
     settle = lambda: subprocess.run(["sync"], check=True)
     # scan exits 2 when a rule matches (the needle does): run() wants 0, so the status is dropped here.
-    ours = lambda path: ["sh", "-c", f"{binary} scan --rules {rules} {path} > /dev/null; [ $? = 2 ]"]
+    ours = lambda path: ["sh", "-c", f"{binary} scan --rules {rules} {path} > /dev/null 2>&1; [ $? = 2 ]"]
     return [measure(label, lambda: run(mine), lambda: run(reference), settle, args.repeat)
             for label, mine, reference in (
                 ("scan --rules (tar) vs yara", ours(plain), ["yara", rules, pages]),

@@ -51,16 +51,16 @@ extension Indicators {
     return result
   }
 
-  /// The other end of a connection, when a process of the checkpoint holds it.
-  static func peer(of held: HeldSocket, in table: [HeldSocket]) -> HeldSocket? {
+  /// The other end of a connection, in every process of the checkpoint that holds it.
+  static func peers(of held: HeldSocket, in table: [HeldSocket]) -> [HeldSocket] {
     let socket = held.socket
     if socket.type == "UNIX" {
-      return socket.peer == 0 ? nil : table.first { $0.socket.type == "UNIX" && $0.socket.inode == socket.peer }
+      return socket.peer == 0 ? [] : table.filter { $0.socket.type == "UNIX" && $0.socket.inode == socket.peer }
     }
-    return table.first {
+    return table.filter {
       $0.socket.type == socket.type && $0.socket.state != "LISTEN" && $0.socket.source == socket.destination
         && $0.socket.sourcePort == socket.destinationPort && $0.socket.destination == socket.source
-        && $0.socket.destinationPort == socket.sourcePort
+        && $0.socket.destinationPort == socket.sourcePort && $0.socket.inode != socket.inode
     }
   }
 
@@ -71,8 +71,9 @@ extension Indicators {
     let ids = try source.image(.ids(pid: process.pid)).messages(TaskKobjIdsEntry.self).first ?? TaskKobjIdsEntry()
     let images = [CRIUImage.fdinfo(id: ids.filesID).name, CRIUImage.files.name]
     func peerEvidence(_ held: HeldSocket) -> [Evidence] {
-      guard let peer = Self.peer(of: held, in: table) else { return [] }
-      return [Evidence("peer", text: "pid \(peer.pid) (\(quoted(peer.process))) \(peer.fdText): \(peer.text)")]
+      Self.peers(of: held, in: table).map {
+        Evidence("peer", text: "pid \($0.pid) (\(quoted($0.process))) \($0.fdText): \($0.text)")
+      }
     }
     for held in table where held.pid == process.pid {
       let stdio = held.descriptors.filter { $0 <= 2 }
@@ -98,6 +99,7 @@ extension Indicators {
       let extra = first.extra ?? []
       let received = extra.prefix(Int(min(UInt64(stream.inqLen), UInt64(extra.count))))
       let unsent = extra.dropFirst(received.count).prefix(Int(stream.outqLen))
+      guard !received.isEmpty || !unsent.isEmpty else { continue }
       var evidence: [Evidence] = []
       for (label, queue) in [("receive queue", received), ("send queue", unsent)] where !queue.isEmpty {
         let shown = Array(queue.prefix(Self.queueShown))

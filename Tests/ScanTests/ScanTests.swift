@@ -93,6 +93,22 @@ import Testing
     #expect(report.findings.isEmpty && report.yara.isEmpty && !report.alarms)
   }
 
+  /// Sockets shared by a forked child: each holder named as the peer; queues only where bytes wait in them.
+  @Test func connectionsNameEveryHolderOfThePeer() throws {
+    let report = try Self.scan(Fixtures.path("debian-net.tar.gz"), rules: nil)
+    #expect(!report.alarms && report.findings.allSatisfy { $0.severity == .info })
+    let queues = report.findings.filter { $0.kind == .tcpQueue }
+    #expect(queues.map(\.images) == [["tcp-stream-14997.img"], ["tcp-stream-14998.img"]])
+    #expect(
+      queues[1].evidence.first.map { String(decoding: $0.bytes ?? [], as: UTF8.self) }?.contains("NETNEEDLE") == true)
+    let loopback = report.findings.first { $0.pid == 1 && $0.detail.contains("127.0.0.1:42536 -> 127.0.0.1:8080") }
+    #expect(
+      loopback?.evidence.map(\.text) == [
+        "pid 1 (\"python3\") fd 6: TCP (ESTABLISHED) 127.0.0.1:8080 -> 127.0.0.1:42536",
+        "pid 6 (\"python3\") fd 6: TCP (ESTABLISHED) 127.0.0.1:8080 -> 127.0.0.1:42536",
+      ])
+  }
+
   /// Every VMA with pages, as `memparse --pid P --raw --address START-END` writes it, scanned by the `yara`
   /// command: its matches, offsets translated to addresses through the VMA's runs of dumped pages.
   static func yaraCommandMatches(_ path: String, rules: String, in work: TemporaryDirectory) throws -> Set<String> {
