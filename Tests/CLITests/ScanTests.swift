@@ -67,6 +67,14 @@ import Testing
     #expect(result.stderr.filter { $0 == "\n" }.count == 1)
   }
 
+  @Test func theManualPageGivesTheExitStatuses() throws {
+    let work = try TemporaryDirectory()
+    #expect(try CLI.run(["generate-manual", work.file("man")]).status == 0)
+    let page = String(decoding: try Files.read(work.file("man/checkpointctl-scan.1")), as: UTF8.self)
+    #expect(page.contains("A rule matched or a suspicious finding was made"))
+    #expect(page.contains(#"checkpointctl scan \-\-rules /etc/yara/rules \-\-format json"#))
+  }
+
   @Test func anErrorWinsOverFindings() throws {
     let result = try CLI.run(["scan", "forensic-shared.tar", "missing.tar"], in: Fixtures.root)
     #expect(result.status == 1)

@@ -231,6 +231,41 @@ import Testing
     #expect(Self.ours(report) == (try Self.yaraCommandMatches(path, rules: work.file("big.yar"), in: work)))
   }
 
+  /// The memfd's page (in `pagemap-shmem-119.img`, not in the process's pagemap) and the changed files of
+  /// `rootfs-diff.tar` are scanned too; `--pid` leaves the files out.
+  @Test func memfdPagesAndChangedFilesAreScanned() throws {
+    let work = try TemporaryDirectory()
+    try Files.write(
+      Array(
+        """
+        rule memfd_payload { strings: $p = "FX_MEMFD_PAYLOAD_1" condition: $p }
+        rule preload_conf : persistence { strings: $l = "/srv/fx/libfake.so" condition: $l and filesize < 100 }
+        """.utf8), to: work.file("more.yar"))
+    var rootfs: [TestArchive.Member] = [
+      .directory("etc/"), .file("etc/ld.so.preload", Array("/srv/fx/libfake.so\n".utf8)),
+      .file("etc/hostname", Array("fx\n".utf8)),
+    ]
+    rootfs.append(.file("big.bin", [UInt8](repeating: 0, count: 200) + Array("/srv/fx/libfake.so".utf8)))
+    try TestArchive.write(rootfs, to: work.file("rootfs-diff.tar"))
+    let path = work.file("with-rootfs.tar.zst")
+    try TestArchive.copy(
+      Self.fixture, to: path, compression: .zstd,
+      extra: [.file("rootfs-diff.tar", try Files.read(work.file("rootfs-diff.tar")))])
+    let report = try Self.scan(path, rules: [work.file("more.yar")])
+    let memfd = report.yara.filter { $0.match.rule == "memfd_payload" }
+    #expect(
+      memfd.map { "\($0.pid!) \(String($0.match.address, radix: 16)) \($0.vma) \($0.permissions)" } == [
+        "1830 7feba9199081 [memfd] r-xp"
+      ])
+    // The library's path is in the environment of 1832 (memory) and in the small file: filesize is the file's.
+    let files = report.yara.filter { $0.file != nil }
+    #expect(
+      files.map { "\($0.file!) \($0.match.address) \($0.match.tags)" } == ["/etc/ld.so.preload 0 [\"persistence\"]"])
+    #expect(report.yara.contains { $0.pid == 1832 && $0.match.rule == "preload_conf" } == false)
+    let only = try Self.scan(path, rules: [work.file("more.yar")], pid: 1830)
+    #expect(only.yara.map(\.match.rule) == ["memfd_payload"])
+  }
+
   @Test func rulesThatDoNotCompileNameTheFileAndLine() throws {
     let work = try TemporaryDirectory()
     try Files.write(
