@@ -34,11 +34,9 @@ let package = Package(
       pkgConfig: "libarchive",
       providers: [.apt(["libarchive-dev"])]
     ),
-    .systemLibrary(
-      name: "CYara",
-      pkgConfig: "yara",
-      providers: [.apt(["libyara-dev"])]
-    ),
+    // libyara's headers only (no pkg-config: its flags would link the library); CYaraLoader loads it on demand.
+    .systemLibrary(name: "CYara", providers: [.apt(["libyara-dev"])]),
+    .target(name: "CYaraLoader", dependencies: ["CYara"], linkerSettings: [.linkedLibrary("dl")]),
     .target(name: "CSystemShims"),
     .target(name: "SystemSupport", dependencies: ["CSystemShims"], swiftSettings: strictImports),
     .target(
@@ -83,7 +81,7 @@ let package = Package(
     ),
     .target(
       name: "Scan",
-      dependencies: ["CheckpointKit", "CRIU", "OCI", "Archive", "SystemSupport", "CYara"],
+      dependencies: ["CheckpointKit", "CRIU", "OCI", "Archive", "SystemSupport", "CYara", "CYaraLoader"],
       swiftSettings: strictImports
     ),
     .target(

@@ -2,7 +2,9 @@
 #define CHECKPOINTCTL_CYARA_SHIM_H
 #include <yara.h>
 
-// libyara's iteration macros and the fields behind its arena references, as functions Swift can call.
+// libyara's types, and its iteration macros and the fields behind its arena references as functions Swift can
+// call. The library itself is not linked: CYaraLoader loads it when rules are first compiled, so that no other
+// command pays for loading it (and its libcrypto, libmagic and libjansson) at start.
 
 static inline const char *cy_rule_identifier(const YR_RULE *rule) { return rule->identifier; }
 

@@ -1,4 +1,5 @@
 import CYara
+import CYaraLoader
 import Glibc
 import SystemSupport
 
@@ -10,13 +11,16 @@ public final class YaraRules: @unchecked Sendable {
   /// Warnings libyara gave while compiling (a string that slows scanning, …), each naming its file and line.
   public let warnings: [String]
 
-  /// libyara's one-time set-up, done when rules are first compiled; false when it failed.
-  private static let initialized: Bool = yr_initialize() == ERROR_SUCCESS
+  /// Why libyara cannot be used (not installed, …), from loading it when rules are first compiled; `nil` when it
+  /// is ready.
+  private static let unavailable: String? = cy_load().map { String(cString: $0) }
 
   /// Compiles every rule file given: a file, or a directory's `*.yar` and `*.yara` files (not its subdirectories).
   /// A compile error names the file and the line.
   public init(paths: [String]) throws {
-    guard Self.initialized else { throw ScanError.rules("libyara could not be initialized") }
+    if let reason = Self.unavailable {
+      throw ScanError.rules("YARA rules need libyara 4 (Debian package libyara9): \(reason)")
+    }
     var files: [String] = []
     for path in paths {
       guard let info = try Path.status(path) else { throw ScanError.rules("rules \(quoted(path)) do not exist") }
@@ -33,13 +37,13 @@ public final class YaraRules: @unchecked Sendable {
     }
     guard !files.isEmpty else { throw ScanError.rules("no rule files given") }
     var compiler: UnsafeMutablePointer<YR_COMPILER>?
-    guard yr_compiler_create(&compiler) == ERROR_SUCCESS, let compiler else {
+    guard cy_compiler_create(&compiler) == ERROR_SUCCESS, let compiler else {
       throw ScanError.rules("libyara could not create a compiler (out of memory)")
     }
-    defer { yr_compiler_destroy(compiler) }
+    defer { cy_compiler_destroy(compiler) }
     let messages = CompilerMessages()
     let context = Unmanaged.passUnretained(messages).toOpaque()
-    yr_compiler_set_callback(
+    cy_compiler_set_callback(
       compiler,
       { level, file, line, _, message, context in
         let messages = Unmanaged<CompilerMessages>.fromOpaque(context!).takeUnretainedValue()
@@ -51,7 +55,7 @@ public final class YaraRules: @unchecked Sendable {
     for file in files {
       let descriptor = try FileDescriptor(path: file, flags: O_RDONLY)
       // The compiler stops at the first file with errors: later files are not read.
-      let errors = file.withCString { yr_compiler_add_fd(compiler, descriptor.rawValue, nil, $0) }
+      let errors = file.withCString { cy_compiler_add_fd(compiler, descriptor.rawValue, nil, $0) }
       guard errors == 0 else {
         let first = messages.errors.first ?? "\(quoted(file)): \(errors) errors"
         let more = messages.errors.count > 1 ? " (and \(messages.errors.count - 1) more errors)" : ""
@@ -59,7 +63,7 @@ public final class YaraRules: @unchecked Sendable {
       }
     }
     var compiled: UnsafeMutablePointer<YR_RULES>?
-    guard yr_compiler_get_rules(compiler, &compiled) == ERROR_SUCCESS, let compiled else {
+    guard cy_compiler_get_rules(compiler, &compiled) == ERROR_SUCCESS, let compiled else {
       throw ScanError.rules("libyara could not build the compiled rules (out of memory)")
     }
     rules = compiled
@@ -67,7 +71,7 @@ public final class YaraRules: @unchecked Sendable {
     warnings = messages.warnings
   }
 
-  deinit { yr_rules_destroy(rules) }
+  deinit { cy_rules_destroy(rules) }
 }
 
 /// What libyara's compiler said, gathered by its callback.

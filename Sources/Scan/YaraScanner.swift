@@ -1,4 +1,5 @@
 import CYara
+import CYaraLoader
 import SystemSupport
 
 /// One match of a YARA string.
@@ -41,14 +42,14 @@ final class YaraScanner {
 
   init(rules: YaraRules, limit: Int, processMemory: Bool) throws {
     var scanner: UnsafeMutablePointer<YR_SCANNER>?
-    guard yr_scanner_create(rules.rules, &scanner) == ERROR_SUCCESS, let scanner else {
+    guard cy_scanner_create(rules.rules, &scanner) == ERROR_SUCCESS, let scanner else {
       throw ScanError.rules("libyara could not create a scanner (out of memory)")
     }
     self.scanner = scanner
     self.limit = limit
     collector.limit = limit
-    yr_scanner_set_flags(scanner, processMemory ? SCAN_FLAGS_PROCESS_MEMORY : 0)
-    yr_scanner_set_callback(
+    cy_scanner_set_flags(scanner, processMemory ? SCAN_FLAGS_PROCESS_MEMORY : 0)
+    cy_scanner_set_callback(
       scanner,
       { context, message, data, user in
         let collector = Unmanaged<Collector>.fromOpaque(user!).takeUnretainedValue()
@@ -64,7 +65,7 @@ final class YaraScanner {
       }, Unmanaged.passUnretained(collector).toOpaque())
   }
 
-  deinit { yr_scanner_destroy(scanner) }
+  deinit { cy_scanner_destroy(scanner) }
 
   /// Scans the blocks `next` gives, each a base address and its bytes (valid until `next` is called again), as
   /// one scan (a rule's condition sees all of them); `fileSize` is what rules see as `filesize` (undefined when
@@ -80,7 +81,7 @@ final class YaraScanner {
       iterator.file_size = fileSize == nil ? nil : { BlockIterator.from($0).fileSize ?? 0 }
       iterator.last_error = ERROR_SUCCESS
       collector.matches = []
-      let status = yr_scanner_scan_mem_blocks(scanner, &iterator)
+      let status = cy_scanner_scan_mem_blocks(scanner, &iterator)
       if let error = blocks.error { throw error }
       guard status == ERROR_SUCCESS else { throw ScanError.yara(status) }
       return collector.matches

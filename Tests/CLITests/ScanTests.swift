@@ -56,6 +56,18 @@ import Testing
     #expect(bad.stderr.contains("bad.yar\", line 3: undefined string \"$nothing\""), "\(bad.stderr)")
   }
 
+  /// libyara is loaded only for rules: without it, scanning with rules is one error, the indicators still work.
+  @Test func withoutLibyaraRulesAreAnError() throws {
+    let missing = ["CHECKPOINTCTL_LIBYARA": "/nonexistent/libyara.so.9"]
+    let result = try CLI.run(
+      ["scan", "--rules", "forensic.yar", "forensic-shared.tar"], in: Fixtures.root, environment: missing)
+    #expect(result.status == 1 && result.stdout == "")
+    #expect(
+      result.stderr.hasPrefix("Error: YARA rules need libyara 4 (Debian package libyara9): /nonexistent/libyara.so.9"))
+    let indicators = try CLI.run(["scan", "forensic-shared.tar"], in: Fixtures.root, environment: missing)
+    #expect(indicators.status == 2 && indicators.stderr == "")
+  }
+
   @Test func aCheckpointWithoutImagesIsAnError() throws {
     let work = try TemporaryDirectory()
     try TestArchive.copy(Fixtures.path("busybox-sleep.tar"), to: work.file("empty.tar")) { member, bytes in
