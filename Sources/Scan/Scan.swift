@@ -59,7 +59,8 @@ public enum CheckpointScan {
     let scanner = try options.rules.map { try YaraScanner(rules: $0, limit: options.matchLimit, processMemory: true) }
     var walks: [UInt32: Result<MemoryWalk, Error>] = [:]
     func walk(_ memory: ProcessMemory) -> Result<MemoryWalk, Error> {
-      Result {
+      scanner?.startGroup()
+      return Result {
         try MemoryWalk(
           memory, scanner: scanner, heads: Set(memory.vmas.filter(Indicators.isExecutableAnonymous).map(\.start)))
       }
@@ -78,7 +79,9 @@ public enum CheckpointScan {
     var heads: [UInt32: [UInt64: (address: UInt64, bytes: [UInt8])]] = [:]
     for process in indicators.processes where options.pid == nil || process.pid == options.pid {
       guard process.state.hasResources, source.hasMemoryMap(pid: process.pid) else { continue }
-      let result = pass.streamed.contains(process.pid) ? walks[process.pid]! : walk(try source.memory(pid: process.pid))
+      let result =
+        pass.streamed.contains(process.pid)
+        ? walks[process.pid]! : Result { try source.memory(pid: process.pid) }.flatMap(walk)
       // Without rules the memory is read for evidence only: what cannot be read is left out.
       guard let walk = scanner == nil ? try? result.get() : try result.get() else { continue }
       heads[process.pid] = walk.heads
@@ -95,7 +98,17 @@ public enum CheckpointScan {
     }
     var notes = options.rules?.warnings ?? []
     if let scanner {
-      for (rule, count) in scanner.omitted.sorted(by: { $0.key < $1.key }) {
+      // Each process kept up to the limit of each rule, in whichever order the archive brought them: the matches
+      // shown are the first in pid and address order, whatever the form of the checkpoint.
+      var omitted = scanner.omitted
+      var shown: [String: Int] = [:]
+      hits = hits.filter { hit in
+        shown[hit.match.rule, default: 0] += 1
+        guard shown[hit.match.rule]! > options.matchLimit else { return true }
+        omitted[hit.match.rule, default: 0] += 1
+        return false
+      }
+      for (rule, count) in omitted.sorted(by: { $0.key < $1.key }) {
         notes.append(
           "\(source.displayPath): rule \(quoted(rule)): \(count) more matches not shown (at most \(options.matchLimit) a rule)"
         )
@@ -127,6 +140,7 @@ public enum CheckpointScan {
   /// Scans each regular file of `rootfs-diff.tar` as one scan.
   static func scanFiles(_ source: CheckpointSource, scanner: YaraScanner) throws -> [YaraHit] {
     let reader = try RootFSDiff.reader(for: source)
+    scanner.startGroup()
     let blocks = OverlappingBlocks(capacity: MemoryWalk.chunk)
     var hits: [YaraHit] = []
     while let entry = try reader.next() {

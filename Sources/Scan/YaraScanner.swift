@@ -67,6 +67,9 @@ final class YaraScanner {
 
   deinit { cy_scanner_destroy(scanner) }
 
+  /// Starts counting each rule's matches against the limit again (for the next process or file).
+  func startGroup() { collector.reported = [:] }
+
   /// Scans the blocks `next` gives, each a base address and its bytes (valid until `next` is called again), as
   /// one scan (a rule's condition sees all of them); `fileSize` is what rules see as `filesize` (undefined when
   /// `nil`). Blocks may overlap: a match found in two of them is reported once.

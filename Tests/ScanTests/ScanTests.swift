@@ -307,6 +307,13 @@ import Testing
     try Files.write(Array("rule everywhere { strings: $cc = { CC } condition: $cc }\n".utf8), to: work.file("cc.yar"))
     let report = try Self.scan(Self.fixture, rules: [work.file("cc.yar")], limit: 5)
     #expect(report.yara.count == 5)
+    // The first five in pid and address order, whichever order the archive brings the processes in.
+    let zstd = work.file("forensic.tar.zst")
+    try TestArchive.copy(Self.fixture, to: zstd, compression: .zstd)
+    let streamed = try Self.scan(zstd, rules: [work.file("cc.yar")], limit: 5)
+    #expect(streamed.yara == report.yara)
+    #expect(streamed.notes.map { $0.replacing(zstd, with: Self.fixture) } == report.notes)
+    #expect(report.yara.map { $0.pid! } == report.yara.map { $0.pid! }.sorted())
     // libyara's own warning first (a one-byte string is slow), then the cut.
     #expect(report.notes.count == 2 && report.notes[0].contains("cc.yar\", line 1: string \"$cc\" may slow down"))
     let all = try Self.yaraCommandMatches(Self.fixture, rules: work.file("cc.yar"), in: work).count
