@@ -112,7 +112,11 @@ let package = Package(
       dependencies: ["CRIU", "CheckpointKit", "TestSupport"]
     ),
     .testTarget(name: "CoreDumpTests", dependencies: ["CoreDump", "CheckpointKit", "CRIU", "TestSupport"]),
-    .testTarget(name: "ScanTests", dependencies: ["Scan", "Rendering", "CheckpointKit", "TestSupport"]),
+    .testTarget(
+      name: "ScanTests",
+      dependencies: [
+        "Scan", "Rendering", "CheckpointKit", "TestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ]),
     .testTarget(name: "VerifyTests", dependencies: ["Verify", "Rendering", "CheckpointKit", "TestSupport"]),
     .testTarget(name: "OCITests", dependencies: ["OCI", "Archive", "SystemSupport", "TestSupport"]),
     .testTarget(name: "SystemSupportTests", dependencies: ["SystemSupport", "TestSupport"]),

@@ -3,6 +3,7 @@ import CRIU
 import CheckpointKit
 import Foundation
 import Rendering
+import SwiftProtobuf
 import SystemSupport
 import TestSupport
 import Testing
@@ -91,6 +92,63 @@ import Testing
   @Test func aCleanCheckpointHasNoFindings() throws {
     let report = try Self.scan(Fixtures.path("busybox-sleep.tar.zst"))
     #expect(report.findings.isEmpty && report.yara.isEmpty && !report.alarms)
+  }
+
+  /// Rewrites the image `name` of the directory's image folder, message by message.
+  static func rewrite<M: SwiftProtobuf.Message>(
+    _ directory: String, _ name: String, as type: M.Type, _ change: (inout [M]) -> Void
+  ) throws {
+    let path = directory + "/checkpoint/" + name
+    var image = try ImageFile(decoding: try Files.read(path))
+    var messages = image.messages(M.self)
+    change(&messages)
+    image.entries = messages.map { ImageEntry(message: $0) }
+    try Files.write(try image.encoded(), to: path)
+  }
+
+  /// The indicators the fixture does not carry, planted in a copy of it: a parent outside the tree, a capability
+  /// the tree's root lacks, executable (not writable) anonymous memory, a deleted library still mapped, LD_AUDIT.
+  @Test func theOtherIndicators() throws {
+    let work = try TemporaryDirectory()
+    let directory = work.file("planted")
+    try Path.makeDirectory(directory)
+    try Tool.run("tar", ["-xf", Self.fixture, "-C", directory])
+    try Self.rewrite(directory, "pstree.img", as: PstreeEntry.self) { entries in
+      for index in entries.indices where entries[index].pid == 1835 { entries[index].ppid = 999 }
+    }
+    try Self.rewrite(directory, "core-1834.img", as: CoreEntry.self) { cores in
+      cores[0].threadCore.creds.capEff = [0xFFFF_FFFF, 0x1FF]  // the root's lacks CAP_SYS_RESOURCE (24)
+    }
+    var anonymous: UInt64 = 0
+    try Self.rewrite(directory, "mm-1832.img", as: MmEntry.self) { mms in
+      let index = mms[0].vmas.firstIndex { $0.status == 0x201 && $0.prot == 3 }!
+      mms[0].vmas[index].prot = 5
+      anonymous = mms[0].vmas[index].start
+    }
+    try Self.rewrite(directory, "remap-fpath.img", as: RemapFilePathEntry.self) { remaps in
+      var remap = RemapFilePathEntry()
+      (remap.origID, remap.remapID, remap.remapType) = (15, 2, .linked)  // /srv/fx/libfake.so
+      remaps.append(remap)
+    }
+    // The root's environment: FX_FIXTURE=forensic-shared becomes LD_AUDIT=… of the same length, in its pages.
+    let pages = directory + "/checkpoint/pages-1.img"
+    var bytes = try Files.read(pages)
+    let old = Array("FX_FIXTURE=forensic-shared".utf8)
+    let new = Array("LD_AUDIT=/srv/fx/audit.so1".utf8)
+    let at = try #require((0...(bytes.count - old.count)).first { Array(bytes[$0..<$0 + old.count]) == old })
+    bytes.replaceSubrange(at..<at + old.count, with: new)
+    try Files.write(bytes, to: pages)
+
+    let findings = try Self.scan(directory, rules: nil).findings.map { "\($0.pid) \($0.kind.rawValue): \($0.detail)" }
+    #expect(findings.contains("1827 loader-environment: LD_AUDIT is set: \"LD_AUDIT=/srv/fx/audit.so1\""))
+    #expect(findings.contains { $0.hasPrefix("1832 executable-anonymous-memory: \(hex(anonymous))-") })
+    #expect(findings.contains("1832 deleted-mapped-file: maps deleted file \"/srv/fx/libfake.so\" (5 VMAs)"))
+    #expect(
+      findings.contains(
+        "1834 extra-capabilities: runs as root with 1 effective capabilities beyond the 40 of the container's first process"
+      ))
+    #expect(findings.contains("1835 parent-outside-tree: parent pid 999 is not in the checkpoint's process tree"))
+    #expect(findings.count == 12 + 5, "\(findings)")
   }
 
   /// Sockets shared by a forked child: each holder named as the peer; queues only where bytes wait in them.
