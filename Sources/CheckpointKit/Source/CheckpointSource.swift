@@ -179,14 +179,7 @@ public final class CheckpointSource {
     guard let storage = members[name] else { throw absent(name) }
     switch storage {
     case .file(let path):
-      // Checked again when opened: the directory may change after it was listed. O_NOFOLLOW refuses a link,
-      // O_NONBLOCK keeps a FIFO from blocking the open.
-      let file = try FileDescriptor(
-        path: path, flags: O_RDONLY | O_NOFOLLOW | O_NONBLOCK, displayPath: Path.join(displayPath, name))
-      guard Path.isRegularFile(try file.status()) else {
-        throw CheckpointError.notRegularFile(source: displayPath, member: name)
-      }
-      return try file.readAll(limit: Int(limit))
+      return try openRegular(path, member: name).readAll(limit: Int(limit))
     case .memory(let bytes):
       return bytes
     case .inPlace, .spilled, .sparse, .received:
@@ -208,7 +201,7 @@ public final class CheckpointSource {
     guard let storage = members[name] else { throw CheckpointError.missingMember(source: displayPath, member: name) }
     switch storage {
     case .file(let path):
-      return try FileDescriptor(path: path, flags: O_RDONLY, displayPath: Path.join(displayPath, name))
+      return try openRegular(path, member: name)
     case .inPlace(let offset, let size):
       guard let archiveFile else { throw CheckpointError.notLoaded(source: displayPath, member: name) }
       return FileSlice(file: archiveFile, offset: offset, size: size)
@@ -226,6 +219,21 @@ public final class CheckpointSource {
     case .skipped:
       throw CheckpointError.notLoaded(source: displayPath, member: name)
     }
+  }
+
+  /// Opens a directory's member, checked again: the directory may change after it was listed. O_NOFOLLOW refuses
+  /// a link (ELOOP), O_NONBLOCK keeps a FIFO from blocking the open.
+  private func openRegular(_ path: String, member name: String) throws -> FileDescriptor {
+    let refused = CheckpointError.notRegularFile(source: displayPath, member: name)
+    let file: FileDescriptor
+    do {
+      file = try FileDescriptor(
+        path: path, flags: O_RDONLY | O_NOFOLLOW | O_NONBLOCK, displayPath: Path.join(displayPath, name))
+    } catch let error as SystemError where error.code == ELOOP {
+      throw refused
+    }
+    guard Path.isRegularFile(try file.status()) else { throw refused }
+    return file
   }
 
   /// True when `receiver` took the last copy of the member `name` (an archive may hold a member twice).

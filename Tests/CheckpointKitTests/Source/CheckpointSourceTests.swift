@@ -29,6 +29,25 @@ import Testing
     #expect(Set(unpacked.memberNames).isSuperset(of: plain.memberNames.filter { !$0.hasPrefix("artifacts") }))
   }
 
+  /// A directory's member replaced after it was listed (by a link, a FIFO) is refused when it is opened, for reads
+  /// at offsets as for whole reads, and never blocks.
+  @Test(arguments: ["symlink", "fifo"])
+  func aDirectoryMemberReplacedAfterListingIsRefused(_ replacement: String) throws {
+    let directory = try TemporaryDirectory()
+    try SafeExtraction.extract(try ArchiveReader(path: Fixtures.path("busybox-sleep.tar")), into: directory.path)
+    let source = try CheckpointSource(path: directory.path)
+    let member = "checkpoint/pages-1.img"
+    #expect(unlink(directory.file(member)) == 0)
+    if replacement == "symlink" {
+      #expect(symlink(directory.file("config.dump"), directory.file(member)) == 0)
+    } else {
+      #expect(mkfifo(directory.file(member), 0o600) == 0)
+    }
+    let refused = CheckpointError.notRegularFile(source: directory.path, member: member)
+    #expect(throws: refused) { _ = try source.randomAccess(member) }
+    #expect(throws: refused) { _ = try source.bytes(of: member) }
+  }
+
   @Test func uncompressedMembersAreReadInPlace() throws {
     let source = try CheckpointSource(path: Fixtures.path("busybox-needle.tar"), selection: .listing)
     // Even with nothing selected, an uncompressed archive serves any member from its offset.
