@@ -229,8 +229,7 @@ extension RootFSDiff {
   /// `{files: [{path, size, mode}], deleted: [path]}`.
   var jsonValue: JSONValue {
     .object([
-      "files": .array(
-        files.map { .object(["path": .string($0.path), "size": .integer($0.size), "mode": .string($0.mode)]) }),
+      "files": .array(files.map(\.jsonValue)),
       "deleted": .array(deleted.map(JSONValue.string)),
     ])
   }
@@ -245,4 +244,9 @@ extension CRIUSummary {
     if let dumpRunID { object["dump_criu_run_id"] = .string(dumpRunID) }
     return .object(object)
   }
+}
+
+extension ArchivedFile {
+  /// `{path, size, mode}`.
+  var jsonValue: JSONValue { .object(["path": .string(path), "size": .integer(size), "mode": .string(mode)]) }
 }

@@ -197,8 +197,7 @@ extension RootFSDiff {
   /// "Root FS diff" with `path  (size, mode)` lines, then "Deleted files" with one path a line when there are
   /// deleted files.
   var tree: Tree {
-    var node = Tree(
-      "Root FS diff", files.map { Tree("\($0.path)  (\(ByteCount.format($0.size)), \($0.mode))") })
+    var node = Tree("Root FS diff", files.map { $0.tree() })
     if !deleted.isEmpty { node.add(Tree("Deleted files", deleted.map { Tree($0) })) }
     return node
   }
@@ -217,4 +216,9 @@ extension CRIUSummary {
     }
     return node
   }
+}
+
+extension ArchivedFile {
+  /// `path  (size, mode)`, on one line whatever the path holds.
+  func tree() -> Tree { Tree("\(singleLine(path))  (\(ByteCount.format(size)), \(mode))") }
 }

@@ -139,7 +139,7 @@ public enum CheckpointScan {
 
   /// Scans each regular file of `rootfs-diff.tar` as one scan.
   static func scanFiles(_ source: CheckpointSource, scanner: YaraScanner) throws -> [YaraHit] {
-    let reader = try RootFSDiff.reader(for: source)
+    let reader = try ArchivedFile.reader(for: source, member: RootFSDiff.archiveName)
     scanner.startGroup()
     let blocks = OverlappingBlocks(capacity: MemoryWalk.chunk)
     var hits: [YaraHit] = []

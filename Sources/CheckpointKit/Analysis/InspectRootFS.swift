@@ -12,21 +12,7 @@ public struct RootFSDiff: Equatable, Sendable {
   public static let deletedFilesName = CheckpointMember.deletedFiles.name
 
   /// One member of `rootfs-diff.tar`.
-  public struct File: Equatable, Sendable {
-    /// The absolute path in the container (`/root/newfile.txt`).
-    public var path: String
-    /// Size of the data in bytes (0 for directories, FIFOs and links).
-    public var size: Int64
-    /// The type and permissions as `ls -l` shows them (`-rw-r--r--`, `drwxr-xr-x`, `prw-r--r--`).
-    public var mode: String
-
-    /// A file with these fields.
-    public init(path: String, size: Int64, mode: String) {
-      self.path = path
-      self.size = size
-      self.mode = mode
-    }
-  }
+  public typealias File = ArchivedFile
 
   /// The members of `rootfs-diff.tar`, sorted by path; empty when the checkpoint has none.
   public var files: [File]
@@ -41,15 +27,7 @@ public struct RootFSDiff: Equatable, Sendable {
 
   /// Reads the source's `rootfs-diff.tar` and `deleted.files` (each may be absent).
   public init(source: CheckpointSource) throws {
-    var files: [File] = []
-    if source.contains(Self.archiveName) {
-      let reader = try Self.reader(for: source)
-      while let entry = try reader.next() {
-        guard let name = entry.normalizedPath else { continue }
-        files.append(File(path: "/" + name, size: entry.size, mode: Self.mode(of: entry)))
-      }
-    }
-    self.files = files.sorted { $0.path < $1.path }
+    files = source.contains(Self.archiveName) ? try File.list(Self.archiveName, of: source, prefix: "/") : []
     deleted = try Self.deletedFiles(of: source)
   }
 
@@ -62,15 +40,43 @@ public struct RootFSDiff: Equatable, Sendable {
     return try decodeMember([String].self, bytes, source: source.displayPath, member: Self.deletedFilesName)
   }
 
-  /// A reader over `rootfs-diff.tar`: the file itself in a directory, otherwise the member read where it is
-  /// (in place in an uncompressed archive, from the spill file of a compressed one), never copied.
-  package static func reader(for source: CheckpointSource) throws -> ArchiveReader {
-    let displayPath = Path.join(source.displayPath, archiveName)
-    if let directory = source.directoryPath {
-      return try ArchiveReader(path: Path.join(directory, archiveName), displayPath: displayPath)
+}
+
+/// One member of a tar saved in a checkpoint (`rootfs-diff.tar`, `devshm-checkpoint.tar`, a volume's tar).
+public struct ArchivedFile: Equatable, Sendable {
+  /// Its path: absolute in the container for `rootfs-diff.tar` (`/root/newfile.txt`), else relative to the
+  /// saved directory.
+  public var path: String
+  /// Size of the data in bytes (0 for directories, FIFOs and links).
+  public var size: Int64
+  /// The type and permissions as `ls -l` shows them (`-rw-r--r--`, `drwxr-xr-x`, `prw-r--r--`).
+  public var mode: String
+
+  /// A file with these fields.
+  public init(path: String, size: Int64, mode: String) {
+    self.path = path
+    self.size = size
+    self.mode = mode
+  }
+
+  /// The members of the tar `member` of the source, named `prefix` + their normalised name, sorted by path (the
+  /// tar's root, `./`, left out).
+  static func list(_ member: String, of source: CheckpointSource, prefix: String = "") throws -> [ArchivedFile] {
+    let reader = try reader(for: source, member: member)
+    var files: [ArchivedFile] = []
+    while let entry = try reader.next() {
+      guard let name = entry.normalizedPath else { continue }
+      files.append(ArchivedFile(path: prefix + name, size: entry.size, mode: mode(of: entry)))
     }
-    return try ArchiveReader(
-      bytes: source.randomAccess(archiveName), size: source.size(of: archiveName), displayPath: displayPath)
+    return files.sorted { $0.path < $1.path }
+  }
+
+  /// A reader over the tar `member` where it is (the file in a directory, in place in an uncompressed archive,
+  /// the spill file of a compressed one), never copied.
+  package static func reader(for source: CheckpointSource, member: String) throws -> ArchiveReader {
+    try ArchiveReader(
+      bytes: source.randomAccess(member), size: source.size(of: member),
+      displayPath: Path.join(source.displayPath, member))
   }
 
   /// `ls -l` style: a type letter, then `rwx` triplets with set-id and sticky bits as `s`/`S` and `t`/`T`.

@@ -58,7 +58,7 @@ public struct RootFSChanges: Equatable, Sendable {
   /// The members of the source's `rootfs-diff.tar` by absolute path, each digested while it streams by.
   static func files(of source: CheckpointSource) throws -> [String: File] {
     guard source.contains(RootFSDiff.archiveName) else { return [:] }
-    let reader = try RootFSDiff.reader(for: source)
+    let reader = try ArchivedFile.reader(for: source, member: RootFSDiff.archiveName)
     var result: [String: File] = [:]
     while let entry = try reader.next() {
       guard let name = entry.normalizedPath else { continue }
@@ -71,7 +71,7 @@ public struct RootFSChanges: Equatable, Sendable {
         digest = "-> " + (entry.linkTarget ?? "")
       }
       let path = "/" + name
-      result[path] = File(path: path, size: entry.size, mode: RootFSDiff.mode(of: entry), digest: digest)
+      result[path] = File(path: path, size: entry.size, mode: ArchivedFile.mode(of: entry), digest: digest)
     }
     return result
   }
