@@ -7,7 +7,7 @@ extension InspectReport {
   /// Upstream's `--format json`: an array with one object per checkpoint (REFERENCE §2.6), keys in upstream's
   /// order, `children` sorted by pid.
   ///
-  /// Beyond upstream, four flags add keys; each is present exactly when its flag (or `--all`) is given, and
+  /// Beyond upstream, six flags add keys; each is present exactly when its flag (or `--all`) is given, and
   /// these names and types are stable:
   ///
   /// - `--threads`: every process object that is not a zombie gets
@@ -28,6 +28,11 @@ extension InspectReport {
   ///   `image_version` absent without an inventory; `lsm_type` and `dump_criu_run_id` only when CRIU set them),
   ///   and `"dump_log": [<string>]`, the last 20 lines of `dump.log`, or `null` when the checkpoint has none
   ///   (Podman exports none).
+  /// - `--devshm`: `"devshm": {"destination": "/dev/shm", "size": <uint tar bytes>, "files": [{"path":
+  ///   "fx-posix-shm", "size": <uint>, "mode": "-rw-------"}]}`, or `null` without `devshm-checkpoint.tar`.
+  /// - `--volumes`: `"volumes": [{"name": "fx-vol", "destination": "/data", "size": <uint tar bytes>, "files":
+  ///   [...]}]` sorted by name (`destination` empty when `config.dump` does not name it); in both, `files` are the
+  ///   tar's members sorted by path, relative to the directory.
   public static func json(_ reports: [InspectReport]) -> String {
     JSONValue.array(reports.map(\.jsonValue)).formatted(keyOrder: keyOrder)
   }
@@ -47,7 +52,7 @@ extension InspectReport {
     "socket_type", "family", "address", "state", "src", "src_port", "dst", "dst_port", "peer", "ether_type",
     "ifindex", "port_id", "groups", "send_buf", "recv_buf",
     // Beyond upstream (see `json(_:)`).
-    "rootfs_diff", "criu", "dump_log", "resident", "size", "mode",
+    "rootfs_diff", "criu", "dump_log", "devshm", "volumes", "resident", "size", "mode",
     "files", "deleted", "image_version", "plugins", "lsm_type", "dump_criu_run_id",
   ]
 
@@ -129,6 +134,8 @@ extension InspectReport {
       object["criu"] = criu.jsonValue
       object["dump_log"] = criu.dumpLog.map { .array($0.map(JSONValue.string)) } ?? .null
     }
+    if let devShm { object["devshm"] = devShm?.jsonValue ?? .null }
+    if let volumes { object["volumes"] = .array(volumes.map(\.jsonValue)) }
     return .object(object)
   }
 }
@@ -249,4 +256,15 @@ extension CRIUSummary {
 extension ArchivedFile {
   /// `{path, size, mode}`.
   var jsonValue: JSONValue { .object(["path": .string(path), "size": .integer(size), "mode": .string(mode)]) }
+}
+
+extension SavedDirectory {
+  /// `{name?, destination, size, files: [{path, size, mode}]}`: `name` for volumes only.
+  var jsonValue: JSONValue {
+    var object: [String: JSONValue] = [
+      "destination": .string(destination), "size": .integer(size), "files": .array(files.map(\.jsonValue)),
+    ]
+    if !name.isEmpty { object["name"] = .string(name) }
+    return .object(object)
+  }
 }

@@ -57,6 +57,8 @@ extension InspectReport {
           }))
     }
     if let rootFSDiff { root.add(rootFSDiff.tree) }
+    if let devShm { root.add(devShm?.tree ?? Tree("/dev/shm: not in the checkpoint")) }
+    if let volumes { root.add(volumes.isEmpty ? Tree("Volumes: none") : Tree("Volumes", volumes.map(\.tree))) }
     if let criu { root.add(criu.tree) }
     return root
   }
@@ -219,6 +221,22 @@ extension CRIUSummary {
 }
 
 extension ArchivedFile {
-  /// `path  (size, mode)`, on one line whatever the path holds.
-  func tree() -> Tree { Tree("\(singleLine(path))  (\(ByteCount.format(size)), \(mode))") }
+  /// `path  (size, mode)`, the path below `directory` when given, on one line whatever it holds.
+  func tree(in directory: String = "") -> Tree {
+    let shown = directory.isEmpty ? path : Path.join(directory, path)
+    return Tree("\(singleLine(shown))  (\(ByteCount.format(size)), \(mode))")
+  }
+}
+
+extension SavedDirectory {
+  /// `/dev/shm` or `name → destination`, then `(member, tar size, N entries)` and a `path  (size, mode)` line per
+  /// member, below the destination when known.
+  var tree: Tree {
+    let member = name.isEmpty ? Self.devShmName : Self.volumeDirectory + name + ".tar"
+    var label =
+      name.isEmpty ? destination : singleLine(name) + (destination.isEmpty ? "" : " → \(singleLine(destination))")
+    label +=
+      " (\(singleLine(member)), \(ByteCount.format(size)), \(files.count) \(files.count == 1 ? "entry" : "entries"))"
+    return Tree(label, files.map { $0.tree(in: destination) })
+  }
 }

@@ -12,4 +12,17 @@ import Testing
     #expect(
       file.jsonValue == .object(["path": .string(file.path), "size": .integer(1536), "mode": .string("-rw-r--r--")]))
   }
+
+  @Test func savedDirectoryTree() {
+    let files = [ArchivedFile(path: "a\tb", size: 3, mode: "-rw-------")]
+    #expect(
+      SavedDirectory(name: "v\u{1B}", destination: "", size: 2048, files: files).tree.rendered == """
+        v\\x1b (volumes/v\\x1b.tar, 2.0 KiB, 1 entry)
+        └── a\\tb  (3 B, -rw-------)
+
+        """)
+    #expect(
+      SavedDirectory(name: "", destination: "/dev/shm", size: 1536, files: []).tree.rendered
+        == "/dev/shm (devshm-checkpoint.tar, 1.5 KiB, 0 entries)\n")
+  }
 }

@@ -13,6 +13,8 @@ public enum InspectView: String, CaseIterable, Hashable, Sendable {
   case memoryMaps = "mems"
   case rootFSDiff = "rootfs-diff"
   case dumpLog = "dump-log"
+  case devShm = "devshm"
+  case volumes
 
   /// The views shown inside the process tree.
   static let processDetails: [InspectView] = [.commandLines, .environment, .files, .sockets, .threads, .memoryMaps]
@@ -47,6 +49,10 @@ public struct InspectOptions: Equatable, Sendable {
   public var rootFSDiff = false
   /// CRIU's `inventory.img` facts and the end of `dump.log` (`--dump-log`).
   public var dumpLog = false
+  /// The files of `devshm-checkpoint.tar` (`--devshm`).
+  public var devShm = false
+  /// The tars of Podman's named volumes (`--volumes`).
+  public var volumes = false
   /// Show only this process and its descendants.
   public var pid: UInt32?
   /// Views turned on by `--all` alone: one the checkpoint cannot give (its images are absent) is left out with
@@ -85,6 +91,8 @@ public struct InspectOptions: Equatable, Sendable {
     case .memoryMaps: memoryMaps = on
     case .rootFSDiff: rootFSDiff = on
     case .dumpLog: dumpLog = on
+    case .devShm: devShm = on
+    case .volumes: volumes = on
     }
   }
 
@@ -110,11 +118,13 @@ public struct InspectOptions: Equatable, Sendable {
     case .memoryMaps: return memoryMaps
     case .rootFSDiff: return rootFSDiff
     case .dumpLog: return dumpLog
+    case .devShm: return devShm
+    case .volumes: return volumes
     }
   }
 
   /// `--all`: everything but `--pid`, including the flags upstream does not have (threads, memory maps,
-  /// root file system diff, CRIU log).
+  /// root file system diff, CRIU log, `/dev/shm`, volumes).
   public static var all: InspectOptions {
     var options = InspectOptions()
     options.stats = true
@@ -128,6 +138,8 @@ public struct InspectOptions: Equatable, Sendable {
     options.memoryMaps = true
     options.rootFSDiff = true
     options.dumpLog = true
+    options.devShm = true
+    options.volumes = true
     return options
   }
 
@@ -142,8 +154,8 @@ public struct InspectOptions: Equatable, Sendable {
   /// The members these options need: metadata always; images only for the flags that read them (`core-*` for
   /// threads, `mm-*`, `pagemap-*` and `files.img` for memory maps, `deleted.files` for the root file system
   /// diff, `dump.log` and `inventory.img` for the CRIU section); for random access, pages only when command
-  /// lines or environments are read, and `rootfs-diff.tar` (which can be large) only for the root file system
-  /// diff.
+  /// lines or environments are read, and the members that can be large only for their views: `rootfs-diff.tar`,
+  /// `devshm-checkpoint.tar` and the volumes' tars.
   public var selection: CheckpointSource.Selection {
     let options = self
     return CheckpointSource.Selection(
@@ -151,6 +163,8 @@ public struct InspectOptions: Equatable, Sendable {
       randomAccess: { name in
         (options.readsMemory && CheckpointLayout.isPages(name))
           || (options.rootFSDiff && name == RootFSDiff.archiveName)
+          || (options.devShm && name == SavedDirectory.devShmName)
+          || (options.volumes && SavedDirectory.volumeName(name) != nil)
       },
       neededRanges: options.readsMemory ? Self.argumentPages : nil)
   }

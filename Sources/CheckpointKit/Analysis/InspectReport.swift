@@ -25,6 +25,11 @@ public struct InspectReport: Sendable {
   public var rootFSDiff: RootFSDiff?
   /// CRIU's inventory facts and dump log (`--dump-log`), `nil` when not asked for.
   public var criu: CRIUSummary?
+  /// The files of `/dev/shm` (`--devshm`): `nil` when not asked for, `.some(nil)` when the checkpoint has no
+  /// `devshm-checkpoint.tar`.
+  public var devShm: SavedDirectory??
+  /// Podman's named volumes (`--volumes`), `nil` when not asked for.
+  public var volumes: [SavedDirectory]?
   /// What was left out and why (a `network.status` that is not JSON), for standard error after the output.
   public var warnings: [String] = []
   /// The views `--all` left out because the checkpoint cannot give them, each with the reason (naming the
@@ -94,6 +99,8 @@ public struct InspectReport: Sendable {
     }
     rootFSDiff = try view(.rootFSDiff) { try RootFSDiff(source: source) }
     criu = try view(.dumpLog) { try CRIUSummary(source: source) }
+    devShm = try view(.devShm) { try SavedDirectory.devShm(of: source) }
+    volumes = try view(.volumes) { try SavedDirectory.volumes(of: source) }
     self.notes = notes
   }
 }

@@ -13,8 +13,8 @@ extension CheckpointCtl {
       discussion: """
         For each container checkpoint (an archive of any compression, or an unpacked directory): its container, \
         sizes and, as asked, CRIU statistics, metadata, process tree with command lines, environments, open \
-        files and sockets, and mounts; beyond upstream, threads, memory mappings, root file system changes \
-        and CRIU's inventory and dump log. Annotations, environment variables and children are sorted.
+        files and sockets, and mounts; beyond upstream, threads, memory mappings, root file system changes, \
+        CRIU's inventory and dump log, and the files of /dev/shm and of named volumes. Annotations, environment variables and children are sorted.
         """)
 
     @Flag(help: "Display checkpoint statistics")
@@ -56,6 +56,12 @@ extension CheckpointCtl {
     @Flag(name: .customLong("dump-log"), help: "Display CRIU's image version, plugins and the end of dump.log")
     var dumpLog = false
 
+    @Flag(help: "Display the files of /dev/shm saved in the checkpoint")
+    var devshm = false
+
+    @Flag(help: "Display the named volumes saved in the checkpoint and their files")
+    var volumes = false
+
     @Flag(help: "Show all information about the checkpoints")
     var all = false
 
@@ -82,7 +88,8 @@ extension CheckpointCtl {
       let flags: [(Bool, InspectView)] = [
         (stats, .stats), (psTree || pid != nil, .processTree), (psTreeCmd, .commandLines),
         (psTreeEnv, .environment), (files, .files), (sockets, .sockets), (threads, .threads), (mems, .memoryMaps),
-        (rootfsDiff, .rootFSDiff), (dumpLog, .dumpLog),
+        (rootfsDiff, .rootFSDiff), (dumpLog, .dumpLog), (devshm, .devShm),
+        (volumes, .volumes),
       ]
       return Set(flags.filter(\.0).map(\.1))
     }
@@ -101,6 +108,8 @@ extension CheckpointCtl {
       options.memoryMaps = options.memoryMaps || mems
       options.rootFSDiff = options.rootFSDiff || rootfsDiff
       options.dumpLog = options.dumpLog || dumpLog
+      options.devShm = options.devShm || devshm
+      options.volumes = options.volumes || volumes
       options.pid = pid
       options.readsBareImages = true
       options.registry = registry.options

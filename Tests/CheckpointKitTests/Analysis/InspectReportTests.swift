@@ -191,12 +191,23 @@ import Testing
     #expect(log.selection.memory("dump.log") && log.selection.memory("checkpoint/inventory.img"))
     #expect(!log.selection.memory("checkpoint/pstree.img") && !log.selection.randomAccess("rootfs-diff.tar"))
     #expect(!InspectOptions().selection.memory("dump.log") && !InspectOptions().selection.memory("deleted.files"))
+
+    // The saved files are read where they lie, only for their views.
+    var saved = InspectOptions()
+    saved.devShm = true
+    saved.volumes = true
+    #expect(!saved.showsProcessTree)
+    for name in ["devshm-checkpoint.tar", "volumes/v.tar"] {
+      #expect(saved.selection.randomAccess(name) && !saved.selection.memory(name))
+      #expect(!InspectOptions().selection.randomAccess(name))
+    }
+    #expect(!saved.selection.randomAccess("volumes/notes.txt") && !saved.selection.randomAccess("volumes/a/b.tar"))
   }
 
   @Test func allImpliesTheProcessTreeButNotAPid() {
     let all = InspectOptions.all
     #expect(all.showsProcessTree && all.pid == nil && !all.psTree)
     #expect(all.stats && all.mounts && all.metadata && all.psTreeCmd && all.psTreeEnv && all.files && all.sockets)
-    #expect(all.threads && all.memoryMaps && all.rootFSDiff && all.dumpLog)
+    #expect(all.threads && all.memoryMaps && all.rootFSDiff && all.dumpLog && all.devShm && all.volumes)
   }
 }
