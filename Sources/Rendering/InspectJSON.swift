@@ -7,7 +7,7 @@ extension InspectReport {
   /// Upstream's `--format json`: an array with one object per checkpoint (REFERENCE §2.6), keys in upstream's
   /// order, `children` sorted by pid.
   ///
-  /// Beyond upstream, six flags add keys; each is present exactly when its flag (or `--all`) is given, and
+  /// Beyond upstream, seven flags add keys; each is present exactly when its flag (or `--all`) is given, and
   /// these names and types are stable:
   ///
   /// - `--threads`: every process object that is not a zombie gets
@@ -33,6 +33,8 @@ extension InspectReport {
   /// - `--volumes`: `"volumes": [{"name": "fx-vol", "destination": "/data", "size": <uint tar bytes>, "files":
   ///   [...]}]` sorted by name (`destination` empty when `config.dump` does not name it); in both, `files` are the
   ///   tar's members sorted by path, relative to the directory.
+  /// - `--log` (and `--log-lines`): `"container_log": {"name": "ctr.log", "size": <uint bytes>, "lines":
+  ///   [<string>], "partial_first_line": <bool>}`, or `null` when the checkpoint has no log.
   public static func json(_ reports: [InspectReport]) -> String {
     JSONValue.array(reports.map(\.jsonValue)).formatted(keyOrder: keyOrder)
   }
@@ -52,8 +54,8 @@ extension InspectReport {
     "socket_type", "family", "address", "state", "src", "src_port", "dst", "dst_port", "peer", "ether_type",
     "ifindex", "port_id", "groups", "send_buf", "recv_buf",
     // Beyond upstream (see `json(_:)`).
-    "rootfs_diff", "criu", "dump_log", "devshm", "volumes", "resident", "size", "mode",
-    "files", "deleted", "image_version", "plugins", "lsm_type", "dump_criu_run_id",
+    "rootfs_diff", "criu", "dump_log", "devshm", "volumes", "container_log", "resident", "size", "mode",
+    "files", "deleted", "image_version", "plugins", "lsm_type", "dump_criu_run_id", "lines", "partial_first_line",
   ]
 
   /// This checkpoint's JSON object.
@@ -136,6 +138,7 @@ extension InspectReport {
     }
     if let devShm { object["devshm"] = devShm?.jsonValue ?? .null }
     if let volumes { object["volumes"] = .array(volumes.map(\.jsonValue)) }
+    if let containerLog { object["container_log"] = containerLog?.jsonValue ?? .null }
     return .object(object)
   }
 }
@@ -266,5 +269,17 @@ extension SavedDirectory {
     ]
     if !name.isEmpty { object["name"] = .string(name) }
     return .object(object)
+  }
+}
+
+extension ContainerLog {
+  /// `{name, size, lines, partial_first_line}`: each line decoded as UTF-8, a byte that is not valid UTF-8 replaced
+  /// with U+FFFD (as Go's `encoding/json` does).
+  var jsonValue: JSONValue {
+    .object([
+      "name": .string(name), "size": .integer(size),
+      "lines": .array(lines.map { .string(String(decoding: $0, as: UTF8.self)) }),
+      "partial_first_line": .bool(partialFirstLine),
+    ])
   }
 }

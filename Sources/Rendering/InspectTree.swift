@@ -60,6 +60,7 @@ extension InspectReport {
     if let devShm { root.add(devShm?.tree ?? Tree("/dev/shm: not in the checkpoint")) }
     if let volumes { root.add(volumes.isEmpty ? Tree("Volumes: none") : Tree("Volumes", volumes.map(\.tree))) }
     if let criu { root.add(criu.tree) }
+    if let containerLog { root.add(containerLog?.tree ?? Tree("Container log: not in the checkpoint")) }
     return root
   }
 
@@ -238,5 +239,16 @@ extension SavedDirectory {
     label +=
       " (\(singleLine(member)), \(ByteCount.format(size)), \(files.count) \(files.count == 1 ? "entry" : "entries"))"
     return Tree(label, files.map { $0.tree(in: destination) })
+  }
+}
+
+extension ContainerLog {
+  /// `Container log (name, size, last N lines)` and the lines, each printable on one line (control characters and
+  /// bytes that are not UTF-8 escaped); a first line cut by the read limit starts with `…`.
+  var tree: Tree {
+    let count = lines.isEmpty ? "" : ", last \(lines.count == 1 ? "line" : "\(lines.count) lines")"
+    return Tree(
+      "Container log (\(singleLine(name)), \(ByteCount.format(size))\(count))",
+      lines.enumerated().map { index, line in Tree((index == 0 && partialFirstLine ? "…" : "") + printableLine(line)) })
   }
 }

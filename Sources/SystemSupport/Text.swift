@@ -19,6 +19,35 @@ public func singleLine(_ text: String) -> String {
   return escaped(text, quotes: false)
 }
 
+/// Bytes of unknown encoding (a container's log) as one printable line: valid UTF-8 kept with its control
+/// characters escaped as ``singleLine(_:)`` escapes them, and every byte that is not part of valid UTF-8 as `\xNN`.
+public func printableLine(_ bytes: [UInt8]) -> String {
+  if let text = String(validating: bytes, as: UTF8.self) { return singleLine(text) }
+  var result = ""
+  var rest = bytes[...]
+  while let first = rest.first {
+    // The length a lead byte announces (0 for a byte that cannot start a sequence).
+    let length: Int
+    switch first {
+    case 0..<0x80: length = 1
+    case 0xC2...0xDF: length = 2
+    case 0xE0...0xEF: length = 3
+    case 0xF0...0xF4: length = 4
+    default: length = 0
+    }
+    if length > 0, let scalar = String(validating: rest.prefix(length), as: UTF8.self),
+      scalar.unicodeScalars.count == 1
+    {
+      result += singleLine(scalar)
+      rest = rest.dropFirst(length)
+    } else {
+      result += "\\x" + String(first, radix: 16).leftPadded(to: 2)
+      rest = rest.dropFirst()
+    }
+  }
+  return result
+}
+
 /// Quotes a string for a message, escaping control characters so a hostile name cannot fake output.
 public func quoted(_ text: String) -> String { "\"" + escaped(text, quotes: true) + "\"" }
 

@@ -179,10 +179,10 @@ func withoutTrailingSpaces(_ text: String) -> String {
     // Upstream's sections in upstream's order, then ours.
     let sections = [
       "├── CRIU dump statistics\n", "├── Metadata\n", "├── Process tree\n", "├── Overview of mounts\n",
-      "├── Root FS diff\n", "├── /dev/shm (", "├── Volumes\n", "└── CRIU\n",
+      "├── Root FS diff\n", "├── /dev/shm (", "├── Volumes\n", "├── CRIU\n", "└── Container log (",
     ]
     let positions = sections.compactMap { result.stdout.range(of: "\n" + $0)?.lowerBound }
-    #expect(positions.count == 8 && positions == positions.sorted())
+    #expect(positions.count == 9 && positions == positions.sorted())
   }
 
   @Test func openFilesOfBusyboxPtree() throws {
@@ -456,8 +456,8 @@ func withoutTrailingSpaces(_ text: String) -> String {
     "--stats", "--mounts", "--metadata", "--ps-tree-cmd", "--ps-tree-env", "--files", "--sockets",
   ]
 
-  /// The sections upstream does not have (`Threads`, `Memory maps`, `Root FS diff`, `/dev/shm`, `Volumes`, `CRIU`)
-  /// removed with all their lines, and the branch characters erased (removing a last node
+  /// The sections upstream does not have (`Threads`, `Memory maps`, `Root FS diff`, `/dev/shm`, `Volumes`, `CRIU`,
+  /// `Container log`) removed with all their lines, and the branch characters erased (removing a last node
   /// changes its siblings' branches).
   static func withoutExtensions(_ text: String) -> [String] {
     let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
@@ -472,7 +472,7 @@ func withoutTrailingSpaces(_ text: String) -> String {
       index += 1
       if let level = depth(line),
         ["Threads", "Memory maps", "Root FS diff", "CRIU"].contains(where: { line.hasSuffix("── " + $0) })
-          || ["/dev/shm", "Volumes"].contains(where: { line.contains("── " + $0) })
+          || ["/dev/shm", "Volumes", "Container log"].contains(where: { line.contains("── " + $0) })
       {
         while index < lines.count, let child = depth(lines[index]), child > level { index += 1 }
         continue
@@ -506,7 +506,7 @@ func withoutTrailingSpaces(_ text: String) -> String {
   /// Upstream's JSON with its random and intentionally different parts made comparable: `children` and
   /// per-process lists sorted by pid, command lines without the trailing space, open files reduced to type and
   /// fd, sockets dropped (their rendering differs on purpose), and the keys upstream does not have
-  /// (`threads`, `memory_maps`, `rootfs_diff`, `criu`, `dump_log`, `devshm`, `volumes`) dropped.
+  /// (`threads`, `memory_maps`, `rootfs_diff`, `criu`, `dump_log`, `devshm`, `volumes`, `container_log`) dropped.
   static func comparable(_ value: JSONValue) -> JSONValue {
     func pid(_ value: JSONValue) -> Int64 { value.objectValue?["pid"]?.integerValue ?? -1 }
     func process(_ value: JSONValue) -> JSONValue {
@@ -525,7 +525,7 @@ func withoutTrailingSpaces(_ text: String) -> String {
       (value.arrayValue ?? []).map { checkpoint in
         guard var object = checkpoint.objectValue else { return checkpoint }
         object["sockets"] = nil
-        for key in ["rootfs_diff", "criu", "dump_log", "devshm", "volumes"] { object[key] = nil }
+        for key in ["rootfs_diff", "criu", "dump_log", "devshm", "volumes", "container_log"] { object[key] = nil }
         if let tree = object["process_tree"] { object["process_tree"] = process(tree) }
         if let files = object["file_descriptors"]?.arrayValue {
           object["file_descriptors"] = .array(
@@ -833,13 +833,13 @@ func withoutTrailingSpaces(_ text: String) -> String {
     let result = try CLI.run(["inspect", "--all", "busybox-ptree.tar"], in: Fixtures.root)
     #expect(result.status == 0, "\(result.stderr)")
     #expect(result.stdout.contains(Self.ptreeRootFSDiff + "├── /dev/shm (devshm-checkpoint.tar, 1.5 KiB, 0 entries)\n"))
-    #expect(result.stdout.hasSuffix("└── CRIU\n" + Self.ptreeCRIU.replacingOccurrences(of: "│", with: " ") + "\n"))
+    #expect(result.stdout.hasSuffix("├── CRIU\n" + Self.ptreeCRIU + "└── Container log (ctr.log, 0 B)\n\n"))
     #expect(result.stdout.components(separatedBy: "── Threads\n").count == 8)
     #expect(result.stdout.components(separatedBy: "── Memory maps\n").count == 8)
     let json = try CLI.run(["inspect", "--format", "json", "--all", "busybox-ptree.tar"], in: Fixtures.root)
     let object = try #require(try JSONValue(parsing: json.stdoutBytes).arrayValue?.first?.objectValue)
     #expect(object["rootfs_diff"] != nil && object["criu"] != nil && object["dump_log"] == .null)
-    #expect(object["devshm"] != nil && object["volumes"]?.arrayValue?.count == 1)
+    #expect(object["devshm"] != nil && object["volumes"]?.arrayValue?.count == 1 && object["container_log"] != nil)
     let tree = try #require(object["process_tree"]?.objectValue)
     #expect(tree["threads"] != nil && tree["memory_maps"] != nil)
   }

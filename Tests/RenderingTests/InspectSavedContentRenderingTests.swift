@@ -13,6 +13,28 @@ import Testing
       file.jsonValue == .object(["path": .string(file.path), "size": .integer(1536), "mode": .string("-rw-r--r--")]))
   }
 
+  /// A first line cut by the read limit starts with `…`; every line is printable, whatever its bytes.
+  @Test func containerLogTree() {
+    let log = ContainerLog(
+      name: "ctr.log", size: 5 << 20, lines: [Array("end of a long line".utf8), [0x61, 0x1B, 0xFE]],
+      partialFirstLine: true)
+    #expect(
+      log.tree.rendered == """
+        Container log (ctr.log, 5.0 MiB, last 2 lines)
+        ├── …end of a long line
+        └── a\\x1b\\xfe
+
+        """)
+    #expect(
+      log.jsonValue
+        == .object([
+          "name": .string("ctr.log"), "size": .integer(5 << 20),
+          "lines": .array([.string("end of a long line"), .string("a\u{1B}\u{FFFD}")]),
+          "partial_first_line": .bool(true),
+        ]))
+    #expect(ContainerLog(name: "ctr.log", size: 0, lines: []).tree.rendered == "Container log (ctr.log, 0 B)\n")
+  }
+
   @Test func savedDirectoryTree() {
     let files = [ArchivedFile(path: "a\tb", size: 3, mode: "-rw-------")]
     #expect(

@@ -13,6 +13,7 @@ public enum InspectView: String, CaseIterable, Hashable, Sendable {
   case memoryMaps = "mems"
   case rootFSDiff = "rootfs-diff"
   case dumpLog = "dump-log"
+  case log
   case devShm = "devshm"
   case volumes
 
@@ -49,6 +50,10 @@ public struct InspectOptions: Equatable, Sendable {
   public var rootFSDiff = false
   /// CRIU's `inventory.img` facts and the end of `dump.log` (`--dump-log`).
   public var dumpLog = false
+  /// The end of the container's log (`--log`), its last ``logLines`` lines.
+  public var log = false
+  /// How many lines of the container's log are shown (`--log-lines`).
+  public var logLines = ContainerLog.defaultLines
   /// The files of `devshm-checkpoint.tar` (`--devshm`).
   public var devShm = false
   /// The tars of Podman's named volumes (`--volumes`).
@@ -91,6 +96,7 @@ public struct InspectOptions: Equatable, Sendable {
     case .memoryMaps: memoryMaps = on
     case .rootFSDiff: rootFSDiff = on
     case .dumpLog: dumpLog = on
+    case .log: log = on
     case .devShm: devShm = on
     case .volumes: volumes = on
     }
@@ -118,13 +124,14 @@ public struct InspectOptions: Equatable, Sendable {
     case .memoryMaps: return memoryMaps
     case .rootFSDiff: return rootFSDiff
     case .dumpLog: return dumpLog
+    case .log: return log
     case .devShm: return devShm
     case .volumes: return volumes
     }
   }
 
   /// `--all`: everything but `--pid`, including the flags upstream does not have (threads, memory maps,
-  /// root file system diff, CRIU log, `/dev/shm`, volumes).
+  /// root file system diff, CRIU log, container log, `/dev/shm`, volumes).
   public static var all: InspectOptions {
     var options = InspectOptions()
     options.stats = true
@@ -138,6 +145,7 @@ public struct InspectOptions: Equatable, Sendable {
     options.memoryMaps = true
     options.rootFSDiff = true
     options.dumpLog = true
+    options.log = true
     options.devShm = true
     options.volumes = true
     return options
@@ -155,18 +163,23 @@ public struct InspectOptions: Equatable, Sendable {
   /// threads, `mm-*`, `pagemap-*` and `files.img` for memory maps, `deleted.files` for the root file system
   /// diff, `dump.log` and `inventory.img` for the CRIU section); for random access, pages only when command
   /// lines or environments are read, and the members that can be large only for their views: `rootfs-diff.tar`,
-  /// `devshm-checkpoint.tar` and the volumes' tars.
+  /// the container's log (in a compressed archive only its end is kept), `devshm-checkpoint.tar` and the volumes'
+  /// tars.
   public var selection: CheckpointSource.Selection {
     let options = self
-    return CheckpointSource.Selection(
+    var selection = CheckpointSource.Selection(
       memory: { name in options.needsInMemory(name) },
       randomAccess: { name in
         (options.readsMemory && CheckpointLayout.isPages(name))
           || (options.rootFSDiff && name == RootFSDiff.archiveName)
+          || (options.log && ContainerLog.names.contains(name))
           || (options.devShm && name == SavedDirectory.devShmName)
           || (options.volumes && SavedDirectory.volumeName(name) != nil)
       },
       neededRanges: options.readsMemory ? Self.argumentPages : nil)
+    // The log's end only: what the tail is read from, and the byte before it.
+    selection.keptTail = { name in options.log && ContainerLog.names.contains(name) ? ContainerLog.tailLimit + 1 : nil }
+    return selection
   }
 
   /// The byte ranges of a `pages-<id>.img` that hold the command lines and environments of the process whose

@@ -25,6 +25,8 @@ public struct InspectReport: Sendable {
   public var rootFSDiff: RootFSDiff?
   /// CRIU's inventory facts and dump log (`--dump-log`), `nil` when not asked for.
   public var criu: CRIUSummary?
+  /// The end of the container's log (`--log`): `nil` when not asked for, `.some(nil)` when the checkpoint has none.
+  public var containerLog: ContainerLog??
   /// The files of `/dev/shm` (`--devshm`): `nil` when not asked for, `.some(nil)` when the checkpoint has no
   /// `devshm-checkpoint.tar`.
   public var devShm: SavedDirectory??
@@ -99,6 +101,7 @@ public struct InspectReport: Sendable {
     }
     rootFSDiff = try view(.rootFSDiff) { try RootFSDiff(source: source) }
     criu = try view(.dumpLog) { try CRIUSummary(source: source) }
+    containerLog = try view(.log) { try ContainerLog(source: source, lines: options.logLines) }
     devShm = try view(.devShm) { try SavedDirectory.devShm(of: source) }
     volumes = try view(.volumes) { try SavedDirectory.volumes(of: source) }
     self.notes = notes

@@ -14,7 +14,8 @@ extension CheckpointCtl {
         For each container checkpoint (an archive of any compression, or an unpacked directory): its container, \
         sizes and, as asked, CRIU statistics, metadata, process tree with command lines, environments, open \
         files and sockets, and mounts; beyond upstream, threads, memory mappings, root file system changes, \
-        CRIU's inventory and dump log, and the files of /dev/shm and of named volumes. Annotations, environment variables and children are sorted.
+        CRIU's inventory and dump log, the files of /dev/shm and of named volumes, and the end of the \
+        container's log. Annotations, environment variables and children are sorted.
         """)
 
     @Flag(help: "Display checkpoint statistics")
@@ -56,6 +57,16 @@ extension CheckpointCtl {
     @Flag(name: .customLong("dump-log"), help: "Display CRIU's image version, plugins and the end of dump.log")
     var dumpLog = false
 
+    @Flag(help: "Display the end of the container log saved in the checkpoint")
+    var log = false
+
+    @Option(
+      name: .customLong("log-lines"),
+      help: ArgumentHelp(
+        "How many lines of the container log to display (implies --log; default \(ContainerLog.defaultLines))",
+        valueName: "n"))
+    var logLines: Int?
+
     @Flag(help: "Display the files of /dev/shm saved in the checkpoint")
     var devshm = false
 
@@ -81,6 +92,9 @@ extension CheckpointCtl {
 
     func validate() throws {
       _ = try OutputFormat<TreeForm>.parse(format)
+      if let logLines, logLines < 0 {
+        throw ValidationError("--log-lines must be 0 or more, not \(logLines)")
+      }
     }
 
     /// The views named by their own flags (`--pid` names the process tree).
@@ -88,7 +102,7 @@ extension CheckpointCtl {
       let flags: [(Bool, InspectView)] = [
         (stats, .stats), (psTree || pid != nil, .processTree), (psTreeCmd, .commandLines),
         (psTreeEnv, .environment), (files, .files), (sockets, .sockets), (threads, .threads), (mems, .memoryMaps),
-        (rootfsDiff, .rootFSDiff), (dumpLog, .dumpLog), (devshm, .devShm),
+        (rootfsDiff, .rootFSDiff), (dumpLog, .dumpLog), (log || logLines != nil, .log), (devshm, .devShm),
         (volumes, .volumes),
       ]
       return Set(flags.filter(\.0).map(\.1))
@@ -108,6 +122,8 @@ extension CheckpointCtl {
       options.memoryMaps = options.memoryMaps || mems
       options.rootFSDiff = options.rootFSDiff || rootfsDiff
       options.dumpLog = options.dumpLog || dumpLog
+      options.log = options.log || log || logLines != nil
+      options.logLines = logLines ?? ContainerLog.defaultLines
       options.devShm = options.devShm || devshm
       options.volumes = options.volumes || volumes
       options.pid = pid

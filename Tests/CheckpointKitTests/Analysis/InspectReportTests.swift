@@ -192,12 +192,13 @@ import Testing
     #expect(!log.selection.memory("checkpoint/pstree.img") && !log.selection.randomAccess("rootfs-diff.tar"))
     #expect(!InspectOptions().selection.memory("dump.log") && !InspectOptions().selection.memory("deleted.files"))
 
-    // The saved files are read where they lie, only for their views.
+    // The saved files and the container log are read where they lie, only for their views.
     var saved = InspectOptions()
+    saved.log = true
     saved.devShm = true
     saved.volumes = true
     #expect(!saved.showsProcessTree)
-    for name in ["devshm-checkpoint.tar", "volumes/v.tar"] {
+    for name in ["ctr.log", "container.log", "io.kubernetes.cri-o.LogPath", "devshm-checkpoint.tar", "volumes/v.tar"] {
       #expect(saved.selection.randomAccess(name) && !saved.selection.memory(name))
       #expect(!InspectOptions().selection.randomAccess(name))
     }
@@ -208,6 +209,7 @@ import Testing
     let all = InspectOptions.all
     #expect(all.showsProcessTree && all.pid == nil && !all.psTree)
     #expect(all.stats && all.mounts && all.metadata && all.psTreeCmd && all.psTreeEnv && all.files && all.sockets)
-    #expect(all.threads && all.memoryMaps && all.rootFSDiff && all.dumpLog && all.devShm && all.volumes)
+    #expect(all.threads && all.memoryMaps && all.rootFSDiff && all.dumpLog && all.log && all.devShm && all.volumes)
+    #expect(all.logLines == ContainerLog.defaultLines)
   }
 }
