@@ -18,6 +18,18 @@ import Testing
     #expect(result.stdout == "busybox-sleep.tar.gz: 0 findings (0 suspicious, 0 info), 0 YARA matches\n")
   }
 
+  @Test func aPodIsScannedContainerByContainer() throws {
+    let result = try CLI.run(
+      ["scan", "pods/crio-pod", "pods/legacy-pod.tar", "--container", "fx-sleep"], in: Fixtures.root)
+    #expect(result.status == 0 && result.stderr == "")
+    #expect(
+      result.stdout == """
+        pods/crio-pod (container "fx-sleep"): 0 findings (0 suspicious, 0 info), 0 YARA matches
+        pods/legacy-pod.tar (container "fx-sleep"): 0 findings (0 suspicious, 0 info), 0 YARA matches
+
+        """)
+  }
+
   @Test func json() throws {
     let result = try CLI.run(
       ["scan", "--rules", "forensic.yar", "--format", "json", "forensic-shared.tar"], in: Fixtures.root)

@@ -2,6 +2,7 @@ import ArgumentParser
 import CheckpointKit
 import Rendering
 import Scan
+import SystemSupport
 
 extension CheckpointCtl {
   struct Scan: ParsableCommand {
@@ -56,8 +57,11 @@ extension CheckpointCtl {
         if format == .json && !reports.isEmpty { emit(ScanReport.json(reports)) }
         for note in reports.flatMap(\.notes) { emitError("Note: \(note)\n") }
       }
-      try forEachInput(inputs, container: container) { input in
-        let report = try CheckpointScan.run(path: input, options: options)
+      var pod = ""
+      try forEachContainer(inputs, container: container, pod: { pod = $0.path }) { input, member in
+        var report = try CheckpointScan.run(path: input, options: options)
+        // A pod's container is named by the pod and its name, not by its archive's path inside the pod.
+        if let member { report.source = "\(pod) (container \(quoted(member.name)))" }
         if format == .human { emit(report.text) }
         reports.append(report)
       }
