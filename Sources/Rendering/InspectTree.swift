@@ -215,7 +215,12 @@ extension CRIUSummary {
     if let lsmType { node.add("LSM: \(lsmType)") }
     if let dumpRunID { node.add("Dump run ID: \(dumpRunID)") }
     if let dumpLog {
-      node.add(Tree("Dump log (last \(Self.dumpLogLines) lines)", dumpLog.map { Tree($0) }))
+      // As upstream prints them, tabs included; a line with other control characters (a terminal escape written
+      // into a hostile checkpoint's log) is escaped.
+      let lines = dumpLog.map { line in
+        line.unicodeScalars.contains { ($0.value < 0x20 && $0 != "\t") || $0.value == 0x7f } ? singleLine(line) : line
+      }
+      node.add(Tree("Dump log (last \(Self.dumpLogLines) lines)", lines.map { Tree($0) }))
     }
     return node
   }

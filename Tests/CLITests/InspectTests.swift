@@ -776,6 +776,22 @@ func withoutTrailingSpaces(_ text: String) -> String {
     return path
   }
 
+  /// A terminal escape written into a hostile checkpoint's `dump.log` reaches the terminal escaped; tabs stay.
+  @Test func dumpLogLinesCannotDriveTheTerminal() throws {
+    let directory = try TemporaryDirectory()
+    var members: [TestArchive.Member] = try TestArchive.read(Fixtures.path("busybox-sleep.tar")).compactMap {
+      entry, bytes in entry.kind == .regular ? .file(entry.path, bytes) : nil
+    }
+    members.append(.file("dump.log", Array("(00.000001) a\ttab\n(00.000002) \u{1b}[2Jcleared\r\n".utf8)))
+    let path = directory.file("escape.tar")
+    try TestArchive.write(members, to: path)
+    let result = try CLI.run(["inspect", "--dump-log", path])
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(result.stdout.contains("── (00.000001) a\ttab\n"))
+    // The final carriage return of a CRLF line is dropped, as in every log line shown.
+    #expect(result.stdout.contains("── (00.000002) \\x1b[2Jcleared\n") && !result.stdout.contains("\u{1b}"))
+  }
+
   @Test(arguments: [ArchiveFilter.none, .gzip])
   func dumpLogShowsTheLastTwentyLines(_ compression: ArchiveFilter) throws {
     let directory = try TemporaryDirectory()
