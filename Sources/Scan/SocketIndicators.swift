@@ -9,6 +9,17 @@ struct HeldSocket {
   var descriptors: [UInt32]
   var socket: OpenSocket
 
+  /// True for a socket that talks to one other end, as a shell's standard input does in a reverse shell: a
+  /// network socket that is not listening, or a connected UNIX stream. A named UNIX datagram socket on standard
+  /// input (busybox `syslogd` serves `/dev/log` there) is a server, not a conversation.
+  var isConversation: Bool {
+    switch socket.type {
+    case "UNIX": return socket.peer != 0 && socket.socketType != "DGRAM"
+    case "PACKET", "NETLINK": return false
+    default: return socket.state != "LISTEN"
+    }
+  }
+
   var fdText: String {
     (descriptors.count == 1 ? "fd " : "fds ") + descriptors.map(String.init).joined(separator: ", ")
   }
@@ -77,7 +88,7 @@ extension Indicators {
     }
     for held in table where held.pid == process.pid {
       let stdio = held.descriptors.filter { $0 <= 2 }
-      if !stdio.isEmpty {
+      if !stdio.isEmpty && held.isConversation {
         let names = stdio.map { ["standard input", "standard output", "standard error"][Int($0)] }
         add(
           .socketStdio, images,
@@ -86,7 +97,7 @@ extension Indicators {
       }
       if held.socket.state == "LISTEN" {
         add(.listeningSocket, images, "listens on \(held.text) (\(held.fdText))", [])
-      } else if held.socket.state == "ESTABLISHED" {
+      } else if held.socket.state == "ESTABLISHED" && (held.socket.type != "UNIX" || held.socket.peer != 0) {
         add(.connection, images, "connected: \(held.text) (\(held.fdText))", peerEvidence(held))
       }
     }

@@ -89,6 +89,14 @@ import Testing
     #expect(throws: MemoryAnalysisError.noSuchProcess(4242)) { try Self.scan(Self.fixture, pid: 4242) }
   }
 
+  /// busybox syslogd serves `/dev/log` (a named UNIX datagram socket) on its standard input: a server, not a
+  /// reverse shell, and not a connection.
+  @Test func aDatagramServerOnStandardInputIsNotAReverseShell() throws {
+    let report = try Self.scan(Fixtures.path("busybox-diff-2.tar"), rules: nil)
+    #expect(report.findings.map { "\($0.pid) \($0.kind.rawValue)" } == ["8 listening-socket", "15 listening-socket"])
+    #expect(!report.alarms)
+  }
+
   @Test func aCleanCheckpointHasNoFindings() throws {
     let report = try Self.scan(Fixtures.path("busybox-sleep.tar.zst"))
     #expect(report.findings.isEmpty && report.yara.isEmpty && !report.alarms)
