@@ -43,10 +43,7 @@ extension ScanReport {
   }
 
   /// `0x` and 16 hex digits.
-  static func address(_ value: UInt64) -> String {
-    let digits = String(value, radix: 16)
-    return "0x" + String(repeating: "0", count: max(0, 16 - digits.count)) + digits
-  }
+  static func address(_ value: UInt64) -> String { "0x" + String(value, radix: 16).leftPadded(to: 16) }
 
   /// Hexdump rows of `bytes` starting at `address`.
   static func hexRows(_ bytes: [UInt8], address: UInt64) -> [String] {
@@ -61,7 +58,7 @@ extension ScanReport {
     if !match.data.isEmpty, match.data.allSatisfy({ (0x20..<0x7F).contains($0) }) {
       return quoted(String(decoding: match.data, as: UTF8.self)) + more
     }
-    return hexString(match.data) + more
+    return SearchReport.hex(match.data) + more
   }
 
   /// `{source, findings: [...], yara: [...], notes: [...]}`.
@@ -99,8 +96,8 @@ extension ScanReport {
           if let text = evidence.text { object["text"] = .string(text) }
           if let at = evidence.address { object["address"] = .string(Self.address(at)) }
           if let bytes = evidence.bytes {
-            object["hex"] = .string(hexString(bytes))
-            object["text"] = .string(printableText(bytes))
+            object["hex"] = .string(SearchReport.hex(bytes))
+            object["text"] = .string(SearchReport.printable(bytes))
           }
           return .object(object)
         }),
@@ -114,26 +111,10 @@ extension ScanReport {
       "tags": .array(hit.match.tags.map(JSONValue.string)), "string": .string(hit.match.string),
       "address": .string(address(hit.match.address)), "vma": .string(hit.vma),
       "permissions": .string(hit.permissions), "length": .integer(Int64(hit.match.length)),
-      "match_hex": .string(hexString(hit.match.data)), "match_text": .string(printableText(hit.match.data)),
+      "match_hex": .string(SearchReport.hex(hit.match.data)),
+      "match_text": .string(SearchReport.printable(hit.match.data)),
     ])
   }
-}
-
-/// Two lowercase hex digits per byte.
-func hexString(_ bytes: [UInt8]) -> String {
-  let digits = Array("0123456789abcdef".utf8)
-  var text: [UInt8] = []
-  text.reserveCapacity(bytes.count * 2)
-  for byte in bytes {
-    text.append(digits[Int(byte >> 4)])
-    text.append(digits[Int(byte & 0xF)])
-  }
-  return String(decoding: text, as: UTF8.self)
-}
-
-/// The bytes as text, each byte outside printable ASCII shown as `.`.
-func printableText(_ bytes: [UInt8]) -> String {
-  String(decoding: bytes.map { (0x20..<0x7F).contains($0) ? $0 : UInt8(ascii: ".") }, as: UTF8.self)
 }
 
 /// `1 finding`, `2 findings`.

@@ -57,6 +57,7 @@ struct Indicators {
     let pids = Set(processes.map(\.pid))
     let capabilities = try Capabilities.containerDefault(of: source, processes: processes)
     let sockets = try socketTable()
+    let queues = try self.queues()
     var result: [Finding] = []
     for process in processes where pid == nil || process.pid == pid {
       var found: [Finding] = []
@@ -88,8 +89,8 @@ struct Indicators {
       if source.hasMemoryMap(pid: process.pid) {
         try memoryFindings(process, heads: heads[process.pid] ?? [:], add: add)
       }
-      if let files {
-        try socketFindings(process, files: files, sockets: sockets, add: add)
+      if files != nil {
+        try socketFindings(process, sockets: sockets, queues: queues, add: add)
       }
       result += found.enumerated().sorted {
         ($0.element.kind.sortIndex, $0.offset) < ($1.element.kind.sortIndex, $1.offset)

@@ -76,7 +76,7 @@ extension Indicators {
   }
 
   func socketFindings(
-    _ process: CheckpointProcess, files: FileTable, sockets table: [HeldSocket],
+    _ process: CheckpointProcess, sockets table: [HeldSocket], queues: [(String, [UInt8])],
     add: (FindingKind, [String], String, [Evidence]) -> Void
   ) throws {
     let ids = try source.image(.ids(pid: process.pid)).messages(TaskKobjIdsEntry.self).first ?? TaskKobjIdsEntry()
@@ -101,7 +101,7 @@ extension Indicators {
         add(.connection, images, "connected: \(held.text) (\(held.fdText))", peerEvidence(held))
       }
     }
-    for (name, bytes) in try queues() {
+    for (name, bytes) in queues {
       guard let inode = UInt32(name.dropFirst(Self.queuePrefix.count).dropLast(CRIUImage.suffix.count), radix: 16),
         let owner = table.first(where: { $0.socket.inode == inode }), owner.pid == process.pid
       else { continue }

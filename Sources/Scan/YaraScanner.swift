@@ -31,7 +31,6 @@ final class YaraScanner {
   /// Bytes of each match kept (libyara's default, `YR_CONFIG_MAX_MATCH_DATA`).
   static let keptBytes = 512
   private let scanner: UnsafeMutablePointer<YR_SCANNER>
-  private let limit: Int
   private let collector = Collector()
 
   /// Matches of each rule left out beyond the limit.
@@ -46,7 +45,6 @@ final class YaraScanner {
       throw ScanError.rules("libyara could not create a scanner (out of memory)")
     }
     self.scanner = scanner
-    self.limit = limit
     collector.limit = limit
     cy_scanner_set_flags(scanner, processMemory ? SCAN_FLAGS_PROCESS_MEMORY : 0)
     cy_scanner_set_callback(
