@@ -61,11 +61,15 @@ test-deps: deps
 	  [ -z "$$missing" ] || { echo "Installing$$missing"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing; }
 
-# The whole test suite (unit and end-to-end).
+# The whole test suite (unit and end-to-end), under AddressSanitizer and LeakSanitizer: one build gives both the
+# tests and the memory checks (it is CI's longest part; docs/robustness.md#ci). `swift test` runs it without them.
+ASAN := --scratch-path .build-asan --sanitize=address
 test: test-deps
 	scripts/check-layers
-	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) build --build-tests $(ASAN)
+	SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=$${ASAN_OPTIONS:-detect_leaks=1} \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan-suppressions.txt:print_suppressions=0 \
+	  $(SWIFT) test --skip-build $(ASAN)
 
 # checkpointctl(1) and one page per command, written by the binary from its own command definitions.
 man: $(BUILT_BIN)
@@ -116,21 +120,18 @@ protos:
 
 # Fuzzing and sanitizers (issue #14; docs/robustness.md). Each uses its own scratch path, so neither disturbs the
 # normal build. `make fuzz` builds Fuzz/ (a separate package) with libFuzzer and AddressSanitizer and runs every
-# target FUZZ_SECONDS; a crash, leak, timeout or out-of-memory input lands in Fuzz/Regressions/<target>/, which
-# `make test` replays from then on. `make sanitize` runs the whole suite under AddressSanitizer, then under
-# ThreadSanitizer.
+# target FUZZ_SECONDS (FUZZ_CONFIG=debug: an unoptimized build, for CI's smoke run); a crash, leak, timeout or
+# out-of-memory input lands in Fuzz/Regressions/<target>/, which `make test` replays from then on. `make sanitize`
+# runs the whole suite under AddressSanitizer (which `make test` does), then under ThreadSanitizer.
 .PHONY: fuzz sanitize sanitize-address sanitize-thread
 FUZZ_SECONDS ?= 60
+FUZZ_CONFIG ?= release
 fuzz: deps
-	SWIFT=$(SWIFT) FUZZ_SECONDS=$(FUZZ_SECONDS) Fuzz/run
+	SWIFT=$(SWIFT) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_CONFIG=$(FUZZ_CONFIG) Fuzz/run
 
 sanitize: sanitize-address sanitize-thread
 
-sanitize-address: test-deps
-	$(SWIFT) build --build-tests --scratch-path .build-asan --sanitize=address
-	SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=$${ASAN_OPTIONS:-detect_leaks=1} \
-	  LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan-suppressions.txt:print_suppressions=0 \
-	  $(SWIFT) test --skip-build --scratch-path .build-asan --sanitize=address
+sanitize-address: test
 
 sanitize-thread: test-deps
 	$(SWIFT) build --build-tests --scratch-path .build-tsan --sanitize=thread
