@@ -62,7 +62,7 @@ test-deps: deps
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing; }
 
 # The whole test suite (unit and end-to-end), under AddressSanitizer and LeakSanitizer: one build gives both the
-# tests and the memory checks (it is CI's longest part; docs/robustness.md#ci). `swift test` runs it without them.
+# tests and the memory checks, a cold build fewer in CI (docs/robustness.md#ci). `swift test` runs it without them.
 ASAN := --scratch-path .build-asan --sanitize=address
 test: test-deps
 	scripts/check-layers
