@@ -24,28 +24,21 @@ public func singleLine(_ text: String) -> String {
 public func printableLine(_ bytes: [UInt8]) -> String {
   if let text = String(validating: bytes, as: UTF8.self) { return singleLine(text) }
   var result = ""
-  var rest = bytes[...]
-  while let first = rest.first {
-    // The length a lead byte announces (0 for a byte that cannot start a sequence).
-    let length: Int
-    switch first {
-    case 0..<0x80: length = 1
-    case 0xC2...0xDF: length = 2
-    case 0xE0...0xEF: length = 3
-    case 0xF0...0xF4: length = 4
-    default: length = 0
-    }
-    if length > 0, let scalar = String(validating: rest.prefix(length), as: UTF8.self),
-      scalar.unicodeScalars.count == 1
-    {
-      result += singleLine(scalar)
-      rest = rest.dropFirst(length)
-    } else {
-      result += "\\x" + String(first, radix: 16).leftPadded(to: 2)
-      rest = rest.dropFirst()
+  var parser = Unicode.UTF8.ForwardParser()
+  var input = bytes.makeIterator()
+  var offset = 0
+  while true {
+    switch parser.parseScalar(from: &input) {
+    case .valid(let encoded):
+      result += singleLine(String(Unicode.UTF8.decode(encoded)))
+      offset += encoded.count
+    case .error(let length):
+      for byte in bytes[offset..<offset + length] { result += "\\x" + String(byte, radix: 16).leftPadded(to: 2) }
+      offset += length
+    case .emptyInput:
+      return result
     }
   }
-  return result
 }
 
 /// Quotes a string for a message, escaping control characters so a hostile name cannot fake output.
