@@ -167,7 +167,7 @@ public struct InspectOptions: Equatable, Sendable {
   /// tars.
   public var selection: CheckpointSource.Selection {
     let options = self
-    var selection = CheckpointSource.Selection(
+    return CheckpointSource.Selection(
       memory: { name in options.needsInMemory(name) },
       randomAccess: { name in
         (options.readsMemory && CheckpointLayout.isPages(name))
@@ -176,16 +176,22 @@ public struct InspectOptions: Equatable, Sendable {
           || (options.devShm && name == SavedDirectory.devShmName)
           || (options.volumes && SavedDirectory.volumeName(name) != nil)
       },
-      neededRanges: options.readsMemory ? Self.argumentPages : nil)
-    // The log's end only: what the tail is read from, and the byte before it.
-    selection.keptTail = { name in options.log && ContainerLog.names.contains(name) ? ContainerLog.tailLimit + 1 : nil }
-    return selection
+      neededRanges: options.readsMemory || options.log ? options.neededRanges : nil)
+  }
+
+  /// What is kept of a member read at random offsets as a compressed archive streams by: the log's end only (what
+  /// the tail is read from, and the byte before it), the pages that hold command lines and environments.
+  @Sendable func neededRanges(of name: String, size: Int64, kept: [String: [UInt8]]) throws -> [Range<Int64>]? {
+    if log && ContainerLog.names.contains(name) { return [max(0, size - ContainerLog.tailLimit - 1)..<size] }
+    return readsMemory ? try Self.argumentPages(of: name, size: size, kept: kept) : nil
   }
 
   /// The byte ranges of a `pages-<id>.img` that hold the command lines and environments of the process whose
   /// pagemap names it, when that pagemap and the process's mm were met before it in the archive (CRIU and
   /// Podman list them first); `nil` (keep the whole file) otherwise.
-  @Sendable package static func argumentPages(of name: String, kept: [String: [UInt8]]) throws -> [Range<Int64>]? {
+  @Sendable package static func argumentPages(of name: String, size _: Int64, kept: [String: [UInt8]]) throws
+    -> [Range<Int64>]?
+  {
     guard CheckpointLayout.isPages(name) else { return nil }
     let directory = Path.directory(of: name) == "." ? "" : Path.directory(of: name) + "/"
     let base = Path.base(of: name)

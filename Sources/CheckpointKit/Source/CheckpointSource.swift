@@ -21,17 +21,16 @@ public final class CheckpointSource {
     public var randomAccess: @Sendable (String) -> Bool
 
     /// For a member wanted at random offsets in a compressed archive: the byte ranges that will be read,
-    /// decided when the stream reaches the member from the members already kept in memory (the closure's
-    /// second argument, by name). `nil` keeps the whole member (spilled to the private temporary file).
-    public var neededRanges: (@Sendable (String, [String: [UInt8]]) throws -> [Range<Int64>]?)?
-    /// For a member wanted at random offsets in a compressed archive: how many bytes of its end are kept (a log
-    /// read from its end), the rest passing by; `nil` decides by ``neededRanges``.
-    public var keptTail: (@Sendable (String) -> Int64?)? = nil
+    /// decided when the stream reaches the member from its name, its size and the members already kept in memory
+    /// (by name). `nil` keeps the whole member (spilled to the private temporary file).
+    public var neededRanges: NeededRanges?
+    /// See ``neededRanges``.
+    public typealias NeededRanges = @Sendable (String, Int64, [String: [UInt8]]) throws -> [Range<Int64>]?
 
     /// A selection from two predicates over normalised member names.
     public init(
       memory: @escaping @Sendable (String) -> Bool, randomAccess: @escaping @Sendable (String) -> Bool = { _ in false },
-      neededRanges: (@Sendable (String, [String: [UInt8]]) throws -> [Range<Int64>]?)? = nil
+      neededRanges: NeededRanges? = nil
     ) {
       self.memory = memory
       self.randomAccess = randomAccess
@@ -500,9 +499,8 @@ extension CheckpointSource {
         if let offset = entry.dataOffset, image == nil || image?.file != nil {
           found[name] = .inPlace(offset: offset + (image?.baseOffset ?? 0), size: entry.size)
         } else if selection.randomAccess(name),
-          let ranges = try selection.keptTail?(name).map({ [max(0, entry.size - $0)..<entry.size] })
-            ?? selection.neededRanges?(
-              name, found.compactMapValues { if case .memory(let bytes) = $0 { bytes } else { nil } })
+          let ranges = try selection.neededRanges?(
+            name, entry.size, found.compactMapValues { if case .memory(let bytes) = $0 { bytes } else { nil } })
         {
           found[name] = .sparse(try SparseBytes(keeping: ranges, of: reader, size: entry.size))
         } else if selection.randomAccess(name) {

@@ -31,7 +31,7 @@ public struct MemoryPass {
   public static func run(
     path: String, selection: CheckpointSource.Selection, registry: RegistryOptions = RegistryOptions(),
     replay: Bool = true,
-    keeping: (@Sendable (String, [String: [UInt8]]) throws -> [Range<Int64>]?)? = nil,
+    keeping: CheckpointSource.Selection.NeededRanges? = nil,
     wants: (ProcessMemory, CheckpointSource) -> Bool, consume: (ProcessMemory) throws -> Void
   ) throws -> MemoryPass {
     let loader = try CheckpointSource.Loader(path: path, selection: selection, registry: registry)
@@ -49,7 +49,7 @@ public struct MemoryPass {
         var kept: SparseBytes?
         if let keeping {
           let images = soFar.members.compactMapValues { if case .memory(let bytes) = $0 { bytes } else { nil } }
-          guard let ranges = try? keeping(member.name, images) else { continue }
+          guard let ranges = try? keeping(member.name, member.size, images) else { continue }
           kept = SparseBytes(size: member.size, keeping: ranges)
         }
         guard wants(memory, soFar) else { continue }
